@@ -1,0 +1,36 @@
+# The two commands a new user needs: `make up` runs the system, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: up test lint install bench rebuild clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(PY) -m infra.stack up
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m infra.stack run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m infra.stack run -- $(PY) bench/lag.py $(BENCH_ARGS)
+
+rebuild: $(STAMP)
+	$(PY) manage.py rebuild_search_index
+
+clean:
+	rm -rf $(VENV) .local

@@ -1,0 +1,62 @@
+"""Clients for Kafka, OpenSearch and Redis, configured from settings in one place."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import redis
+from django.conf import settings
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from opensearchpy import OpenSearch
+
+
+@functools.cache
+def opensearch_client(timeout: float = 10.0) -> OpenSearch:
+    """One client (and connection pool) per process and timeout; it is thread-safe."""
+    return OpenSearch(hosts=[settings.OPENSEARCH_URL], timeout=timeout, max_retries=2)
+
+
+def redis_client(timeout: float = 2.0) -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout
+    )
+
+
+def kafka_admin() -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, request_timeout_ms=10_000
+    )
+
+
+def kafka_producer() -> KafkaProducer:
+    """Acknowledged by all replicas, one request in flight so retries keep per-key order."""
+    return KafkaProducer(
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+        acks="all",
+        retries=10,
+        max_in_flight_requests_per_connection=1,
+        linger_ms=2,
+        key_serializer=str.encode,
+        value_serializer=lambda value: json.dumps(value, separators=(",", ":")).encode(),
+    )
+
+
+def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) -> KafkaConsumer:
+    """A consumer-group member that commits offsets only when told to."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_interval_ms": settings.KAFKA_MAX_POLL_INTERVAL_MS,
+        "session_timeout_ms": min(10_000, settings.KAFKA_MAX_POLL_INTERVAL_MS),
+        "heartbeat_interval_ms": 1_000,
+        "key_deserializer": lambda key: key.decode() if key is not None else None,
+        **overrides,
+    }
+    consumer = KafkaConsumer(**options)
+    if topics:
+        consumer.subscribe(topics)
+    return consumer

@@ -1,0 +1,107 @@
+"""The one place that owns the error envelope of both APIs.
+
+Every 4xx/5xx body is {"error": {"code", "message", "details", "request_id"}}:
+DRF errors, domain errors, Django's own 404/405/500 and anything unexpected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from write_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
+
+log = structlog.get_logger("shopstream.errors")
+
+DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
+# DRF's codes for malformed bodies are all "the input is wrong" to a client.
+RENAMED_CODES = {"invalid": "validation_error", "parse_error": "validation_error"}
+
+
+def envelope(
+    request: HttpRequest | None, code: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details or {},
+            "request_id": getattr(request, "request_id", None),
+        }
+    }
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF EXCEPTION_HANDLER: map every exception to the envelope, never to HTML."""
+    request = context.get("request")
+    if isinstance(exc, DomainError):
+        status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
+        return Response(envelope(request, exc.code, exc.message, exc.details), status=status)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        log.exception("unhandled_exception", exc_info=exc)
+        return Response(
+            envelope(request, "internal_error", "An unexpected error occurred."), status=500
+        )
+    assert isinstance(exc, drf.APIException)
+    response.data = envelope(request, *_describe(exc))
+    return response
+
+
+def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
+    if isinstance(exc, drf.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return "validation_error", "The request is invalid.", details
+    if isinstance(exc, drf.ParseError):
+        return "validation_error", "The request body is not valid JSON.", {
+            "non_field_errors": [str(exc.detail)]
+        }
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    return RENAMED_CODES.get(code, code), str(exc.detail), {}
+
+
+def json_error(request: HttpRequest, status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(envelope(request, code, message), status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return json_error(request, 404, "not_found", "No such resource.")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return json_error(request, 400, "bad_request", "The request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return json_error(request, 403, "permission_denied", "You may not do this.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return json_error(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+class UnhandledErrorMiddleware:
+    """Last line of defence: an exception escaping any view becomes a logged 500 envelope."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404 | DjangoPermissionDenied):
+            return None
+        log.exception("unhandled_exception", exc_info=exception)
+        return server_error(request)

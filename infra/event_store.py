@@ -1,0 +1,44 @@
+"""The event store: the Shop application persisted in the PostgreSQL of DATABASES['default']."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.conf import settings
+
+from write_api.application import Shop
+
+
+def event_store_env(database: dict[str, Any] | None = None, **overrides: str) -> dict[str, str]:
+    """eventsourcing settings for the database Django uses (same server, same database)."""
+    database = database or settings.DATABASES["default"]
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": database["NAME"],
+        "POSTGRES_HOST": database["HOST"] or "127.0.0.1",
+        "POSTGRES_PORT": str(database["PORT"] or 5432),
+        "POSTGRES_USER": database["USER"] or "postgres",
+        "POSTGRES_PASSWORD": database["PASSWORD"] or "",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        # Off on purpose: with DB functions on, inserts skip the table lock that keeps
+        # commit order equal to notification-id order (ARCHITECTURE.md).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        # Tables are created once by `prepare_stack`, not raced for by every process.
+        "CREATE_TABLE": "n",
+    }
+    env.update(overrides)
+    return env
+
+
+@functools.cache
+def shop() -> Shop:
+    """The process-wide application; its connection pool is shared by request threads."""
+    return Shop(env=event_store_env())
+
+
+def create_event_store_tables() -> Shop:
+    return Shop(env=event_store_env(CREATE_TABLE="y"))

@@ -1,0 +1,51 @@
+"""Make a deployment ready: schema, event store, topics, search alias, first admin.
+
+Idempotent: run at every start. Because a local broker and search server keep
+nothing, it re-publishes and re-indexes from the event store what they lack.
+"""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from infra.clients import kafka_admin, kafka_consumer, opensearch_client
+from infra.event_store import create_event_store_tables
+from projections.catalog.rebuild import rebuild_search_index
+from projections.catalog.search_index import SearchIndex
+from projections.topics import ensure_topics, republish_if_broker_lost_events
+from write_api.accounts.bootstrap import bootstrap_admin
+
+
+class Command(BaseCommand):
+    help = "Migrate, create event-store tables, topics and the search alias; bootstrap an admin."
+
+    def handle(self, *args: object, **options: object) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        app = create_event_store_tables()
+        self.stdout.write(f"event store head: {app.recorder.max_notification_id() or 0}")
+        self._prepare_topics()
+        self._prepare_search_index(app)
+        if settings.SHOPSTREAM_ADMIN_EMAIL and settings.SHOPSTREAM_ADMIN_PASSWORD:
+            created = bootstrap_admin(settings.SHOPSTREAM_ADMIN_EMAIL, settings.SHOPSTREAM_ADMIN_PASSWORD)
+            self.stdout.write(f"admin {settings.SHOPSTREAM_ADMIN_EMAIL}: {'created' if created else 'exists'}")
+
+    def _prepare_topics(self) -> None:
+        admin = kafka_admin()
+        try:
+            created = ensure_topics(admin, settings.TOPIC_PREFIX, settings.KAFKA_PARTITIONS)
+        finally:
+            admin.close()
+        self.stdout.write(f"topics created: {created or 'none'}")
+        consumer = kafka_consumer(None, [])
+        try:
+            if republish_if_broker_lost_events(consumer, settings.TOPIC_PREFIX):
+                self.stdout.write("broker lacks published events: the relay re-publishes from 0")
+        finally:
+            consumer.close()
+
+    def _prepare_search_index(self, app: object) -> None:
+        index = SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
+        if index.exists():
+            return
+        generation = rebuild_search_index(app, index)  # type: ignore[arg-type]
+        self.stdout.write(f"search index built from the event store: {generation}")

@@ -1,0 +1,102 @@
+"""The local stack launcher.
+
+    python -m infra.stack up          servers + prepare + every app process, until Ctrl-C/SIGTERM
+    python -m infra.stack run -- CMD  servers + prepare, run CMD against them, stop, exit with CMD's code
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from infra.stack.processes import ROOT, app_processes
+from infra.stack.servers import start_missing_servers
+from infra.stack.supervisor import Supervisor, emit
+
+WORKDIR = Path(os.environ.get("SHOPSTREAM_LOCAL_DIR", ROOT / ".local"))
+
+
+def development_env() -> dict[str, str]:
+    secret_file = WORKDIR / "secret_key"
+    if not secret_file.exists():
+        WORKDIR.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(50))
+        secret_file.chmod(0o600)
+    return {
+        "SHOPSTREAM_ENV": os.environ.get("SHOPSTREAM_ENV", "development"),
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secret_file.read_text(),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def wait_for_signal() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def prepare(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "prepare_stack"], env=env, check=True, cwd=ROOT
+    )
+
+
+def up(servers: Supervisor, stop: threading.Event) -> int:
+    env = {**os.environ, **development_env()}
+    env.update(start_missing_servers(servers, WORKDIR))
+    prepare(env)
+    apps = Supervisor(env)
+    write_port = int(env.get("WRITE_API_PORT", "8000"))
+    read_port = int(env.get("READ_API_PORT", "8001"))
+    for spec in app_processes(write_port, read_port, WORKDIR):
+        apps.start(spec)
+    emit("launcher", f"write API http://127.0.0.1:{write_port}  read API http://127.0.0.1:{read_port}")
+    while not stop.wait(0.5):
+        apps.restart_crashed()
+    emit("launcher", "stopping")
+    apps.stop_all(timeout=5)
+    return 0
+
+
+def run(servers: Supervisor, command: list[str]) -> int:
+    env = {**os.environ, **development_env(), "SHOPSTREAM_ENV": "test"}
+    env.update(start_missing_servers(servers, WORKDIR))
+    prepare(env)
+    child = subprocess.Popen(command, env=env, cwd=ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.stack")
+    sub = parser.add_subparsers(dest="mode", required=True)
+    sub.add_parser("up", help="run the whole system")
+    run_parser = sub.add_parser("run", help="run a command against the backing servers")
+    run_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    stop = wait_for_signal() if args.mode == "up" else threading.Event()
+    servers = Supervisor()
+    try:
+        if args.mode == "up":
+            return up(servers, stop)
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        return run(servers, command)
+    except subprocess.CalledProcessError as error:
+        emit("launcher", f"{error.cmd} failed with exit code {error.returncode}")
+        return 1
+    finally:
+        servers.stop_all(timeout=4)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The application processes of the stack; docker-compose.yml has one service for each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from infra.stack.supervisor import ProcessSpec
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
+    return ProcessSpec(
+        name,
+        [sys.executable, "-m", "gunicorn", f"infra.wsgi.{module}:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+         "--worker-class", "gthread", "--graceful-timeout", "4", "--timeout", "30",
+         "--log-level", "warning"],
+        env={"DJANGO_SETTINGS_MODULE": settings, "SHOPSTREAM_SERVICE": name},
+    )
+
+
+def manage(name: str, *args: str) -> ProcessSpec:
+    return ProcessSpec(
+        name,
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={"SHOPSTREAM_SERVICE": name},
+    )
+
+
+def celery(name: str, *args: str) -> ProcessSpec:
+    return ProcessSpec(
+        name,
+        [sys.executable, "-m", "celery", "-A", "infra.celery_app", *args, "--loglevel", "INFO"],
+        env={"SHOPSTREAM_SERVICE": name},
+    )
+
+
+def pipeline_processes() -> list[ProcessSpec]:
+    """The relay and projectors: the path from event store to read models."""
+    return [manage("relay", "run_relay"), manage("projector", "run_projector", "catalog")]
+
+
+def app_processes(write_port: int, read_port: int, workdir: Path) -> list[ProcessSpec]:
+    return [
+        gunicorn("write-api", "write_api", write_port, "infra.settings.write_api"),
+        gunicorn("read-api", "read_api", read_port, "infra.settings.read_api"),
+        *pipeline_processes(),
+        celery("celery-worker", "worker", "--concurrency", "2", "--without-gossip"),
+        celery("celery-beat", "beat", "--schedule", str(workdir / "celerybeat-schedule")),
+    ]

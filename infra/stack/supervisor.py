@@ -1,0 +1,140 @@
+"""Run child processes with one prefixed log stream each, restart crashes, stop them all.
+
+Every child runs in its own session (Ctrl-C reaches only the launcher, which stops
+children in order) and gets a parent-death signal, so even a SIGKILLed launcher
+leaves no orphan behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+PR_SET_PDEATHSIG = 1
+COLORS = ["36", "33", "32", "35", "34", "31", "96", "93", "92", "95"]
+_print_lock = threading.Lock()
+
+
+def emit(name: str, line: str, color: str = "0") -> None:
+    prefix = f"\033[{color}m{name:<14}|\033[0m " if sys.stdout.isatty() else f"{name:<14}| "
+    with _print_lock:
+        sys.stdout.write(prefix + line.rstrip("\n") + "\n")
+        sys.stdout.flush()
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """preexec_fn: the kernel sends `sig` to the child when the launcher dies."""
+
+    def set_signal() -> None:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+
+    return set_signal
+
+
+@dataclass
+class ProcessSpec:
+    """How to start one long-running process of the stack."""
+
+    name: str
+    argv: Sequence[str]
+    env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+    stop_signal: int = signal.SIGTERM
+    restart: bool = True
+
+
+@dataclass
+class Managed:
+    spec: ProcessSpec
+    process: subprocess.Popen[str]
+    color: str
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Starts, watches and stops the processes of the local stack."""
+
+    def __init__(self, base_env: dict[str, str] | None = None) -> None:
+        self.base_env = base_env if base_env is not None else dict(os.environ)
+        self.children: list[Managed] = []
+        self.stopping = False
+
+    def start(self, spec: ProcessSpec) -> Managed:
+        env = {**self.base_env, **spec.env, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(
+            list(spec.argv),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            user=spec.user,
+            preexec_fn=die_with_parent(spec.stop_signal),  # noqa: PLW1509 - no threads race here
+        )
+        managed = Managed(spec, process, COLORS[len(self.children) % len(COLORS)])
+        threading.Thread(target=self._pump, args=(managed,), daemon=True).start()
+        self.children.append(managed)
+        return managed
+
+    def _pump(self, managed: Managed) -> None:
+        assert managed.process.stdout is not None
+        for line in managed.process.stdout:
+            emit(managed.spec.name, line, managed.color)
+
+    def find(self, name: str) -> Managed:
+        return next(m for m in reversed(self.children) if m.spec.name == name)
+
+    def restart_crashed(self) -> None:
+        """Restart a child that died on its own (at most once a second per child)."""
+        for managed in list(self.children):
+            code = managed.process.poll()
+            if code is None or self.stopping or not managed.spec.restart:
+                continue
+            if time.monotonic() - managed.started_at < 1:
+                continue
+            emit("launcher", f"{managed.spec.name} exited with {code}; restarting")
+            self.children.remove(managed)
+            self.start(managed.spec)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        managed = self.find(name)
+        os.killpg(managed.process.pid, sig)
+        managed.process.wait(timeout=10)
+
+    def stop(self, managed: Managed, deadline: float) -> None:
+        if managed.process.poll() is None:
+            _signal_group(managed.process.pid, managed.spec.stop_signal)
+        try:
+            managed.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            emit("launcher", f"{managed.spec.name} did not stop in time; killing it")
+            _signal_group(managed.process.pid, signal.SIGKILL)
+            managed.process.wait(timeout=5)
+        _signal_group(managed.process.pid, signal.SIGKILL)  # stragglers left in its group
+
+    def stop_all(self, timeout: float = 6.0) -> None:
+        """Signal every child at once, newest first; kill what is still running at the deadline."""
+        self.stopping = True
+        deadline = time.monotonic() + timeout
+        for managed in reversed(self.children):
+            if managed.process.poll() is None:
+                _signal_group(managed.process.pid, managed.spec.stop_signal)
+        for managed in reversed(self.children):
+            self.stop(managed, deadline)
+        self.children.clear()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,32 @@
+"""URL patterns both APIs serve: health, OpenAPI schema, Swagger UI, JSON 404 catch-all."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from infra.errors import not_found
+from infra.health import Check, HealthzApi, ReadyzApi
+
+API_VERSIONS = r"^api/(?P<version>v1|v2)/"
+
+
+class SchemaApi(SpectacularAPIView):
+    versioning_class = None
+
+
+class DocsApi(SpectacularSwaggerView):
+    versioning_class = None
+
+
+def service_patterns(readiness_checks: dict[str, Check]) -> list[URLPattern | URLResolver]:
+    return [
+        path("healthz", HealthzApi.as_view(), name="healthz"),
+        path("readyz", ReadyzApi.as_view(checks=readiness_checks), name="readyz"),
+        path("api/schema/", SchemaApi.as_view(), name="schema"),
+        path("api/docs/", DocsApi.as_view(url_name="schema"), name="docs"),
+    ]
+
+
+# Last in every URLconf: Django's DEBUG 404 page is HTML; this never is.
+catch_all = re_path(r"^", not_found)

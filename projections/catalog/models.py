@@ -1,0 +1,30 @@
+"""The product read table, one row per product, written only by the catalog projector."""
+
+from django.db import models
+
+
+class ProductView(models.Model):
+    """Current state of a product as the read API serves it."""
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+    category_id = models.UUIDField(null=True)
+    seller_id = models.UUIDField(null=True, db_index=True)
+    stock = models.IntegerField()
+    reserved = models.IntegerField(default=0)
+    discontinued = models.BooleanField(default=False)
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True)
+    rating_count = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        db_table = "projections_product_view"
+
+    @property
+    def stock_available(self) -> int:
+        return self.stock - self.reserved

@@ -1,0 +1,106 @@
+"""The relay: follows the event store's notification log and publishes envelopes to Kafka.
+
+It reads with the library's LISTEN/NOTIFY subscription, sends each envelope keyed
+by aggregate id, waits for the broker's acknowledgement of the whole batch, and
+only then records the batch's last position. A crash between send and record
+re-publishes that batch: delivery is at-least-once and projectors skip repeats.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any, Protocol
+
+import structlog
+from django.db import transaction
+from eventsourcing.persistence import Notification
+
+from projections.models import RelayCheckpoint
+from write_api.application import Shop
+from write_api.published_events import to_envelope, topic_name
+
+log = structlog.get_logger("shopstream.relay")
+
+
+class Producer(Protocol):
+    def send(self, topic: str, *, key: str, value: dict[str, Any]) -> Any: ...
+    def flush(self, timeout: float | None = None) -> None: ...
+
+
+def load_position(name: str) -> int:
+    checkpoint, _ = RelayCheckpoint.objects.get_or_create(name=name)
+    return checkpoint.position
+
+
+def save_position(name: str, position: int) -> None:
+    with transaction.atomic():
+        RelayCheckpoint.objects.update_or_create(name=name, defaults={"position": position})
+
+
+class Relay:
+    """Moves notifications from the event store to Kafka, in log order, batch by batch."""
+
+    def __init__(
+        self, app: Shop, producer: Producer, topic_prefix: str, batch_size: int = 500
+    ) -> None:
+        self.app = app
+        self.producer = producer
+        self.topic_prefix = topic_prefix
+        self.batch_size = batch_size
+        self.name = f"{topic_prefix}relay"
+
+    def run(self, stop: threading.Event) -> None:
+        position = load_position(self.name)
+        log.info("relay_started", position=position)
+        pending: queue.Queue[Notification] = queue.Queue(maxsize=self.batch_size * 4)
+        with self.app.recorder.subscribe(gt=position) as subscription:
+            reader = threading.Thread(
+                target=_feed, args=(subscription, pending, stop), daemon=True, name="relay-reader"
+            )
+            reader.start()
+            while not stop.is_set():
+                batch = _take_batch(pending, self.batch_size, wait=0.2)
+                if batch:
+                    self.publish(batch)
+                elif not reader.is_alive():
+                    raise RuntimeError("the event-store subscription ended unexpectedly")
+            subscription.stop()
+
+    def publish(self, notifications: list[Notification]) -> None:
+        futures = []
+        for notification in notifications:
+            event = self.app.mapper.to_domain_event(notification)
+            envelope = to_envelope(event, notification.id)
+            topic = topic_name(self.topic_prefix, envelope["aggregate_type"])
+            futures.append(self.producer.send(topic, key=envelope["aggregate_id"], value=envelope))
+        self.producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=30)  # raises if the broker did not acknowledge
+        save_position(self.name, notifications[-1].id)
+        log.info("relay_published", count=len(notifications), position=notifications[-1].id)
+
+
+def _feed(subscription: Any, pending: queue.Queue[Notification], stop: threading.Event) -> None:
+    for notification in subscription:
+        while not stop.is_set():
+            try:
+                pending.put(notification, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        if stop.is_set():
+            return
+
+
+def _take_batch(pending: queue.Queue[Notification], size: int, wait: float) -> list[Notification]:
+    try:
+        batch = [pending.get(timeout=wait)]
+    except queue.Empty:
+        return []
+    while len(batch) < size:
+        try:
+            batch.append(pending.get_nowait())
+        except queue.Empty:
+            break
+    return batch

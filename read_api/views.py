@@ -1,0 +1,55 @@
+"""Query endpoints of the read API: `<Entity><Query>Api`, read-only."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from infra.clients import opensearch_client
+from projections.catalog.search_index import products_alias
+from read_api.pagination import PageParams, paginated
+from read_api.representations import product_from_document, product_from_row
+from read_api.selectors import product_get, product_search
+
+
+class ProductListApi(APIView):
+    """Search and page through products."""
+
+    authentication_classes: list[type] = []
+
+    class FilterSerializer(PageParams):
+        search = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    @extend_schema(parameters=[FilterSerializer])
+    def get(self, request: Request, version: str) -> Response:
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        count, documents = product_search(
+            opensearch_client(),
+            products_alias(settings.SHOPSTREAM_NAMESPACE),
+            text=query["search"].strip(),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        results = [product_from_document(d) for d in documents]
+        return Response(paginated(request, query["page"], query["page_size"], count, results))
+
+
+class ProductDetailApi(APIView):
+    """One product as currently projected."""
+
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request, version: str, product_id: UUID) -> Response:
+        row = product_get(product_id)
+        if row is None:
+            raise NotFound(f"Product {product_id} does not exist.")
+        return Response(product_from_row(row))

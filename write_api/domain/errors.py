@@ -1,0 +1,32 @@
+"""Domain errors with stable codes; one exception handler maps them to the HTTP envelope."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every business-rule refusal."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a rule; `details` maps each field to its messages."""
+
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    """The aggregate does not exist (or must not be revealed)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The change clashes with the aggregate's current state."""
+
+    code = "conflict"
