@@ -9,7 +9,26 @@ from typing import Any
 import redis
 from django.conf import settings
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.serializer import Deserializer, Serializer
 from opensearchpy import OpenSearch
+
+
+Headers = list[tuple[str, bytes]]
+
+
+class TextSerializer(Serializer):
+    def serialize(self, topic: str, headers: Headers, value: str) -> bytes:
+        return value.encode()
+
+
+class JsonSerializer(Serializer):
+    def serialize(self, topic: str, headers: Headers, value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+class TextDeserializer(Deserializer):
+    def deserialize(self, topic: str, headers: Headers, data: bytes | None) -> str | None:
+        return data.decode() if data is not None else None
 
 
 @functools.cache
@@ -38,8 +57,8 @@ def kafka_producer() -> KafkaProducer:
         retries=10,
         max_in_flight_requests_per_connection=1,
         linger_ms=2,
-        key_serializer=str.encode,
-        value_serializer=lambda value: json.dumps(value, separators=(",", ":")).encode(),
+        key_serializer=TextSerializer(),
+        value_serializer=JsonSerializer(),
     )
 
 
@@ -53,7 +72,7 @@ def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) ->
         "max_poll_interval_ms": settings.KAFKA_MAX_POLL_INTERVAL_MS,
         "session_timeout_ms": min(10_000, settings.KAFKA_MAX_POLL_INTERVAL_MS),
         "heartbeat_interval_ms": 1_000,
-        "key_deserializer": lambda key: key.decode() if key is not None else None,
+        "key_deserializer": TextDeserializer(),
         **overrides,
     }
     consumer = KafkaConsumer(**options)

@@ -98,7 +98,7 @@ CACHES = {
 KAFKA_BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 KAFKA_PARTITIONS = int(os.environ.get("KAFKA_PARTITIONS", "3"))
 # Group joins wait for the rebalance timeout, which kafka-python takes from this value.
-KAFKA_MAX_POLL_INTERVAL_MS = int(os.environ.get("KAFKA_MAX_POLL_INTERVAL_MS", "10000"))
+KAFKA_MAX_POLL_INTERVAL_MS = int(os.environ.get("KAFKA_MAX_POLL_INTERVAL_MS", "5000"))
 OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
 # Prefix of topics, consumer groups, index aliases and cache keys, so that two
 # deployments (or a test run) can share servers without seeing each other.
@@ -174,3 +174,4 @@ LOGGING = logging_config(LOG_LEVEL, SHOPSTREAM_SERVICE)
 APPEND_SLASH = False
 REST_FRAMEWORK["DEFAULT_VERSIONING_CLASS"] = "rest_framework.versioning.URLPathVersioning"
 REST_FRAMEWORK["ALLOWED_VERSIONS"] = ["v1", "v2"]
+REST_FRAMEWORK["DEFAULT_VERSION"] = "v1"

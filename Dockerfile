@@ -1,0 +1,33 @@
+# One image for every shopstream process (write API, read API, relay, projector,
+# Celery worker and beat); docker-compose.yml picks the process with `command`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN groupadd --system --gid 10001 shopstream \
+    && useradd --system --uid 10001 --gid shopstream --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin shopstream
+
+WORKDIR /app
+
+# Dependencies first, from pyproject.toml alone, so a code change does not reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project itself (runtime dependencies only: no `local` or `dev` extras).
+COPY . .
+RUN pip install . \
+    && rm -rf build ./*.egg-info
+
+USER shopstream
+
+EXPOSE 8000 8001
+
+CMD ["gunicorn", "infra.wsgi.write_api:application", "--bind", "0.0.0.0:8000", \
+     "--worker-class", "gthread", "--workers", "2", "--threads", "4"]

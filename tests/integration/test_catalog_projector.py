@@ -1,0 +1,146 @@
+"""The catalog projector fed by a real consumer group: read rows, index, checkpoints, dead letters."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from django.conf import settings
+from kafka import KafkaProducer, TopicPartition
+
+from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
+from projections.catalog.models import ProductView
+from projections.catalog.projector import CatalogProjector
+from projections.catalog.search_index import SearchIndex
+from projections.consumer import ProjectionRunner
+from projections.models import ProjectionCheckpoint, RelayCheckpoint
+from projections.relay import Relay
+from projections.topics import ensure_topics
+from tests.integration.conftest import (
+    create_products,
+    envelopes,
+    read_topic,
+    run_relay_until,
+    run_until,
+)
+from write_api.application import Shop
+from write_api.published_events import dead_letter_topic, topic_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def pipeline(shop_app: Shop, isolated_namespace: str):
+    """Topics, an index alias and a relay of this test's own namespace."""
+    prefix = settings.TOPIC_PREFIX
+    admin = kafka_admin()
+    ensure_topics(admin, prefix, partitions=2)
+    admin.close()
+    index = SearchIndex(opensearch_client(), isolated_namespace)
+    index.ensure()
+    producer = kafka_producer()
+    yield prefix, index, producer
+    producer.close()
+    for name in index.client.indices.get(index=f"{index.alias}_v*", ignore_unavailable=True):
+        index.client.indices.delete(index=name)
+
+
+def projector_runner(prefix: str, index: SearchIndex, producer: object) -> ProjectionRunner:
+    projector = CatalogProjector(index)
+    consumer = kafka_consumer(f"{prefix}catalog", ProjectionRunner.topics(projector, prefix))
+    return ProjectionRunner(projector, consumer, producer, prefix)  # type: ignore[arg-type]
+
+
+def project_until(runner: ProjectionRunner, done) -> None:  # type: ignore[no-untyped-def]
+    try:
+        assert run_until(runner.run, done, timeout=30)
+    finally:
+        runner.consumer.close()
+
+
+def documents(index: SearchIndex, ids: list[UUID]) -> dict[str, dict]:
+    index.refresh()
+    found = index.client.mget(index=index.alias, body={"ids": [str(i) for i in ids]})
+    return {d["_id"]: {**d["_source"], "_version": d["_version"]} for d in found["docs"] if d["found"]}
+
+
+def test_projector_writes_rows_documents_and_checkpoints(shop_app: Shop, pipeline) -> None:  # type: ignore[no-untyped-def]
+    # given
+    prefix, index, producer = pipeline
+    ids = create_products(shop_app, 12, name="Projected")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    runner = projector_runner(prefix, index, producer)
+    # when
+    project_until(runner, lambda: ProductView.objects.filter(id__in=ids).count() == 12)
+    # then
+    rows = {str(r.id): r for r in ProductView.objects.filter(id__in=ids)}
+    assert sorted(r.name for r in rows.values()) == sorted(f"Projected {i}" for i in range(12))
+    assert all((r.version, r.stock_available, str(r.price)) == (1, 1, "1.00") for r in rows.values())
+    docs = documents(index, ids)
+    assert set(docs) == {str(i) for i in ids}
+    assert all(d["_version"] == 1 and d["name"] == rows[i].name for i, d in docs.items())
+    checkpoints = ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog")
+    assert max(c.position for c in checkpoints) == shop_app.recorder.max_notification_id()
+
+
+def test_projector_skips_redelivered_events_after_a_republish(shop_app: Shop, pipeline) -> None:  # type: ignore[no-untyped-def]
+    # given: everything was projected once
+    prefix, index, producer = pipeline
+    ids = create_products(shop_app, 5, name="Twice")
+    head = shop_app.recorder.max_notification_id()
+    run_relay_until(Relay(shop_app, producer, prefix), head)
+    project_until(
+        projector_runner(prefix, index, producer),
+        lambda: ProductView.objects.filter(id__in=ids).count() == 5,
+    )
+    before = {(str(r.id), r.version, r.updated_at) for r in ProductView.objects.filter(id__in=ids)}
+    checkpoints = dict(
+        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list("partition", "position")
+    )
+    # when: the relay forgets its position and publishes the whole log again
+    RelayCheckpoint.objects.filter(name=f"{prefix}relay").update(position=0)
+    run_relay_until(Relay(shop_app, producer, prefix), head)
+    published = read_topic(topic_name(prefix, "Product"), expected=2 * head)
+    project_until(
+        projector_runner(prefix, index, producer),
+        lambda: _committed(prefix) >= len(published),
+    )
+    # then: the duplicates changed nothing
+    assert len(published) >= 2 * len({e["position"] for e in envelopes(published)}) - 1
+    after = {(str(r.id), r.version, r.updated_at) for r in ProductView.objects.filter(id__in=ids)}
+    assert after == before
+    assert dict(
+        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list("partition", "position")
+    ) == checkpoints
+
+
+def test_an_unreadable_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
+    shop_app: Shop, pipeline  # type: ignore[no-untyped-def]
+) -> None:
+    # given: a poison message, then a good event, on the product topic
+    prefix, index, producer = pipeline
+    raw = KafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS)
+    raw.send(topic_name(prefix, "Product"), key=b"poison", value=b"{not json").get(timeout=10)
+    raw.close()
+    [good] = create_products(shop_app, 1, name="AfterPoison")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    # when
+    project_until(
+        projector_runner(prefix, index, producer),
+        lambda: ProductView.objects.filter(id=good).exists(),
+    )
+    # then
+    [letter] = envelopes(read_topic(dead_letter_topic(prefix), expected=1))
+    assert letter["projector"] == "catalog"
+    assert letter["message"] == "{not json"
+    assert letter["error"].startswith("unreadable envelope")
+
+
+def _committed(prefix: str) -> int:
+    consumer = kafka_consumer(f"{prefix}catalog", [])
+    try:
+        topic = topic_name(prefix, "Product")
+        partitions = consumer.partitions_for_topic(topic) or set()
+        return sum(consumer.committed(TopicPartition(topic, p)) or 0 for p in partitions)
+    finally:
+        consumer.close()

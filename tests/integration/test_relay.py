@@ -1,0 +1,67 @@
+"""The relay against the real event store and Kafka broker."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from django.conf import settings
+
+from infra.clients import kafka_admin, kafka_producer
+from projections.relay import Relay, load_position
+from projections.topics import ensure_topics
+from tests.integration.conftest import create_products, envelopes, read_topic, run_relay_until
+from write_api.application import Shop
+from write_api.published_events import topic_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_relay_publishes_every_event_keyed_by_aggregate_in_log_order(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given
+    prefix = settings.TOPIC_PREFIX
+    admin = kafka_admin()
+    ensure_topics(admin, prefix, partitions=3)
+    admin.close()
+    ids = create_products(shop_app, 25)
+    head = shop_app.recorder.max_notification_id()
+    producer = kafka_producer()
+    relay = Relay(shop_app, producer, prefix)
+    # when
+    run_relay_until(relay, head)
+    producer.close()
+    # then
+    assert load_position(relay.name) == head
+    records = read_topic(topic_name(prefix, "Product"), expected=head)
+    published = envelopes(records)
+    mine = [e for e in published if UUID(e["aggregate_id"]) in set(ids)]
+    assert sorted(e["aggregate_id"] for e in mine) == sorted(str(i) for i in ids)
+    assert all(r.key.decode() == e["aggregate_id"] for r, e in zip(records, published, strict=True))
+    for partition in {r.partition for r in records}:
+        positions = [e["position"] for r, e in zip(records, published, strict=True) if r.partition == partition]
+        assert positions == sorted(positions)
+    assert {e["request_id"] for e in mine} == {f"req-{i}" for i in range(25)}
+
+
+def test_relay_resumes_after_its_checkpoint_without_republishing_older_events(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: a first relay run published everything so far
+    prefix = settings.TOPIC_PREFIX
+    producer = kafka_producer()
+    first_head = shop_app.recorder.max_notification_id() or 0
+    run_relay_until(Relay(shop_app, producer, prefix), first_head)
+    stored = len(shop_app.recorder.select_notifications(start=0, limit=100_000))
+    already = len(read_topic(topic_name(prefix, "Product"), expected=stored))
+    # when: more events arrive and a new relay starts from the checkpoint
+    new_ids = create_products(shop_app, 3)
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    producer.close()
+    # then: only the three new events were added to the topic
+    records = read_topic(topic_name(prefix, "Product"), expected=already + 3)
+    assert already == stored
+    assert len(records) == already + 3
+    latest = sorted(envelopes(records), key=lambda e: e["position"])[-3:]
+    assert [e["aggregate_id"] for e in latest] == [str(i) for i in new_ids]

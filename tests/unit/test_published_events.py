@@ -1,0 +1,51 @@
+from decimal import Decimal
+from uuid import UUID
+
+from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
+from write_api.published_events import ENVELOPE_KEYS, event_id, to_envelope, topic_name
+
+SELLER = UUID("00000000-0000-0000-0000-0000000000aa")
+
+
+def test_to_envelope_describes_a_product_created_event_in_the_published_shape() -> None:
+    # given
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    context = CommandContext(
+        actor_id=str(SELLER), actor_role="seller", request_id="req-1", correlation_id="cor-1",
+        causation_id="req-1",
+    )
+    saved = shop.create_product(
+        name="Lamp", description="Bright", price=Decimal("19.90"), category_id=None, stock=4,
+        seller_id=SELLER, context=context,
+    )
+    [created] = shop.events.get(saved.id)
+    # when
+    envelope = to_envelope(created, position=7)
+    # then
+    assert ENVELOPE_KEYS <= set(envelope)
+    assert envelope["event_id"] == event_id(saved.id, 1)
+    assert envelope["position"] == 7
+    assert (envelope["aggregate_type"], envelope["type"], envelope["version"]) == (
+        "Product", "ProductCreated", 1
+    )
+    assert envelope["aggregate_id"] == str(saved.id)
+    assert envelope["actor"] == {"id": str(SELLER), "role": "seller"}
+    assert (envelope["request_id"], envelope["correlation_id"], envelope["causation_id"]) == (
+        "req-1", "cor-1", "req-1"
+    )
+    assert envelope["occurred_at"] == created.timestamp.isoformat()
+    assert envelope["data"] == {
+        "name": "Lamp", "description": "Bright", "price": "19.90", "category_id": None,
+        "stock": 4, "seller_id": str(SELLER),
+    }
+
+
+def test_event_id_is_the_same_every_time_an_event_is_republished() -> None:
+    aggregate = UUID("11111111-1111-1111-1111-111111111111")
+    assert event_id(aggregate, 3) == event_id(str(aggregate), 3)
+    assert event_id(aggregate, 3) != event_id(aggregate, 4)
+
+
+def test_topic_name_is_prefixed_and_per_aggregate_type() -> None:
+    assert topic_name("shopstream.", "Product") == "shopstream.product.events"
