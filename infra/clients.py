@@ -12,7 +12,6 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.serializer import Deserializer, Serializer
 from opensearchpy import OpenSearch
 
-
 Headers = list[tuple[str, bytes]]
 
 

@@ -63,9 +63,11 @@ def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return "validation_error", "The request is invalid.", details
     if isinstance(exc, drf.ParseError):
-        return "validation_error", "The request body is not valid JSON.", {
-            "non_field_errors": [str(exc.detail)]
-        }
+        return (
+            "validation_error",
+            "The request body is not valid JSON.",
+            {"non_field_errors": [str(exc.detail)]},
+        )
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
     return RENAMED_CODES.get(code, code), str(exc.detail), {}

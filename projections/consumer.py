@@ -133,7 +133,11 @@ class ProjectionRunner:
 
     def _dead_letter(self, message: Any, error: str) -> None:
         log.error("dead_letter", projector=self.projector.name, offset=message.offset, error=error)
-        value = message.value.decode(errors="replace") if isinstance(message.value, bytes) else message.value
+        value = (
+            message.value.decode(errors="replace")
+            if isinstance(message.value, bytes)
+            else message.value
+        )
         self.dead_letters.send(
             dead_letter_topic(self.prefix),
             key=str(message.key or ""),

@@ -14,6 +14,9 @@ class RelayCheckpoint(models.Model):
     position = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"{self.name} at {self.position}"
+
 
 class ProjectionCheckpoint(models.Model):
     """Highest event-store position a projector applied from one Kafka partition.
@@ -29,5 +32,10 @@ class ProjectionCheckpoint(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["projector", "partition"], name="one_checkpoint_per_partition")
+            models.UniqueConstraint(
+                fields=["projector", "partition"], name="one_checkpoint_per_partition"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.projector} {self.partition} at {self.position}"

@@ -16,7 +16,9 @@ MAX_RESULT_WINDOW = 10_000
 
 class PageParams(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, default=1)
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["page"] * attrs["page_size"] > MAX_RESULT_WINDOW:
@@ -26,13 +28,17 @@ class PageParams(serializers.Serializer):
         return attrs
 
 
-def paginated(request: Request, page: int, page_size: int, count: int, results: list[Any]) -> dict[str, Any]:
+def paginated(
+    request: Request, page: int, page_size: int, count: int, results: list[Any]
+) -> dict[str, Any]:
     url = request.build_absolute_uri()
     has_next = page * page_size < count
     previous = None
     if page > 1:
         previous = (
-            remove_query_param(url, "page") if page == 2 else replace_query_param(url, "page", page - 1)
+            remove_query_param(url, "page")
+            if page == 2
+            else replace_query_param(url, "page", page - 1)
         )
     return {
         "count": count,

@@ -17,7 +17,7 @@ def product_get(product_id: UUID) -> ProductView | None:
 def product_search(
     client: OpenSearch, alias: str, *, text: str, page: int, page_size: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Products matching `text` (name boosted over description), best first; newest first if no text."""
+    """Products matching `text` (name boosted), best first; newest first when there is no text."""
     query: dict[str, Any] = {"match_all": {}}
     sort: list[Any] = [{"created_at": "desc"}, {"id": "asc"}]
     if text:

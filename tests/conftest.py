@@ -39,7 +39,7 @@ def isolated_namespace(namespace: str, settings: object) -> str:
 
 def pytest_report_header() -> list[str]:
     return [
-        f"database: {settings.DATABASES['default']['HOST']}:{settings.DATABASES['default']['PORT']}",
+        "database: {HOST}:{PORT}".format(**settings.DATABASES["default"]),
         f"kafka: {settings.KAFKA_BOOTSTRAP_SERVERS}  opensearch: {settings.OPENSEARCH_URL}",
         f"redis: {settings.REDIS_URL}",
     ]

@@ -19,7 +19,12 @@ IS_PRODUCTION = ENVIRONMENT not in {"development", "test"}
 
 
 def env_flag(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get(name, "1" if default else "0").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
 
 
 def required(name: str, development_default: str) -> str:
@@ -27,14 +32,20 @@ def required(name: str, development_default: str) -> str:
     if value:
         return value
     if IS_PRODUCTION:
-        raise ImproperlyConfigured(f"{name} must be set in production (SHOPSTREAM_ENV={ENVIRONMENT}).")
+        raise ImproperlyConfigured(
+            f"{name} must be set in production (SHOPSTREAM_ENV={ENVIRONMENT})."
+        )
     return development_default
 
 
 DEBUG = env_flag("DJANGO_DEBUG")
-SECRET_KEY = required("DJANGO_SECRET_KEY", "insecure-development-key-never-use-in-production-0123456789")
+SECRET_KEY = required(
+    "DJANGO_SECRET_KEY", "insecure-development-key-never-use-in-production-0123456789"
+)
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,7 +91,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/shopstream")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -113,7 +126,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

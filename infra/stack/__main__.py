@@ -1,7 +1,7 @@
 """The local stack launcher.
 
-    python -m infra.stack up          servers + prepare + every app process, until Ctrl-C/SIGTERM
-    python -m infra.stack run -- CMD  servers + prepare, run CMD against them, stop, exit with CMD's code
+python -m infra.stack up          servers + prepare + every app process, until Ctrl-C/SIGTERM
+python -m infra.stack run -- CMD  servers + prepare, run CMD against them, stop; CMD's exit code
 """
 
 from __future__ import annotations
@@ -57,7 +57,10 @@ def up(servers: Supervisor, stop: threading.Event) -> int:
     read_port = int(env.get("READ_API_PORT", "8001"))
     for spec in app_processes(write_port, read_port, WORKDIR):
         apps.start(spec)
-    emit("launcher", f"write API http://127.0.0.1:{write_port}  read API http://127.0.0.1:{read_port}")
+    emit(
+        "launcher",
+        f"write API http://127.0.0.1:{write_port}  read API http://127.0.0.1:{read_port}",
+    )
     while not stop.wait(0.5):
         apps.restart_crashed()
     emit("launcher", "stopping")

@@ -13,10 +13,26 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
     return ProcessSpec(
         name,
-        [sys.executable, "-m", "gunicorn", f"infra.wsgi.{module}:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--worker-class", "gthread", "--graceful-timeout", "4", "--timeout", "30",
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            f"infra.wsgi.{module}:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--graceful-timeout",
+            "4",
+            "--timeout",
+            "30",
+            "--log-level",
+            "warning",
+        ],
         env={"DJANGO_SETTINGS_MODULE": settings, "SHOPSTREAM_SERVICE": name},
     )
 

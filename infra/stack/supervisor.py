@@ -7,6 +7,7 @@ leaves no orphan behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -61,8 +62,13 @@ class Managed:
 class Supervisor:
     """Starts, watches and stops the processes of the local stack."""
 
-    def __init__(self, base_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_env: dict[str, str] | None = None,
+        sink: Callable[[str, str, str], None] = emit,
+    ) -> None:
         self.base_env = base_env if base_env is not None else dict(os.environ)
+        self.sink = sink
         self.children: list[Managed] = []
         self.stopping = False
 
@@ -78,7 +84,7 @@ class Supervisor:
             errors="replace",
             start_new_session=True,
             user=spec.user,
-            preexec_fn=die_with_parent(spec.stop_signal),  # noqa: PLW1509 - no threads race here
+            preexec_fn=die_with_parent(spec.stop_signal),
         )
         managed = Managed(spec, process, COLORS[len(self.children) % len(COLORS)])
         threading.Thread(target=self._pump, args=(managed,), daemon=True).start()
@@ -88,7 +94,7 @@ class Supervisor:
     def _pump(self, managed: Managed) -> None:
         assert managed.process.stdout is not None
         for line in managed.process.stdout:
-            emit(managed.spec.name, line, managed.color)
+            self.sink(managed.spec.name, line, managed.color)
 
     def find(self, name: str) -> Managed:
         return next(m for m in reversed(self.children) if m.spec.name == name)
@@ -134,7 +140,5 @@ class Supervisor:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

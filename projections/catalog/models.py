@@ -25,6 +25,9 @@ class ProductView(models.Model):
         app_label = "projections"
         db_table = "projections_product_view"
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
     @property
     def stock_available(self) -> int:
         return self.stock - self.reserved

@@ -43,7 +43,7 @@ def fold(app: Shop, after: int, states: dict[str, State]) -> tuple[int, set[str]
 
 
 def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | None = None) -> str:
-    """Index every product into a fresh generation, swap the alias, then catch up and drop the old."""
+    """Index every product into a new generation, swap the alias, catch up, drop the old."""
     generation = index.create_generation()
     states: dict[str, State] = {}
     head, _ = fold(app, 0, states)

@@ -52,15 +52,16 @@ class SearchIndex:
         name = f"{self.alias}_v{max(numbers, default=0) + 1}"
         self.client.indices.create(
             index=name,
-            body={"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": MAPPINGS},
+            body={
+                "settings": {"number_of_shards": 1, "number_of_replicas": 0},
+                "mappings": MAPPINGS,
+            },
         )
         return name
 
     def point_alias_at(self, index: str) -> list[str]:
         """Swap the alias to `index` in one atomic action; return the indices it left."""
-        current = (
-            list(self.client.indices.get_alias(name=self.alias)) if self.exists() else []
-        )
+        current = list(self.client.indices.get_alias(name=self.alias)) if self.exists() else []
         actions: list[dict[str, Any]] = [
             {"remove": {"index": old, "alias": self.alias}} for old in current
         ]
@@ -93,7 +94,9 @@ class SearchIndex:
         _, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=False)
         failures = [e for e in errors if _status(e) != 409]
         if any(_status(e) >= 500 or _status(e) == 429 for e in failures):
-            raise RetryableIndexError(f"OpenSearch refused {len(failures)} documents: {failures[:3]}")
+            raise RetryableIndexError(
+                f"OpenSearch refused {len(failures)} documents: {failures[:3]}"
+            )
         if failures:
             raise ValueError(f"OpenSearch rejected documents: {failures[:3]}")
         return len(actions) - len(errors)

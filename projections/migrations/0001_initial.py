@@ -4,54 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ProductView',
+            name="ProductView",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('category_id', models.UUIDField(null=True)),
-                ('seller_id', models.UUIDField(db_index=True, null=True)),
-                ('stock', models.IntegerField()),
-                ('reserved', models.IntegerField(default=0)),
-                ('discontinued', models.BooleanField(default=False)),
-                ('rating_average', models.DecimalField(decimal_places=2, max_digits=3, null=True)),
-                ('rating_count', models.IntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('version', models.IntegerField()),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("category_id", models.UUIDField(null=True)),
+                ("seller_id", models.UUIDField(db_index=True, null=True)),
+                ("stock", models.IntegerField()),
+                ("reserved", models.IntegerField(default=0)),
+                ("discontinued", models.BooleanField(default=False)),
+                ("rating_average", models.DecimalField(decimal_places=2, max_digits=3, null=True)),
+                ("rating_count", models.IntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("version", models.IntegerField()),
             ],
             options={
-                'db_table': 'projections_product_view',
+                "db_table": "projections_product_view",
             },
         ),
         migrations.CreateModel(
-            name='RelayCheckpoint',
+            name="RelayCheckpoint",
             fields=[
-                ('name', models.CharField(max_length=200, primary_key=True, serialize=False)),
-                ('position', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200, primary_key=True, serialize=False)),
+                ("position", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ProjectionCheckpoint',
+            name="ProjectionCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('projector', models.CharField(max_length=200)),
-                ('partition', models.CharField(max_length=300)),
-                ('position', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("projector", models.CharField(max_length=200)),
+                ("partition", models.CharField(max_length=300)),
+                ("position", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('projector', 'partition'), name='one_checkpoint_per_partition')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("projector", "partition"), name="one_checkpoint_per_partition"
+                    )
+                ],
             },
         ),
     ]

@@ -81,8 +81,13 @@ def run_relay_until(relay: Relay, position: int | None, timeout: float = 15.0) -
 def create_products(shop: Shop, count: int, name: str = "Item") -> list[UUID]:
     return [
         shop.create_product(
-            name=f"{name} {i}", description="", price=Decimal("1.00"), category_id=None,
-            stock=1, seller_id=None, context=CommandContext(request_id=f"req-{i}"),
+            name=f"{name} {i}",
+            description="",
+            price=Decimal("1.00"),
+            category_id=None,
+            stock=1,
+            seller_id=None,
+            context=CommandContext(request_id=f"req-{i}"),
         ).id
         for i in range(count)
     ]

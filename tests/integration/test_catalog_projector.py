@@ -1,4 +1,4 @@
-"""The catalog projector fed by a real consumer group: read rows, index, checkpoints, dead letters."""
+"""The catalog projector on a real consumer group: rows, index, checkpoints, dead letters."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def project_until(runner: ProjectionRunner, done) -> None:  # type: ignore[no-un
 def documents(index: SearchIndex, ids: list[UUID]) -> dict[str, dict]:
     index.refresh()
     found = index.client.mget(index=index.alias, body={"ids": [str(i) for i in ids]})
-    return {d["_id"]: {**d["_source"], "_version": d["_version"]} for d in found["docs"] if d["found"]}
+    return {
+        d["_id"]: {**d["_source"], "_version": d["_version"]} for d in found["docs"] if d["found"]
+    }
 
 
 def test_projector_writes_rows_documents_and_checkpoints(shop_app: Shop, pipeline) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +77,9 @@ def test_projector_writes_rows_documents_and_checkpoints(shop_app: Shop, pipelin
     # then
     rows = {str(r.id): r for r in ProductView.objects.filter(id__in=ids)}
     assert sorted(r.name for r in rows.values()) == sorted(f"Projected {i}" for i in range(12))
-    assert all((r.version, r.stock_available, str(r.price)) == (1, 1, "1.00") for r in rows.values())
+    assert all(
+        (r.version, r.stock_available, str(r.price)) == (1, 1, "1.00") for r in rows.values()
+    )
     docs = documents(index, ids)
     assert set(docs) == {str(i) for i in ids}
     assert all(d["_version"] == 1 and d["name"] == rows[i].name for i, d in docs.items())
@@ -95,7 +99,9 @@ def test_projector_skips_redelivered_events_after_a_republish(shop_app: Shop, pi
     )
     before = {(str(r.id), r.version, r.updated_at) for r in ProductView.objects.filter(id__in=ids)}
     checkpoints = dict(
-        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list("partition", "position")
+        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list(
+            "partition", "position"
+        )
     )
     # when: the relay forgets its position and publishes the whole log again
     RelayCheckpoint.objects.filter(name=f"{prefix}relay").update(position=0)
@@ -109,13 +115,19 @@ def test_projector_skips_redelivered_events_after_a_republish(shop_app: Shop, pi
     assert len(published) >= 2 * len({e["position"] for e in envelopes(published)}) - 1
     after = {(str(r.id), r.version, r.updated_at) for r in ProductView.objects.filter(id__in=ids)}
     assert after == before
-    assert dict(
-        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list("partition", "position")
-    ) == checkpoints
+    assert (
+        dict(
+            ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list(
+                "partition", "position"
+            )
+        )
+        == checkpoints
+    )
 
 
 def test_an_unreadable_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
-    shop_app: Shop, pipeline  # type: ignore[no-untyped-def]
+    shop_app: Shop,
+    pipeline,  # type: ignore[no-untyped-def]
 ) -> None:
     # given: a poison message, then a good event, on the product topic
     prefix, index, producer = pipeline

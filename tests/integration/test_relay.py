@@ -40,7 +40,11 @@ def test_relay_publishes_every_event_keyed_by_aggregate_in_log_order(
     assert sorted(e["aggregate_id"] for e in mine) == sorted(str(i) for i in ids)
     assert all(r.key.decode() == e["aggregate_id"] for r, e in zip(records, published, strict=True))
     for partition in {r.partition for r in records}:
-        positions = [e["position"] for r, e in zip(records, published, strict=True) if r.partition == partition]
+        positions = [
+            e["position"]
+            for r, e in zip(records, published, strict=True)
+            if r.partition == partition
+        ]
         assert positions == sorted(positions)
     assert {e["request_id"] for e in mine} == {f"req-{i}" for i in range(25)}
 

@@ -86,7 +86,8 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(client: Client) -> Non
     # then
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json()["error"]["code"]) == (
-        405, "method_not_allowed"
+        405,
+        "method_not_allowed",
     )
     assert unknown_version.status_code == 404
     assert unknown_version.json()["error"]["code"] == "not_found"
@@ -118,7 +119,10 @@ def test_each_request_writes_one_access_log_line(
     [line] = [r.msg for r in caplog.records if r.name == "shopstream.access"]
     assert line["event"] == "request"
     assert (line["method"], line["path"], line["status"], line["user_id"]) == (
-        "GET", "/healthz", 200, None
+        "GET",
+        "/healthz",
+        200,
+        None,
     )
     assert line["request_id"] == "log-me"
     assert line["duration_ms"] >= 0

@@ -9,13 +9,14 @@ from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import yaml
 
 from infra.stack.processes import app_processes
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 WRITE_PORT, READ_PORT = 8000, 8001
+LAUNCHER_WORKDIR = Path("/tmp")  # noqa: S108 - only names the beat schedule; nothing is written
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what a server in a container must bind
 
 # The variable each app process reads to find a server, and the image that server must run.
 BACKING_SERVER_IMAGES = {
@@ -24,7 +25,7 @@ BACKING_SERVER_IMAGES = {
     "KAFKA_BOOTSTRAP_SERVERS": "apache/kafka*",
     "OPENSEARCH_URL": "opensearchproject/opensearch:2*",
 }
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", ALL_INTERFACES}
 PYTHON_IDENTIFIER_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
@@ -39,7 +40,7 @@ def app_services(services: dict[str, dict]) -> dict[str, dict]:
 def environment(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
-        env = dict(item.split("=", 1) for item in env)
+        env = {key: value for key, _, value in (item.partition("=") for item in env)}
     return {key: str(value) for key, value in env.items()}
 
 
@@ -47,8 +48,7 @@ def hosts(value: str) -> list[str]:
     """The host names of a URL or of a comma-separated `host:port` list (Kafka's form)."""
     value = re.sub(r"\$\{[^}]*\}", "x", value)  # compose interpolation, e.g. a password
     return [
-        urlsplit(part if "://" in part else f"//{part}").hostname or ""
-        for part in value.split(",")
+        urlsplit(part if "://" in part else f"//{part}").hostname or "" for part in value.split(",")
     ]
 
 
@@ -75,10 +75,10 @@ def program(argv: Sequence[str]) -> tuple[str, ...]:
             positional.append(arg)
         return (name, *positional)
     if name == "celery":
-        app, subcommand, rest = None, None, iter(rest)
-        for arg in rest:
+        app, subcommand, remaining = None, None, iter(rest)
+        for arg in remaining:
             if arg in {"-A", "--app"}:
-                app = next(rest, None)
+                app = next(remaining, None)
             elif not arg.startswith("-") and subcommand is None:
                 subcommand = arg
         return (name, str(app), str(subcommand))
@@ -100,77 +100,85 @@ def published_container_ports(service: dict) -> set[str]:
     return ports
 
 
-@pytest.fixture
-def services() -> dict[str, dict]:
-    return load_services()
-
-
-@pytest.fixture
-def launcher() -> dict[str, list[str]]:
+def backing_server_hosts(apps: dict[str, dict]) -> dict[str, set[str]]:
+    """For each backing-server variable, the hosts the app services' values name."""
     return {
-        spec.name: list(spec.argv)
-        for spec in app_processes(WRITE_PORT, READ_PORT, Path("/tmp"))
+        variable: {
+            host
+            for service in apps.values()
+            for host in hosts(environment(service).get(variable, ""))
+        }
+        for variable in BACKING_SERVER_IMAGES
     }
 
 
-def test_every_app_service_finds_each_backing_server_by_its_compose_service_name(services):
+def launcher_processes() -> dict[str, list[str]]:
+    specs = app_processes(WRITE_PORT, READ_PORT, LAUNCHER_WORKDIR)
+    return {spec.name: list(spec.argv) for spec in specs}
+
+
+def test_every_app_service_finds_each_backing_server_by_a_compose_service_name():
     # given
+    services = load_services()
     apps = app_services(services)
     # when
-    problems = []
-    for name, service in apps.items():
-        env = environment(service)
-        for variable, image in BACKING_SERVER_IMAGES.items():
-            for host in hosts(env.get(variable, "")):
-                if host not in services:
-                    problems.append(f"{name}: {variable} names {host!r}, not a compose service")
-                elif not fnmatch(services[host].get("image", ""), image):
-                    problems.append(f"{name}: {variable} service {host!r} is not {image}")
+    servers = backing_server_hosts(apps)
     # then
-    assert sorted(apps) != []
-    assert problems == []
-
-
-def test_each_backing_server_runs_its_official_image(services):
-    # given
-    expected = {"postgres": "postgres:16", **dict.fromkeys(BACKING_SERVER_IMAGES, None)}
-    expected = {
-        "postgres": "postgres:16",
-        "kafka": "apache/kafka*",
-        "opensearch": "opensearchproject/opensearch:2*",
-        "redis": "redis:7*",
+    assert servers == {
+        "DATABASE_URL": {"postgres"},
+        "REDIS_URL": {"redis"},
+        "KAFKA_BOOTSTRAP_SERVERS": {"kafka"},
+        "OPENSEARCH_URL": {"opensearch"},
     }
-    # when
-    images = {name: services.get(name, {}).get("image", "") for name in expected}
-    # then
-    assert {name: fnmatch(images[name], pattern) for name, pattern in expected.items()} == {
-        name: True for name in expected
-    }
+    assert set().union(*servers.values()) - set(services) == set()
 
 
-def test_every_launcher_process_has_a_compose_service(services, launcher):
+def test_each_backing_server_runs_its_official_image():
     # given
-    apps = app_services(services)
+    services = load_services()
+    servers = backing_server_hosts(app_services(services))
     # when
-    missing = [name for name in launcher if name not in apps]
+    images = {
+        variable: {host: services.get(host, {}).get("image", "") for host in server_hosts}
+        for variable, server_hosts in servers.items()
+    }
+    wrong = {
+        variable: image
+        for variable, by_host in images.items()
+        for image in by_host.values()
+        if not fnmatch(image, BACKING_SERVER_IMAGES[variable])
+    }
     # then
-    assert len(launcher) == 6
+    assert {variable: len(by_host) for variable, by_host in images.items()} == dict.fromkeys(
+        BACKING_SERVER_IMAGES, 1
+    )
+    assert wrong == {}
+
+
+def test_every_launcher_process_has_a_compose_service():
+    # given
+    apps = app_services(load_services())
+    # when
+    missing = [name for name in launcher_processes() if name not in apps]
+    # then
     assert missing == []
 
 
-def test_the_only_compose_app_service_the_launcher_lacks_is_the_one_shot_migrate(services, launcher):
+def test_the_only_compose_app_service_the_launcher_lacks_is_the_one_shot_migrate():
     # given
-    apps = app_services(services)
+    apps = app_services(load_services())
     # when
-    extra = set(apps) - set(launcher)
+    extra = set(apps) - set(launcher_processes())
     # then
     assert extra == {"migrate"}
     assert program(command(apps["migrate"])) == ("manage.py", "prepare_stack")
     assert apps["migrate"]["restart"] == "no"
 
 
-def test_each_compose_service_runs_the_same_program_as_the_launcher(services, launcher):
+def test_each_compose_service_runs_the_same_program_as_the_launcher():
     # given
+    services = load_services()
+    launcher = launcher_processes()
     expected = {name: program(argv) for name, argv in launcher.items()}
     # when
     actual = {name: program(command(services.get(name, {}))) for name in launcher}
@@ -181,42 +189,47 @@ def test_each_compose_service_runs_the_same_program_as_the_launcher(services, la
     assert expected["celery-beat"] == ("celery", "infra.celery_app", "beat")
 
 
-def test_the_apis_listen_on_all_interfaces_at_the_launcher_port_and_publish_it(services, launcher):
+def test_the_apis_listen_on_all_interfaces_at_the_launcher_port_and_publish_it():
     # given
-    apis = {name: argv for name, argv in launcher.items() if program(argv)[:1] == ("gunicorn",)}
+    services = load_services()
+    apis = {
+        name: argv
+        for name, argv in launcher_processes().items()
+        if program(argv)[:1] == ("gunicorn",)
+    }
     # when
     actual = {}
     for name in apis:
-        bind = option(command(services[name]), "--bind") or ""
-        host, _, port = bind.rpartition(":")
+        host, _, port = (option(command(services[name]), "--bind") or "").rpartition(":")
         actual[name] = (host, port, port in published_container_ports(services[name]))
     # then
     assert actual == {
-        name: ("0.0.0.0", option(argv, "--bind").rpartition(":")[2], True)
+        name: (ALL_INTERFACES, (option(argv, "--bind") or "").rpartition(":")[2], True)
         for name, argv in apis.items()
     }
     assert sorted(actual) == ["read-api", "write-api"]
 
 
-def test_no_app_service_points_a_backing_server_at_localhost(services):
+def test_no_app_service_points_a_backing_server_at_localhost():
     # given
-    apps = app_services(services)
+    apps = app_services(load_services())
     # when
-    local = [
-        f"{name}: {variable}={env.get(variable, '<unset: settings default 127.0.0.1>')}"
-        for name, service in apps.items()
-        for env in [environment(service)]
-        for variable in [*BACKING_SERVER_IMAGES, "CELERY_BROKER_URL"]
-        if (variable != "CELERY_BROKER_URL" or variable in env)
-        and (variable not in env or LOOPBACK_HOSTS & set(hosts(env[variable])))
-    ]
+    local = {}
+    for name, service in apps.items():
+        env = environment(service)
+        for variable in BACKING_SERVER_IMAGES:
+            if variable not in env:
+                local[f"{name} {variable}"] = "unset, so the settings default 127.0.0.1"
+        for variable in [*BACKING_SERVER_IMAGES, "CELERY_BROKER_URL"]:
+            if variable in env and LOOPBACK_HOSTS & set(hosts(env[variable])):
+                local[f"{name} {variable}"] = env[variable]
     # then
-    assert local == []
+    assert local == {}
 
 
-def test_every_app_service_names_itself_in_shopstream_service(services):
+def test_every_app_service_names_itself_in_shopstream_service():
     # given
-    apps = app_services(services)
+    apps = app_services(load_services())
     # when
     names = {name: environment(service).get("SHOPSTREAM_SERVICE") for name, service in apps.items()}
     # then

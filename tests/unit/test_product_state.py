@@ -8,8 +8,12 @@ CREATED = {
     "version": 1,
     "occurred_at": "2026-01-01T00:00:00+00:00",
     "data": {
-        "name": "Lamp", "description": "Bright", "price": "19.90", "category_id": None,
-        "seller_id": "s1", "stock": 4,
+        "name": "Lamp",
+        "description": "Bright",
+        "price": "19.90",
+        "category_id": None,
+        "seller_id": "s1",
+        "stock": 4,
     },
 }
 
@@ -19,10 +23,19 @@ def test_evolve_builds_the_state_from_product_created() -> None:
     state = evolve(None, CREATED)
     # then
     assert state == {
-        "id": "p1", "name": "Lamp", "description": "Bright", "price": "19.90",
-        "category_id": None, "seller_id": "s1", "stock": 4, "reserved": 0,
-        "discontinued": False, "rating_average": None, "rating_count": 0,
-        "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
+        "id": "p1",
+        "name": "Lamp",
+        "description": "Bright",
+        "price": "19.90",
+        "category_id": None,
+        "seller_id": "s1",
+        "stock": 4,
+        "reserved": 0,
+        "discontinued": False,
+        "rating_average": None,
+        "rating_count": 0,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
         "version": 1,
     }
 
@@ -30,8 +43,13 @@ def test_evolve_builds_the_state_from_product_created() -> None:
 def test_evolve_moves_only_the_version_for_an_event_type_it_does_not_know() -> None:
     # given
     state = evolve(None, CREATED)
-    later = {**CREATED, "type": "ProductSomethingNew", "version": 2,
-             "occurred_at": "2026-01-02T00:00:00+00:00", "data": {}}
+    later = {
+        **CREATED,
+        "type": "ProductSomethingNew",
+        "version": 2,
+        "occurred_at": "2026-01-02T00:00:00+00:00",
+        "data": {},
+    }
     # when
     moved = evolve(state, later)
     # then

@@ -9,7 +9,10 @@ def run_setup(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SHOPSTREAM_"))}
     clean["DJANGO_SETTINGS_MODULE"] = "infra.settings.write_api"
     return subprocess.run(
-        [sys.executable, "-c", SETUP], env={**clean, **env}, capture_output=True, text=True,
+        [sys.executable, "-c", SETUP],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
         check=False,
     )
 

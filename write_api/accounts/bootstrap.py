@@ -9,5 +9,7 @@ def bootstrap_admin(email: str, password: str) -> bool:
     if user is None:
         User.objects.create_superuser(email, password)
         return True
-    User.objects.filter(pk=user.pk).update(role=Role.ADMIN, is_staff=True, is_superuser=True, is_active=True)
+    User.objects.filter(pk=user.pk).update(
+        role=Role.ADMIN, is_staff=True, is_superuser=True, is_active=True
+    )
     return False

@@ -14,9 +14,7 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 5_000
 
 
-def check_product_fields(
-    *, name: str, description: str, price: Decimal, stock: int
-) -> None:
+def check_product_fields(*, name: str, description: str, price: Decimal, stock: int) -> None:
     """Raise ValidationFailed naming every field that breaks a catalog rule."""
     errors: dict[str, list[str]] = {}
     if not 1 <= len(name.strip()) <= NAME_MAX:

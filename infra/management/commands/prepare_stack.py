@@ -26,8 +26,12 @@ class Command(BaseCommand):
         self._prepare_topics()
         self._prepare_search_index(app)
         if settings.SHOPSTREAM_ADMIN_EMAIL and settings.SHOPSTREAM_ADMIN_PASSWORD:
-            created = bootstrap_admin(settings.SHOPSTREAM_ADMIN_EMAIL, settings.SHOPSTREAM_ADMIN_PASSWORD)
-            self.stdout.write(f"admin {settings.SHOPSTREAM_ADMIN_EMAIL}: {'created' if created else 'exists'}")
+            created = bootstrap_admin(
+                settings.SHOPSTREAM_ADMIN_EMAIL, settings.SHOPSTREAM_ADMIN_PASSWORD
+            )
+            self.stdout.write(
+                f"admin {settings.SHOPSTREAM_ADMIN_EMAIL}: {'created' if created else 'exists'}"
+            )
 
     def _prepare_topics(self) -> None:
         admin = kafka_admin()

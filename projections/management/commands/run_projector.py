@@ -10,7 +10,9 @@ from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
 
 PROJECTORS = {
-    "catalog": lambda: CatalogProjector(SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)),
+    "catalog": lambda: CatalogProjector(
+        SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
+    ),
 }
 
 

@@ -1,0 +1,126 @@
+"""A running stack for end-to-end tests: both APIs, the relay and the projector as processes.
+
+It gets its own database on the test PostgreSQL server and its own topic and index
+namespace, so nothing the in-process tests do can disturb it (and vice versa).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import psycopg
+import pytest
+import requests
+
+from infra.event_store import event_store_env
+from infra.stack.processes import ROOT, gunicorn, pipeline_processes
+from infra.stack.servers import free_port, wait_for
+from infra.stack.supervisor import Supervisor
+from write_api.application import Shop
+
+LOG_DIR = ROOT / ".local" / "test-logs"
+
+
+@dataclass
+class LiveStack:
+    write_url: str
+    read_url: str
+    database: dict[str, Any]
+    namespace: str
+    supervisor: Supervisor
+    log_file: Path
+
+    def shop(self) -> Shop:
+        return Shop(env=event_store_env(self.database))
+
+    def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.conninfo()) as connection:
+            return connection.execute(query, params).fetchall()
+
+    def conninfo(self) -> str:
+        d = self.database
+        return f"postgresql://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}"
+
+    def restart(self, name: str) -> None:
+        self.supervisor.start(self.supervisor.find(name).spec)
+
+
+def file_sink(path: Path) -> Any:
+    lock = threading.Lock()
+
+    def write(name: str, line: str, color: str) -> None:
+        with lock, path.open("a") as log:
+            log.write(f"{name:<12}| {line.rstrip()}\n")
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def live_stack(namespace: str) -> Iterator[LiveStack]:
+    server = dj_database_url.parse(os.environ["DATABASE_URL"])
+    database = {**server, "NAME": f"e2e_{namespace}"}
+    admin = f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database["NAME"]}"')
+    env = {
+        **os.environ,
+        "SHOPSTREAM_ENV": "test",
+        "DATABASE_URL": f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{database['NAME']}",
+        "SHOPSTREAM_NAMESPACE": f"{namespace}e2e",
+        "DJANGO_SETTINGS_MODULE": "infra.settings.write_api",
+    }
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "prepare_stack"], env=env, check=True, cwd=ROOT
+    )
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_file = LOG_DIR / f"e2e-{namespace}.log"
+    supervisor = Supervisor(env, sink=file_sink(log_file))
+    write_port, read_port = free_port(), free_port()
+    for spec in [
+        gunicorn("write-api", "write_api", write_port, "infra.settings.write_api"),
+        gunicorn("read-api", "read_api", read_port, "infra.settings.read_api"),
+        *pipeline_processes(),
+    ]:
+        supervisor.start(spec)
+    stack = LiveStack(
+        f"http://127.0.0.1:{write_port}",
+        f"http://127.0.0.1:{read_port}",
+        database,
+        env["SHOPSTREAM_NAMESPACE"],
+        supervisor,
+        log_file,
+    )
+    for url in (stack.write_url, stack.read_url):
+        wait_for(lambda url=url: requests.get(f"{url}/healthz", timeout=1).raise_for_status(), url)
+    yield stack
+    supervisor.stop_all(timeout=5)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database["NAME"]}" WITH (FORCE)')
+
+
+def eventually(check: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll `check()` until it returns a truthy value; fail with the last value after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"condition not met within {timeout} s"
+            return value
+        time.sleep(interval)
+
+
+def settle(check: Any, timeout: float, interval: float = 0.5) -> bool:
+    """Poll `check()` until it holds or `timeout` passes; the caller asserts, for a useful diff."""
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(interval)
+    return bool(check())
