@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test lint install bench rebuild clean
+.PHONY: up test lint install bench rebuild replay clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m infra.stack run -- $(PY) bench/lag.py $(BENCH_ARGS)
 
+# Operator commands against the stack `make up` is running (its servers are in .local/stack.env).
+STACK_ENV := set -a; . ./.local/stack.env; set +a;
+
 rebuild: $(STAMP)
-	$(PY) manage.py rebuild_search_index
+	$(STACK_ENV) $(PY) manage.py rebuild_search_index
+
+replay: $(STAMP)
+	$(STACK_ENV) $(PY) manage.py reset_relay
 
 clean:
 	rm -rf $(VENV) .local

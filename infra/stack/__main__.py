@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,9 +17,10 @@ import threading
 from pathlib import Path
 
 from infra.stack.processes import ROOT, app_processes
-from infra.stack.servers import start_missing_servers
+from infra.stack.servers import LOCAL_SERVERS, start_missing_servers
 from infra.stack.supervisor import Supervisor, emit
 
+SERVER_VARIABLES = [server.env_var for server in LOCAL_SERVERS]
 WORKDIR = Path(os.environ.get("SHOPSTREAM_LOCAL_DIR", ROOT / ".local"))
 
 
@@ -48,10 +50,19 @@ def prepare(env: dict[str, str]) -> None:
     )
 
 
+def write_stack_env(env: dict[str, str]) -> Path:
+    """Let commands in another shell (`make rebuild`) find the servers of the running stack."""
+    keys = ["SHOPSTREAM_ENV", "DJANGO_SECRET_KEY", "SHOPSTREAM_NAMESPACE", *SERVER_VARIABLES]
+    path = WORKDIR / "stack.env"
+    path.write_text("".join(f"{k}={shlex.quote(env[k])}\n" for k in keys if env.get(k)))
+    return path
+
+
 def up(servers: Supervisor, stop: threading.Event) -> int:
     env = {**os.environ, **development_env()}
     env.update(start_missing_servers(servers, WORKDIR))
     prepare(env)
+    stack_env = write_stack_env(env)
     apps = Supervisor(env)
     write_port = int(env.get("WRITE_API_PORT", "8000"))
     read_port = int(env.get("READ_API_PORT", "8001"))
@@ -64,6 +75,7 @@ def up(servers: Supervisor, stop: threading.Event) -> int:
     while not stop.wait(0.5):
         apps.restart_crashed()
     emit("launcher", "stopping")
+    stack_env.unlink(missing_ok=True)
     apps.stop_all(timeout=5)
     return 0
 

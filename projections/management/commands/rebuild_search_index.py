@@ -1,0 +1,30 @@
+"""Rebuild the product index from the event store into a new generation and swap the alias."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from infra.clients import opensearch_client
+from infra.event_store import shop
+from projections.catalog.rebuild import rebuild_search_index
+from projections.catalog.search_index import SearchIndex
+
+
+class Command(BaseCommand):
+    help = "Index every product from the event store into products_vN+1, then swap the alias."
+
+    def handle(self, *args: object, **options: object) -> None:
+        started = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed else 0.0
+            eta = (total - done) / rate if rate else 0.0
+            self.stdout.write(
+                f"\r{done}/{total} documents  {rate:.0f}/s  ETA {eta:.0f} s", ending=""
+            )
+
+        index = SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
+        generation = rebuild_search_index(shop(), index, progress)
+        self.stdout.write(f"\n{index.alias} -> {generation}")

@@ -1,0 +1,17 @@
+"""Move the relay's checkpoint back so that it re-publishes the log from a position."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from projections.relay import save_position
+
+
+class Command(BaseCommand):
+    help = "Set the relay checkpoint (default 0: re-publish everything at the relay's next start)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--position", type=int, default=0)
+
+    def handle(self, *args: object, **options: int) -> None:
+        save_position(f"{settings.TOPIC_PREFIX}relay", options["position"])
+        self.stdout.write(f"relay checkpoint set to {options['position']}; restart the relay")
