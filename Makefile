@@ -23,11 +23,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# pytest's exit 5 means no test ran: that is a failure, not a pass.
 test: lint
-	$(PY) -m infra.stack run -- $(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m infra.stack run -- $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$status
 
+# Benchmarks measure the stack `make up` is running (see bench/README.md).
 bench: $(STAMP)
-	$(PY) -m infra.stack run -- $(PY) bench/lag.py $(BENCH_ARGS)
+	$(PY) bench/lag.py $(BENCH_ARGS)
 
 # Operator commands against the stack `make up` is running (its servers are in .local/stack.env).
 STACK_ENV := set -a; . ./.local/stack.env; set +a;

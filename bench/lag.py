@@ -9,21 +9,26 @@ then, in another terminal, from the repository root:
     .venv/bin/python bench/lag.py --rate 50 --count 500
 
 What it does: creates `--count` products with `POST <write-url>/api/v1/products` on a steady
-schedule of `--rate` commands per second: one sender sends command i at start + i / rate,
-sleeping until that slot; a send that is already late goes out at once, so a write API slower
-than the rate shows up as late sends and an achieved rate below the target, not as a silently
-stretched schedule. For every command answered 201 it measures, from the moment the 201
-arrived:
+schedule of `--rate` commands per second. The sending loop sleeps until slot i (start + i / rate)
+and hands command i to a small pool of sender threads (`--senders`), so a slow response does not
+push later slots back; a command that finds no free sender goes out late, and the report counts
+late sends and gives the achieved rate. For every command answered 201 it measures, from the
+moment the 201 arrived:
 
   detail lag  until `GET <read-url>/api/v1/products/{id}` first answers 200
   search lag  until `GET <read-url>/api/v1/products?search=<token>` first returns the product
               (every product's name carries a unique token)
 
-A small pool of watcher threads polls each pending product about every `--poll-interval`
-seconds (default 5 ms). The visibility moment is the arrival of the first successful probe's
-response, so a lag is an upper bound, exact to within one poll interval plus one read round
-trip. A product that is not visible within `--timeout` seconds is reported missing; any
-missing product or failed command makes the exit status 1 (2: usage error, stack not up).
+A small pool of watcher threads (`--watchers`) probes each pending product, detail and search
+separately, about every `--poll-interval` seconds (5 ms). The visibility moment is the arrival
+of the first successful probe's response, so a lag is an upper bound; the report also gives the
+"window" (from the start of the last failed probe to that arrival) inside which the product
+really became visible, and warns when the watchers fell behind, i.e. when the read API could not
+answer the probes fast enough for the lags to be fine-grained. A product not visible both ways
+within `--timeout` seconds is reported missing.
+
+Exit status: 0 all visible; 1 a product missing or a command failed; 2 usage error or the
+stack is not up; 130 interrupted (partial results are still printed).
 
 Only loopback URLs are accepted. Only the standard library and `requests` are used.
 With `--markdown` the result is also printed as a table to paste into BENCHMARKS.md.
@@ -44,6 +49,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -67,6 +73,10 @@ class Watch:
     deadline: float
     detail_at: float | None = None
     search_at: float | None = None
+    # Start of the latest probe that did not see the product: the lower end of the window in
+    # which it became visible (the upper end is detail_at / search_at).
+    detail_miss_at: float = 0.0
+    search_miss_at: float = 0.0
 
     @property
     def done(self) -> bool:
@@ -89,18 +99,18 @@ class Results:
 
 
 class WatchQueue:
-    """Pending watches ordered by when each is next due for a probe."""
+    """Pending (product, kind) probes ordered by when each is next due; kind: detail|search."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Watch]] = []
+        self._heap: list[tuple[float, int, Watch, str]] = []
         self._sequence = itertools.count()
         self._condition = threading.Condition()
         self._closed = False  # no more watches will be added
         self._aborted = False  # stop now, abandon what is pending
 
-    def put(self, watch: Watch, due: float) -> None:
+    def put(self, watch: Watch, kind: str, due: float) -> None:
         with self._condition:
-            heapq.heappush(self._heap, (due, next(self._sequence), watch))
+            heapq.heappush(self._heap, (due, next(self._sequence), watch, kind))
             self._condition.notify()
 
     def close(self) -> None:
@@ -113,14 +123,15 @@ class WatchQueue:
             self._aborted = True
             self._condition.notify_all()
 
-    def take(self, hard_deadline: float) -> Watch | None:
+    def take(self, hard_deadline: float) -> tuple[Watch, str] | None:
         """The next due watch, waiting for it; None once there is nothing left to do."""
         with self._condition:
             while not self._aborted and time.monotonic() < hard_deadline:
                 if self._heap:
                     wait = self._heap[0][0] - time.monotonic()
                     if wait <= 0:
-                        return heapq.heappop(self._heap)[2]
+                        _, _, watch, kind = heapq.heappop(self._heap)
+                        return watch, kind
                 elif self._closed:
                     return None
                 else:
@@ -200,6 +211,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=positive_float, default=10.0, help="s before a product is missing (10)"
     )
+    parser.add_argument("--senders", type=positive_int, default=4, help="sender threads (4)")
     parser.add_argument("--watchers", type=positive_int, default=4, help="watcher threads (4)")
     parser.add_argument(
         "--poll-interval", type=positive_float, default=0.005, help="s between probes (0.005)"
@@ -225,23 +237,24 @@ def preflight(write_url: str, read_url: str) -> str | None:
 
 
 def send_commands(
-    args: argparse.Namespace, run_id: str, queue: WatchQueue, results: Results
+    args: argparse.Namespace,
+    run_id: str,
+    queue: WatchQueue,
+    results: Results,
+    lock: threading.Lock,
 ) -> None:
-    """Create the products on a fixed schedule: command i is sent at start + i / rate."""
-    session = requests.Session()
+    """Create the products on a fixed schedule: command i goes out at start + i / rate.
+
+    This loop only sleeps until each slot and hands the command to a small pool of sender
+    threads, so a slow response does not push the following slots back; a command still
+    waiting for a free sender when its slot passes is sent late, and counted as such.
+    """
     interval = 1.0 / args.rate
-    start = time.monotonic() + 0.05
-    for index in range(args.count):
-        slot = start + index * interval
-        delay = slot - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        sent_at = time.monotonic()
-        lateness = sent_at - slot
-        results.max_lateness = max(results.max_lateness, lateness)
-        if lateness > interval:
-            results.late_sends += 1
-        results.sent_at.append(sent_at)
+    local = threading.local()
+
+    def send(index: int, slot: float) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
         token = f"lag{run_id}n{index:06d}"
         body = {
             "name": f"Lag bench {token}",
@@ -249,37 +262,43 @@ def send_commands(
             "price": "12.50",
             "stock": 3,
         }
+        sent_at = time.monotonic()
+        with lock:
+            results.sent_at.append(sent_at)
+            results.max_lateness = max(results.max_lateness, sent_at - slot)
+            results.late_sends += sent_at - slot > interval
         try:
-            response = session.post(
+            response = local.session.post(
                 f"{args.write_url}{PRODUCTS_PATH}", json=body, timeout=POST_TIMEOUT
             )
-        except requests.RequestException as error:
-            results.failed_commands.append(f"#{index}: {type(error).__name__}: {error}")
-            continue
-        accepted_at = time.monotonic()
-        if response.status_code != 201:
-            results.failed_commands.append(
-                f"#{index}: {response.status_code} {response.text[:200]}"
-            )
-            continue
-        results.post_latency.append(accepted_at - sent_at)
-        try:
+            accepted_at = time.monotonic()
+            if response.status_code != 201:
+                raise ValueError(f"{response.status_code} {response.text[:200]}")
             product_id = str(response.json()["id"])
-        except (ValueError, KeyError, TypeError):
-            results.failed_commands.append(f"#{index}: 201 without an id: {response.text[:200]}")
-            continue
+        except Exception as error:  # noqa: BLE001 - every failure is reported as a failed command
+            with lock:
+                results.failed_commands.append(f"#{index}: {type(error).__name__}: {error}")
+            return
         watch = Watch(index, product_id, token, accepted_at, accepted_at + args.timeout)
-        results.accepted.append(watch)
-        queue.put(watch, accepted_at)
+        watch.detail_miss_at = watch.search_miss_at = accepted_at
+        with lock:
+            results.post_latency.append(accepted_at - sent_at)
+            results.accepted.append(watch)
+        queue.put(watch, "detail", accepted_at)
+        queue.put(watch, "search", accepted_at)
 
-
-def probe(
-    session: requests.Session, url: str, params: dict[str, str] | None, latency: list[float]
-) -> requests.Response:
-    started = time.monotonic()
-    response = session.get(url, params=params, timeout=PROBE_TIMEOUT)
-    latency.append(time.monotonic() - started)
-    return response
+    start = time.monotonic() + 0.05
+    with ThreadPoolExecutor(args.senders, thread_name_prefix="sender") as pool:
+        try:
+            for index in range(args.count):
+                slot = start + index * interval
+                delay = slot - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(send, index, slot)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def watch_products(
@@ -289,47 +308,46 @@ def watch_products(
     lock: threading.Lock,
     hard_deadline: float,
 ) -> None:
-    """Probe due products until each is visible both ways or past its deadline."""
+    """Probe due (product, kind) pairs until each is visible or past its product's deadline."""
     session = requests.Session()
     detail_base = f"{args.read_url}{PRODUCTS_PATH}/"
     search_url = f"{args.read_url}{PRODUCTS_PATH}"
-    while (watch := queue.take(hard_deadline)) is not None:
-        probes = errors = 0
+    while (item := queue.take(hard_deadline)) is not None:
+        watch, kind = item
         error_text = ""
-        latency: list[float] = []
+        started = time.monotonic()
         try:
-            if watch.detail_at is None:
-                probes += 1
-                response = probe(session, detail_base + watch.product_id, None, latency)
-                if response.status_code == 200:
-                    watch.detail_at = time.monotonic()
-                elif response.status_code != 404:
-                    errors += 1
+            if kind == "detail":
+                response = session.get(detail_base + watch.product_id, timeout=PROBE_TIMEOUT)
+                visible = response.status_code == 200
+                if response.status_code not in (200, 404):
                     error_text = f"detail {response.status_code} {response.text[:200]}"
-            if watch.search_at is None:
-                probes += 1
-                response = probe(
-                    session, search_url, {"search": watch.token, "page_size": "5"}, latency
+            else:
+                response = session.get(
+                    search_url,
+                    params={"search": watch.token, "page_size": "5"},
+                    timeout=PROBE_TIMEOUT,
                 )
-                if response.status_code == 200:
-                    found = response.json().get("results", [])
-                    if any(item.get("id") == watch.product_id for item in found):
-                        watch.search_at = time.monotonic()
-                else:
-                    errors += 1
+                found = response.json().get("results", []) if response.status_code == 200 else []
+                visible = any(hit.get("id") == watch.product_id for hit in found)
+                if response.status_code != 200:
                     error_text = f"search {response.status_code} {response.text[:200]}"
         except (requests.RequestException, ValueError, AttributeError) as error:
-            errors += 1
-            error_text = f"{type(error).__name__}: {error}"
-        with lock:
-            results.probes += probes
-            results.probe_latency.extend(latency)
-            results.probe_errors += errors
-            if error_text:
-                results.last_probe_error = error_text
+            visible = False
+            error_text = f"{kind} {type(error).__name__}: {error}"
         now = time.monotonic()
-        if not watch.done and now < watch.deadline:
-            queue.put(watch, min(now + args.poll_interval, watch.deadline))
+        if visible:
+            setattr(watch, f"{kind}_at", now)
+        else:
+            setattr(watch, f"{kind}_miss_at", started)
+        with lock:
+            results.probes += 1
+            results.probe_latency.append(now - started)
+            if error_text:
+                results.probe_errors += 1
+                results.last_probe_error = error_text
+        if not visible and now < watch.deadline:
+            queue.put(watch, kind, min(now + args.poll_interval, watch.deadline))
 
 
 def git_revision() -> str:
@@ -350,19 +368,29 @@ def git_revision() -> str:
 
 
 def report(args: argparse.Namespace, results: Results, run_id: str, elapsed: float) -> int:
-    sent = len(results.sent_at)
-    window = results.sent_at[-1] - results.sent_at[0] if sent > 1 else 0.0
-    achieved = (sent - 1) / window if window > 0 else float("nan")
+    sent_at = sorted(results.sent_at)
+    sent = len(sent_at)
+    window = sent_at[-1] - sent_at[0] if sent > 1 else 0.0
+    achieved = f"{(sent - 1) / window:.1f}" if window > 0 else "n/a"
     accepted = list(results.accepted)
-    detail = [w.detail_at - w.accepted_at for w in accepted if w.detail_at is not None]
-    search = [w.search_at - w.accepted_at for w in accepted if w.search_at is not None]
-    missing_detail = sum(1 for w in accepted if w.detail_at is None)
-    missing_search = sum(1 for w in accepted if w.search_at is None)
-    missing = sum(1 for w in accepted if not w.done)
     failed = len(results.failed_commands)
+    missing = sum(1 for w in accepted if not w.done)
+    kinds = {}
+    for kind, label in (
+        ("detail", "detail  GET products/{id}"),
+        ("search", "search  ?search=<token>"),
+    ):
+        seen = [(getattr(w, f"{kind}_at"), getattr(w, f"{kind}_miss_at"), w) for w in accepted]
+        kinds[kind] = {
+            "label": label,
+            "n": sum(1 for at, _, _ in seen if at is not None),
+            "lag": summary_ms([at - w.accepted_at for at, _, w in seen if at is not None]),
+            "window": summary_ms([at - miss for at, miss, _ in seen if at is not None]),
+            "missing": sum(1 for at, _, _ in seen if at is None),
+        }
     command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
     post = summary_ms(results.post_latency)
-    d, s = summary_ms(detail), summary_ms(search)
+    probe = summary_ms(results.probe_latency)
     ok = missing == 0 and failed == 0 and not results.interrupted and sent == args.count
 
     print()
@@ -370,64 +398,80 @@ def report(args: argparse.Namespace, results: Results, run_id: str, elapsed: flo
     print(f"command:   {command}")
     print(f"write API: {args.write_url}   read API: {args.read_url}")
     print(
-        f"rate:      target {args.rate:g}/s, achieved {achieved:.1f}/s "
-        f"({sent} sent over {window:.1f} s; {results.late_sends} sent more than one slot late, "
-        f"worst {results.max_lateness * 1000:.0f} ms late)"
-    )
-    print(f"commands:  N={sent}, {len(accepted)} accepted (201), {failed} failed")
-    print(
-        f"POST 201 latency ms: p50 {post['p50']}  p90 {post['p90']}  p99 {post['p99']}  "
-        f"max {post['max']}"
+        f"rate:      target {args.rate:g}/s, achieved {achieved}/s ({sent} sent over "
+        f"{window:.1f} s by {args.senders} senders; {results.late_sends} sent more than one "
+        f"slot late, worst {results.max_lateness * 1000:.0f} ms late)"
     )
     print(
-        f"{'lag from 201 (ms)':<28}{'N':>6}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'missing':>9}"
+        f"commands:  N={sent}, {len(accepted)} accepted (201), {failed} failed; POST latency ms "
+        f"p50 {post['p50']}  p90 {post['p90']}  p99 {post['p99']}  max {post['max']}"
     )
-    for label, values, stats, lost in (
-        ("detail  GET products/{id}", detail, d, missing_detail),
-        ("search  GET products?search", search, s, missing_search),
-    ):
+    print()
+    header = ("N", "p50", "p90", "p99", "max", "missing", "window p50")
+    print(f"{'lag from the 201, ms':<28}" + "".join(f"{h:>8}" for h in header[:5]), end="")
+    print(f"{header[5]:>9}{header[6]:>12}")
+    for row in kinds.values():
+        lag = row["lag"]
         print(
-            f"{label:<28}{len(values):>6}{stats['p50']:>8}{stats['p90']:>8}"
-            f"{stats['p99']:>8}{stats['max']:>8}{lost:>9}"
+            f"{row['label']:<28}{row['n']:>8}{lag['p50']:>8}{lag['p90']:>8}{lag['p99']:>8}"
+            f"{lag['max']:>8}{row['missing']:>9}{row['window']['p50']:>12}"
         )
+    print("(window: how long before the first successful probe the last failed one started;")
+    print(" the product became visible within it, so a lag overstates by up to that much)")
+    print()
     probe_rate = results.probes / elapsed if elapsed > 0 else 0.0
     print(
         f"watchers:  {args.watchers} threads, poll every {args.poll_interval * 1000:g} ms, "
-        f"timeout {args.timeout:g} s; {results.probes} probes ({probe_rate:.0f}/s), "
-        f"{results.probe_errors} probe errors"
+        f"timeout {args.timeout:g} s; {results.probes} probes ({probe_rate:.0f}/s, latency ms "
+        f"p50 {probe['p50']}  p99 {probe['p99']}), {results.probe_errors} probe errors"
     )
-    probe = summary_ms(results.probe_latency)
-    print(
-        f"probe latency ms: p50 {probe['p50']}  p90 {probe['p90']}  p99 {probe['p99']}  "
-        f"max {probe['max']}  (a lag is exact to about poll interval + 2 probe round trips)"
-    )
+    # With watchers to spare, a window is about one poll interval plus two probe round trips.
+    round_trip = percentile(results.probe_latency, 0.5) if results.probe_latency else 0.0
+    expected_ms = 1000 * (args.poll_interval + 2 * round_trip)
+    coarse = [
+        row["label"].split()[0]
+        for row in kinds.values()
+        if row["n"] and float(row["window"]["p50"]) > 2 * expected_ms + 10
+    ]
+    if coarse:
+        print(
+            f"warning:   the watchers fell behind ({', '.join(coarse)} window p50 over twice the "
+            f"{expected_ms:.0f} ms expected), so the lags above are coarse; lower --rate, or add "
+            "--watchers if the machine has idle CPU"
+        )
     if results.last_probe_error:
         print(f"last probe error: {results.last_probe_error}")
     for line in results.failed_commands[:5]:
         print(f"failed command {line}")
     if missing:
         examples = ", ".join(w.product_id for w in accepted if not w.done)
-        print(f"missing after {args.timeout:g} s ({missing}): {examples[:400]}")
+        when = "when interrupted" if results.interrupted else f"after {args.timeout:g} s"
+        print(f"not visible {when} ({missing}): {examples[:400]}")
     if results.interrupted:
         print("interrupted: the numbers above are partial")
     print(f"result:    {'OK' if ok else 'FAIL'}  (missing {missing}, failed commands {failed})")
 
     if args.markdown:
+        d, s = kinds["detail"]["lag"], kinds["search"]["lag"]
+        windows = f"{kinds['detail']['window']['p50']} / {kinds['search']['window']['p50']}"
+        shown = command.replace("|", "\\|")  # a pipe would end the table cell
         print()
         print(
             "| date (UTC) | commit | host | rate target / achieved | N "
-            "| detail p50 / p90 / p99 / max ms | search p50 / p90 / p99 / max ms "
-            "| missing | command |"
+            "| detail lag p50 / p90 / p99 / max ms | search lag p50 / p90 / p99 / max ms "
+            "| window p50 ms (detail / search) | missing | command |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         print(
             f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {git_revision()} "
             f"| {platform.node() or '?'} ({os.cpu_count()} CPU) "
-            f"| {args.rate:g} / {achieved:.1f} | {sent} "
+            f"| {args.rate:g} / {achieved} | {sent} "
             f"| {d['p50']} / {d['p90']} / {d['p99']} / {d['max']} "
             f"| {s['p50']} / {s['p90']} / {s['p99']} / {s['max']} "
-            f"| {missing} | `{command.replace('|', '%7C')}` |"
+            f"| {windows} | {missing} | `{shown}` |"
         )
+    if results.interrupted:
+        return 130
     return 0 if ok else 1
 
 
@@ -461,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.monotonic()
     try:
-        send_commands(args, run_id, queue, results)
+        send_commands(args, run_id, queue, results, lock)
         queue.close()
         join_until = time.monotonic() + args.timeout + PROBE_TIMEOUT * 2 + JOIN_GRACE
         for watcher in watchers:

@@ -71,6 +71,8 @@ def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) ->
         "max_poll_interval_ms": settings.KAFKA_MAX_POLL_INTERVAL_MS,
         "session_timeout_ms": min(10_000, settings.KAFKA_MAX_POLL_INTERVAL_MS),
         "heartbeat_interval_ms": 1_000,
+        # The broker holds an empty fetch this long: it bounds the idle-to-busy latency.
+        "fetch_max_wait_ms": 50,
         "key_deserializer": TextDeserializer(),
         **overrides,
     }

@@ -10,7 +10,12 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,6 +24,14 @@ from write_api.domain.errors import Conflict, DomainError, NotFound, ValidationF
 
 log = structlog.get_logger("shopstream.errors")
 
+# A backing server that is down or overloaded: the client may retry, it is not our bug.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DjangoDatabaseError,
+    PersistenceOperationalError,
+    PersistenceInterfaceError,
+    OpenSearchConnectionError,
+    RedisConnectionError,
+)
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
 # DRF's codes for malformed bodies are all "the input is wrong" to a client.
 RENAMED_CODES = {"invalid": "validation_error", "parse_error": "validation_error"}
@@ -47,6 +60,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    if isinstance(exc, UNAVAILABLE):
+        log.error("dependency_unavailable", error=repr(exc))
+        body = envelope(request, "service_unavailable", "A backing service is unavailable; retry.")
+        return Response(body, status=503, headers={"Retry-After": "5"})
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled_exception", exc_info=exc)

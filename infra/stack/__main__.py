@@ -80,7 +80,24 @@ def up(servers: Supervisor, stop: threading.Event) -> int:
     return 0
 
 
-def run(servers: Supervisor, command: list[str]) -> int:
+def run(command: list[str]) -> int:
+    """Servers log to a file here, so the command's own output stays readable."""
+    log = WORKDIR / "servers.log"
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    servers = Supervisor(sink=lambda name, line, _: _append(log, f"{name:<12}| {line}"))
+    try:
+        return run_against(servers, command)
+    finally:
+        servers.stop_all(timeout=4)
+
+
+def _append(path: Path, line: str) -> None:
+    with path.open("a") as log:
+        log.write(line if line.endswith("\n") else line + "\n")
+
+
+def run_against(servers: Supervisor, command: list[str]) -> int:
     env = {**os.environ, **development_env(), "SHOPSTREAM_ENV": "test"}
     env.update(start_missing_servers(servers, WORKDIR))
     prepare(env)
@@ -99,18 +116,17 @@ def main() -> int:
     run_parser = sub.add_parser("run", help="run a command against the backing servers")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
-    stop = wait_for_signal() if args.mode == "up" else threading.Event()
-    servers = Supervisor()
     try:
-        if args.mode == "up":
-            return up(servers, stop)
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
-        return run(servers, command)
+        if args.mode == "run":
+            return run(args.command[1:] if args.command[:1] == ["--"] else args.command)
+        servers = Supervisor()
+        try:
+            return up(servers, wait_for_signal())
+        finally:
+            servers.stop_all(timeout=4)
     except subprocess.CalledProcessError as error:
         emit("launcher", f"{error.cmd} failed with exit code {error.returncode}")
         return 1
-    finally:
-        servers.stop_all(timeout=4)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from infra import event_store
 from write_api.application import Shop
@@ -137,3 +138,19 @@ def test_schema_of_each_api_version_and_docs_are_served(client: Client) -> None:
     assert "/api/v2/products" in v2.json()["paths"]
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_an_unreachable_event_store_is_a_503_envelope_not_a_500(
+    client: Client, shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the event store's database stops answering
+    def unreachable(**_: Any) -> None:
+        raise PersistenceOperationalError("connection refused")
+
+    monkeypatch.setattr(event_store.shop(), "create_product", unreachable)
+    # when
+    response = post_product(client, VALID)
+    # then
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert response["Retry-After"] == "5"
