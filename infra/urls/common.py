@@ -9,6 +9,10 @@ from infra.errors import not_found
 from infra.health import Check, HealthzApi, ReadyzApi
 
 API_VERSIONS = r"^api/(?P<version>v1|v2)/"
+handler400 = "infra.errors.bad_request"
+handler403 = "infra.errors.permission_denied"
+handler404 = "infra.errors.not_found"
+handler500 = "infra.errors.server_error"
 
 
 class SchemaApi(SpectacularAPIView):

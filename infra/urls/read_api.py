@@ -3,13 +3,16 @@
 from django.urls import include, path, re_path
 
 from infra.health import READ_API_CHECKS
-from infra.urls.common import API_VERSIONS, catch_all, service_patterns
+from infra.urls.common import (  # noqa: F401 - Django reads the handlers from here
+    API_VERSIONS,
+    catch_all,
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    service_patterns,
+)
 from read_api.views import ProductDetailApi, ProductListApi
-
-handler400 = "infra.errors.bad_request"
-handler403 = "infra.errors.permission_denied"
-handler404 = "infra.errors.not_found"
-handler500 = "infra.errors.server_error"
 
 queries = [
     path("products", ProductListApi.as_view(), name="product-list"),
