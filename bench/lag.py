@@ -1,45 +1,48 @@
 """Command-accepted -> visible-on-read-API lag of the shopstream pipeline.
 
-Run on demand (this is not part of the test suite). Start the whole stack in one terminal:
+Run on demand against a running stack (`make up`), from the repository root:
 
-    make up
+    .venv/bin/python bench/lag.py --rate 50 --count 1000
 
-then, in another terminal, from the repository root:
+It creates `--count` products with `POST <write-url>/api/v1/products` on a steady schedule of
+`--rate` commands/s: the sending loop sleeps until slot i (start + i / rate) and hands command i
+to a small pool of sender threads (`--senders`), so a slow response does not push later slots
+back; late sends and the achieved rate are reported. For every command answered 201 it
+measures, from the moment the 201 arrived:
 
-    .venv/bin/python bench/lag.py --rate 50 --count 500
-
-What it does: creates `--count` products with `POST <write-url>/api/v1/products` on a steady
-schedule of `--rate` commands per second. The sending loop sleeps until slot i (start + i / rate)
-and hands command i to a small pool of sender threads (`--senders`), so a slow response does not
-push later slots back; a command that finds no free sender goes out late, and the report counts
-late sends and gives the achieved rate. For every command answered 201 it measures, from the
-moment the 201 arrived:
-
+  search lag  until a `GET <read-url>/api/v1/products?search=<run token>` response lists it
   detail lag  until `GET <read-url>/api/v1/products/{id}` first answers 200
-  search lag  until `GET <read-url>/api/v1/products?search=<token>` first returns the product
-              (every product's name carries a unique token)
 
-A small pool of watcher threads (`--watchers`) probes each pending product, detail and search
-separately, about every `--poll-interval` seconds (5 ms). The visibility moment is the arrival
-of the first successful probe's response, so a lag is an upper bound; the report also gives the
-"window" (from the start of the last failed probe to that arrival) inside which the product
-really became visible, and warns when the watchers fell behind, i.e. when the read API could not
-answer the probes fast enough for the lags to be fine-grained. A product not visible both ways
-within `--timeout` seconds is reported missing.
+The probe load does not grow with the number of pending products. Every product name of a run
+carries the same run token (and its own unique one), and ONE thread polls
+`?search=<run token>&page_size=100` in a loop, pausing `--poll-interval` between requests. The
+run's products score alike, so that page holds the run's 100 newest, which includes every
+pending product while fewer than 100 newer ones are indexed. If page 1 is full and older
+products are still unseen (a backlog or a stall), the loop pages on to find them and the report
+warns; it also gives the most products pending at once. A product's search-visible moment is
+the arrival of the first response listing it, so a search lag is an upper bound, too long by at
+most the "window" from the start of the previous page-1 poll (which did not list it) to that
+arrival: about one poll interval plus two round trips.
+
+Detail probes start once the product is listed (an unlisted one gets one probe every
+`--detail-after` s), in a small pool (`--detail-workers`) retrying every DETAIL_RETRY s;
+`--detail-every k` probes only every k-th product, to spare the read API. The consumer writes
+the search index inside its PostgreSQL transaction and commits right after, so one probe
+usually suffices; the detail lag is an upper bound, at least the search lag plus a round trip,
+and includes any wait for a free probe thread (reported, with a warning when it is long).
+A product not visible both ways within `--timeout` s is missing.
 
 Exit status: 0 all visible; 1 a product missing or a command failed; 2 usage error or the
-stack is not up; 130 interrupted (partial results are still printed).
-
-Only loopback URLs are accepted. Only the standard library and `requests` are used.
-With `--markdown` the result is also printed as a table to paste into BENCHMARKS.md.
+stack is not up; 130 interrupted (partial results are still printed). Only loopback URLs are
+accepted; only the standard library and `requests` are used. `--markdown` also prints a table
+row for BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import heapq
+import contextlib
 import ipaddress
-import itertools
 import math
 import os
 import platform
@@ -57,105 +60,85 @@ from urllib.parse import urlsplit
 import requests
 
 PRODUCTS_PATH = "/api/v1/products"
+PAGE_SIZE = 100  # the read API's largest page
+MAX_RESULTS = 10_000  # it pages no further
 POST_TIMEOUT = 10.0  # seconds one command may take before it counts as failed
-PROBE_TIMEOUT = 2.0  # seconds one read probe may take
-JOIN_GRACE = 5.0  # seconds past the last deadline the watchers get to finish
+PROBE_TIMEOUT = 2.0  # seconds one read request may take
+DETAIL_RETRY = 0.02  # seconds between two detail probes of one product
+JOIN_GRACE = 5.0  # seconds past the last deadline the threads get to finish
 
 
 @dataclass
-class Watch:
-    """One accepted product whose visibility on the read API is being awaited."""
-
+class Product:
     index: int
     product_id: str
-    token: str
     accepted_at: float
     deadline: float
-    detail_at: float | None = None
     search_at: float | None = None
-    # Start of the latest probe that did not see the product: the lower end of the window in
-    # which it became visible (the upper end is detail_at / search_at).
-    detail_miss_at: float = 0.0
-    search_miss_at: float = 0.0
-
-    @property
-    def done(self) -> bool:
-        return self.detail_at is not None and self.search_at is not None
+    search_window: float = 0.0
+    beyond_first_page: bool = False  # unseen while page 1 was full of newer ones
+    detail_wanted: bool = True  # --detail-every picked it
+    detail_next: float = math.inf  # when to probe it if it is not listed by then
+    detail_queued: float | None = None
+    detail_wait: float = 0.0  # queued -> first probe: the detail pool's backlog
+    detail_at: float | None = None
+    detail_probes: int = 0
 
 
 @dataclass
-class Results:
+class State:
+    args: argparse.Namespace
+    pool: ThreadPoolExecutor
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: threading.local = field(default_factory=threading.local)  # one per thread
+    products: dict[str, Product] = field(default_factory=dict)
+    unseen: dict[str, Product] = field(default_factory=dict)  # accepted, not listed yet
+    seen: dict[str, tuple[float, float]] = field(default_factory=dict)  # id: arrival, window
+    sending_done: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
     sent_at: list[float] = field(default_factory=list)
     late_sends: int = 0
     max_lateness: float = 0.0
     post_latency: list[float] = field(default_factory=list)
     failed_commands: list[str] = field(default_factory=list)
-    accepted: list[Watch] = field(default_factory=list)
-    probes: int = 0
-    probe_latency: list[float] = field(default_factory=list)
-    probe_errors: int = 0
-    last_probe_error: str = ""
+    polls: list[float] = field(default_factory=list)  # search round trips
+    probes: list[float] = field(default_factory=list)  # detail round trips
+    max_pending: int = 0
+    pages_beyond_first: int = 0
+    errors: int = 0
+    last_error: str = ""
     interrupted: bool = False
 
+    def session(self) -> requests.Session:
+        """This thread's HTTP session (keeps its connection open)."""
+        if not hasattr(self.sessions, "session"):
+            self.sessions.session = requests.Session()
+        return self.sessions.session
 
-class WatchQueue:
-    """Pending (product, kind) probes ordered by when each is next due; kind: detail|search."""
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors, self.last_error = self.errors + 1, text
 
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Watch, str]] = []
-        self._sequence = itertools.count()
-        self._condition = threading.Condition()
-        self._closed = False  # no more watches will be added
-        self._aborted = False  # stop now, abandon what is pending
-
-    def put(self, watch: Watch, kind: str, due: float) -> None:
-        with self._condition:
-            heapq.heappush(self._heap, (due, next(self._sequence), watch, kind))
-            self._condition.notify()
-
-    def close(self) -> None:
-        with self._condition:
-            self._closed = True
-            self._condition.notify_all()
-
-    def abort(self) -> None:
-        with self._condition:
-            self._aborted = True
-            self._condition.notify_all()
-
-    def take(self, hard_deadline: float) -> tuple[Watch, str] | None:
-        """The next due watch, waiting for it; None once there is nothing left to do."""
-        with self._condition:
-            while not self._aborted and time.monotonic() < hard_deadline:
-                if self._heap:
-                    wait = self._heap[0][0] - time.monotonic()
-                    if wait <= 0:
-                        _, _, watch, kind = heapq.heappop(self._heap)
-                        return watch, kind
-                elif self._closed:
-                    return None
-                else:
-                    wait = 0.05
-                self._condition.wait(min(wait, hard_deadline - time.monotonic(), 0.05))
-            return None
+    def queue_detail(self, product: Product) -> None:
+        """Start probing `product`'s detail (once); call with the lock held."""
+        if product.detail_wanted and product.detail_queued is None and not self.stop.is_set():
+            product.detail_queued = time.monotonic()
+            with contextlib.suppress(RuntimeError):  # shut down: the run is over
+                self.pool.submit(probe_detail, self, product)
 
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile of non-empty `values`."""
     ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
+    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
 
 
 def summary_ms(values: list[float]) -> dict[str, str]:
     if not values:
-        return {key: "-" for key in ("p50", "p90", "p99", "max")}
-    return {
-        "p50": f"{percentile(values, 0.50) * 1000:.0f}",
-        "p90": f"{percentile(values, 0.90) * 1000:.0f}",
-        "p99": f"{percentile(values, 0.99) * 1000:.0f}",
-        "max": f"{max(values) * 1000:.0f}",
-    }
+        return dict.fromkeys(("p50", "p90", "p99", "max"), "-")
+    cut = {"p50": 0.50, "p90": 0.90, "p99": 0.99}
+    out = {key: f"{percentile(values, q) * 1000:.0f}" for key, q in cut.items()}
+    return out | {"max": f"{max(values) * 1000:.0f}"}
 
 
 def loopback_url(value: str) -> str:
@@ -173,53 +156,40 @@ def loopback_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def positive_float(value: str) -> float:
-    number = float(value)
-    if not math.isfinite(number) or number <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number")
-    return number
+def positive(kind: type) -> object:
+    def parse(value: str) -> float | int:
+        number = kind(value)
+        if not math.isfinite(number) or number <= 0:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a positive {kind.__name__}")
+        return number
 
-
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
-    return number
+    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    write_port = os.environ.get("WRITE_API_PORT") or "8000"
-    read_port = os.environ.get("READ_API_PORT") or "8001"
+    ports = os.environ.get("WRITE_API_PORT") or "8000", os.environ.get("READ_API_PORT") or "8001"
     parser = argparse.ArgumentParser(
         prog="bench/lag.py",
         description="Measure command-accepted -> visible-on-read-API lag (see the docstring).",
     )
-    parser.add_argument("--rate", type=positive_float, default=20.0, help="commands/s (20)")
-    parser.add_argument("--count", type=positive_int, default=300, help="commands to send (300)")
-    parser.add_argument(
-        "--write-url",
-        type=loopback_url,
-        default=f"http://127.0.0.1:{write_port}",
-        help="write API base URL (http://127.0.0.1:$WRITE_API_PORT, else port 8000)",
-    )
-    parser.add_argument(
-        "--read-url",
-        type=loopback_url,
-        default=f"http://127.0.0.1:{read_port}",
-        help="read API base URL (http://127.0.0.1:$READ_API_PORT, else port 8001)",
-    )
-    parser.add_argument(
-        "--timeout", type=positive_float, default=10.0, help="s before a product is missing (10)"
-    )
-    parser.add_argument("--senders", type=positive_int, default=4, help="sender threads (4)")
-    parser.add_argument("--watchers", type=positive_int, default=4, help="watcher threads (4)")
-    parser.add_argument(
-        "--poll-interval", type=positive_float, default=0.005, help="s between probes (0.005)"
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="also print a table to paste into BENCHMARKS.md"
-    )
-    return parser.parse_args(argv)
+    for flag, kind, default, text in (
+        ("--rate", positive(float), 20.0, "commands/s"),
+        ("--count", positive(int), 300, "commands to send"),
+        ("--write-url", loopback_url, f"http://127.0.0.1:{ports[0]}", "write API, $WRITE_API_PORT"),
+        ("--read-url", loopback_url, f"http://127.0.0.1:{ports[1]}", "read API, $READ_API_PORT"),
+        ("--timeout", positive(float), 10.0, "s after its 201 before a product is missing"),
+        ("--senders", positive(int), 4, "sender threads"),
+        ("--poll-interval", float, 0.005, "s between two search polls"),
+        ("--detail-workers", positive(int), 2, "detail probe threads"),
+        ("--detail-every", positive(int), 1, "probe the detail of every k-th product"),
+        ("--detail-after", positive(float), 1.0, "s after the 201 to probe an unlisted product"),
+    ):
+        parser.add_argument(flag, type=kind, default=default, help=f"{text} ({default})")
+    parser.add_argument("--markdown", action="store_true", help="also print a BENCHMARKS.md row")
+    args = parser.parse_args(argv)
+    if not 0 <= args.poll_interval <= 1:
+        parser.error("--poll-interval must be between 0 and 1 s")
+    return args
 
 
 def preflight(write_url: str, read_url: str) -> str | None:
@@ -228,295 +198,277 @@ def preflight(write_url: str, read_url: str) -> str | None:
         try:
             response = requests.get(f"{url}/readyz", timeout=5)
         except requests.RequestException as error:
-            return (
-                f"{name} at {url} does not answer ({type(error).__name__}); is `make up` running?"
-            )
+            return f"{name} at {url} does not answer ({type(error).__name__}); is the stack up?"
         if response.status_code != 200:
             return f"{name} at {url}/readyz answered {response.status_code}: {response.text[:300]}"
     return None
 
 
-def send_commands(
-    args: argparse.Namespace,
-    run_id: str,
-    queue: WatchQueue,
-    results: Results,
-    lock: threading.Lock,
-) -> None:
-    """Create the products on a fixed schedule: command i goes out at start + i / rate.
-
-    This loop only sleeps until each slot and hands the command to a small pool of sender
-    threads, so a slow response does not push the following slots back; a command still
-    waiting for a free sender when its slot passes is sent late, and counted as such.
-    """
-    interval = 1.0 / args.rate
-    local = threading.local()
+def send_commands(state: State, run_token: str) -> None:
+    """Create the products on a fixed schedule: command i goes out at start + i / rate."""
+    args, interval = state.args, 1.0 / state.args.rate
 
     def send(index: int, slot: float) -> None:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        token = f"lag{run_id}n{index:06d}"
-        body = {
-            "name": f"Lag bench {token}",
-            "description": "Created by bench/lag.py to measure read-side lag.",
-            "price": "12.50",
-            "stock": 3,
-        }
+        name = f"Lag bench {run_token} {run_token}n{index:06d}"
+        body = {"name": name, "description": "bench/lag.py", "price": "12.50", "stock": 3}
         sent_at = time.monotonic()
-        with lock:
-            results.sent_at.append(sent_at)
-            results.max_lateness = max(results.max_lateness, sent_at - slot)
-            results.late_sends += sent_at - slot > interval
+        with state.lock:
+            state.sent_at.append(sent_at)
+            state.max_lateness = max(state.max_lateness, sent_at - slot)
+            state.late_sends += sent_at - slot > interval
         try:
-            response = local.session.post(
-                f"{args.write_url}{PRODUCTS_PATH}", json=body, timeout=POST_TIMEOUT
-            )
+            url = f"{args.write_url}{PRODUCTS_PATH}"
+            response = state.session().post(url, json=body, timeout=POST_TIMEOUT)
             accepted_at = time.monotonic()
             if response.status_code != 201:
                 raise ValueError(f"{response.status_code} {response.text[:200]}")
             product_id = str(response.json()["id"])
         except Exception as error:  # noqa: BLE001 - every failure is reported as a failed command
-            with lock:
-                results.failed_commands.append(f"#{index}: {type(error).__name__}: {error}")
+            with state.lock:
+                state.failed_commands.append(f"#{index}: {type(error).__name__}: {error}")
             return
-        watch = Watch(index, product_id, token, accepted_at, accepted_at + args.timeout)
-        watch.detail_miss_at = watch.search_miss_at = accepted_at
-        with lock:
-            results.post_latency.append(accepted_at - sent_at)
-            results.accepted.append(watch)
-        queue.put(watch, "detail", accepted_at)
-        queue.put(watch, "search", accepted_at)
+        product = Product(index, product_id, accepted_at, accepted_at + args.timeout)
+        product.detail_wanted = index % args.detail_every == 0
+        product.detail_next = accepted_at + args.detail_after
+        with state.lock:
+            state.post_latency.append(accepted_at - sent_at)
+            state.products[product_id] = product
+            if product_id in state.seen:  # listed before its 201 arrived here
+                product.search_at, product.search_window = state.seen[product_id]
+                state.queue_detail(product)
+            else:
+                state.unseen[product_id] = product
 
     start = time.monotonic() + 0.05
-    with ThreadPoolExecutor(args.senders, thread_name_prefix="sender") as pool:
+    with ThreadPoolExecutor(args.senders, thread_name_prefix="sender") as senders:
         try:
             for index in range(args.count):
                 slot = start + index * interval
-                delay = slot - time.monotonic()
-                if delay > 0:
+                if (delay := slot - time.monotonic()) > 0:
                     time.sleep(delay)
-                pool.submit(send, index, slot)
+                senders.submit(send, index, slot)
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+            senders.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def watch_products(
-    args: argparse.Namespace,
-    queue: WatchQueue,
-    results: Results,
-    lock: threading.Lock,
-    hard_deadline: float,
-) -> None:
-    """Probe due (product, kind) pairs until each is visible or past its product's deadline."""
-    session = requests.Session()
-    detail_base = f"{args.read_url}{PRODUCTS_PATH}/"
-    search_url = f"{args.read_url}{PRODUCTS_PATH}"
-    while (item := queue.take(hard_deadline)) is not None:
-        watch, kind = item
-        error_text = ""
+def watch_search(state: State, run_token: str, hard_deadline: float) -> None:
+    """Poll the run's search page until every product is listed or past its deadline.
+
+    Normally only page 1 is polled. When it is full and products older than all it lists are
+    still unseen (more than a page pending, or a stall), the next polls page on until they are
+    found or the pages run out, then start over at page 1.
+    """
+    args, session = state.args, state.session()
+    url, params = f"{args.read_url}{PRODUCTS_PATH}", {"search": run_token, "page_size": PAGE_SIZE}
+    previous_start = time.monotonic()  # start of the latest successful poll of page 1
+    page = 1
+    while time.monotonic() < hard_deadline and not state.stop.is_set():
         started = time.monotonic()
+        with state.lock:
+            waiting = any(started < p.deadline for p in state.unseen.values())
+            for product in state.unseen.values():
+                if started >= product.detail_next:
+                    state.queue_detail(product)
+        if state.sending_done.is_set() and not waiting:
+            return
         try:
-            if kind == "detail":
-                response = session.get(detail_base + watch.product_id, timeout=PROBE_TIMEOUT)
-                visible = response.status_code == 200
-                if response.status_code not in (200, 404):
-                    error_text = f"detail {response.status_code} {response.text[:200]}"
-            else:
-                response = session.get(
-                    search_url,
-                    params={"search": watch.token, "page_size": "5"},
-                    timeout=PROBE_TIMEOUT,
-                )
-                found = response.json().get("results", []) if response.status_code == 200 else []
-                visible = any(hit.get("id") == watch.product_id for hit in found)
-                if response.status_code != 200:
-                    error_text = f"search {response.status_code} {response.text[:200]}"
-        except (requests.RequestException, ValueError, AttributeError) as error:
-            visible = False
-            error_text = f"{kind} {type(error).__name__}: {error}"
+            response = session.get(url, params={**params, "page": page}, timeout=PROBE_TIMEOUT)
+            if response.status_code != 200:
+                raise ValueError(f"{response.status_code} {response.text[:200]}")
+            body = response.json()
+            ids, total = [str(hit["id"]) for hit in body["results"]], int(body["count"])
+        except (requests.RequestException, ValueError, KeyError, TypeError) as error:
+            state.error(f"search page {page} {type(error).__name__}: {error}")
+            page = 1
+            time.sleep(max(args.poll_interval, 0.05))
+            continue
+        arrived = time.monotonic()
+        with state.lock:
+            state.polls.append(arrived - started)
+            state.pages_beyond_first += page > 1
+            for product_id in ids:
+                if product_id not in state.seen:
+                    state.seen[product_id] = (arrived, arrived - previous_start)
+                    if (product := state.unseen.pop(product_id, None)) is not None:
+                        product.search_at, product.search_window = state.seen[product_id]
+                        state.queue_detail(product)
+            state.max_pending = max(state.max_pending, len(state.unseen))
+            shown = [state.products[i].index for i in ids if i in state.products]
+            floor = min(shown, default=math.inf)
+            older = [p for p in state.unseen.values() if p.index < floor and arrived < p.deadline]
+            more = older and page * PAGE_SIZE < min(total, MAX_RESULTS)
+            for product in older if more else ():
+                product.beyond_first_page = True
+        if page == 1:
+            previous_start = started
+        page = page + 1 if more else 1
+        time.sleep(args.poll_interval)
+
+
+def probe_detail(state: State, product: Product) -> None:
+    """Probe one product's detail until it answers 200 or the product's deadline passes."""
+    url = f"{state.args.read_url}{PRODUCTS_PATH}/{product.product_id}"
+    session = state.session()
+    product.detail_wait = time.monotonic() - (product.detail_queued or 0.0)
+    while not state.stop.is_set() and (started := time.monotonic()) < product.deadline:
+        try:
+            response = session.get(url, timeout=PROBE_TIMEOUT)
+            if response.status_code not in (200, 404):
+                state.error(f"detail {response.status_code} {response.text[:200]}")
+        except requests.RequestException as error:
+            state.error(f"detail {type(error).__name__}: {error}")
+            response = None
         now = time.monotonic()
-        if visible:
-            setattr(watch, f"{kind}_at", now)
-        else:
-            setattr(watch, f"{kind}_miss_at", started)
-        with lock:
-            results.probes += 1
-            results.probe_latency.append(now - started)
-            if error_text:
-                results.probe_errors += 1
-                results.last_probe_error = error_text
-        if not visible and now < watch.deadline:
-            queue.put(watch, kind, min(now + args.poll_interval, watch.deadline))
+        with state.lock:
+            state.probes.append(now - started)
+            product.detail_probes += 1
+            if response is not None and response.status_code == 200:
+                product.detail_at = now
+                return
+            if product.search_at is None:  # not listed yet: free the thread, try again later
+                product.detail_queued, product.detail_next = None, now + state.args.detail_after
+                return
+        time.sleep(DETAIL_RETRY)
 
 
 def git_revision() -> str:
+    run = {"capture_output": True, "text": True, "timeout": 5, "check": False}
+    git = ["git", "-C", os.path.dirname(os.path.abspath(__file__))]
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "diff", "--quiet", "HEAD"], capture_output=True, timeout=5, check=False
-        ).returncode
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run([*git, "diff", "--quiet", "HEAD"], **run).returncode
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return f"{head}-dirty" if dirty else head
+    return f"{head or 'unknown'}{'-dirty' if dirty else ''}"
 
 
-def report(args: argparse.Namespace, results: Results, run_id: str, elapsed: float) -> int:
-    sent_at = sorted(results.sent_at)
-    sent = len(sent_at)
-    window = sent_at[-1] - sent_at[0] if sent > 1 else 0.0
-    achieved = f"{(sent - 1) / window:.1f}" if window > 0 else "n/a"
-    accepted = list(results.accepted)
-    failed = len(results.failed_commands)
-    missing = sum(1 for w in accepted if not w.done)
-    kinds = {}
-    for kind, label in (
-        ("detail", "detail  GET products/{id}"),
-        ("search", "search  ?search=<token>"),
-    ):
-        seen = [(getattr(w, f"{kind}_at"), getattr(w, f"{kind}_miss_at"), w) for w in accepted]
-        kinds[kind] = {
-            "label": label,
-            "n": sum(1 for at, _, _ in seen if at is not None),
-            "lag": summary_ms([at - w.accepted_at for at, _, w in seen if at is not None]),
-            "window": summary_ms([at - miss for at, miss, _ in seen if at is not None]),
-            "missing": sum(1 for at, _, _ in seen if at is None),
-        }
-    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
-    post = summary_ms(results.post_latency)
-    probe = summary_ms(results.probe_latency)
-    ok = missing == 0 and failed == 0 and not results.interrupted and sent == args.count
-
-    print()
-    print(f"shopstream read-side lag  (run {run_id}, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)")
-    print(f"command:   {command}")
-    print(f"write API: {args.write_url}   read API: {args.read_url}")
-    print(
-        f"rate:      target {args.rate:g}/s, achieved {achieved}/s ({sent} sent over "
-        f"{window:.1f} s by {args.senders} senders; {results.late_sends} sent more than one "
-        f"slot late, worst {results.max_lateness * 1000:.0f} ms late)"
-    )
-    print(
-        f"commands:  N={sent}, {len(accepted)} accepted (201), {failed} failed; POST latency ms "
-        f"p50 {post['p50']}  p90 {post['p90']}  p99 {post['p99']}  max {post['max']}"
-    )
-    print()
-    header = ("N", "p50", "p90", "p99", "max", "missing", "window p50")
-    print(f"{'lag from the 201, ms':<28}" + "".join(f"{h:>8}" for h in header[:5]), end="")
-    print(f"{header[5]:>9}{header[6]:>12}")
-    for row in kinds.values():
-        lag = row["lag"]
-        print(
-            f"{row['label']:<28}{row['n']:>8}{lag['p50']:>8}{lag['p90']:>8}{lag['p99']:>8}"
-            f"{lag['max']:>8}{row['missing']:>9}{row['window']['p50']:>12}"
-        )
-    print("(window: how long before the first successful probe the last failed one started;")
-    print(" the product became visible within it, so a lag overstates by up to that much)")
-    print()
-    probe_rate = results.probes / elapsed if elapsed > 0 else 0.0
-    print(
-        f"watchers:  {args.watchers} threads, poll every {args.poll_interval * 1000:g} ms, "
-        f"timeout {args.timeout:g} s; {results.probes} probes ({probe_rate:.0f}/s, latency ms "
-        f"p50 {probe['p50']}  p99 {probe['p99']}), {results.probe_errors} probe errors"
-    )
-    # With watchers to spare, a window is about one poll interval plus two probe round trips.
-    round_trip = percentile(results.probe_latency, 0.5) if results.probe_latency else 0.0
-    expected_ms = 1000 * (args.poll_interval + 2 * round_trip)
-    coarse = [
-        row["label"].split()[0]
-        for row in kinds.values()
-        if row["n"] and float(row["window"]["p50"]) > 2 * expected_ms + 10
+def report(state: State, run_token: str, elapsed: float) -> int:
+    args, products, failed = state.args, list(state.products.values()), state.failed_commands
+    sent_at, wanted = sorted(state.sent_at), [p for p in products if p.detail_wanted]
+    sent, span = len(sent_at), (sent_at[-1] - sent_at[0] if len(sent_at) > 1 else 0.0)
+    achieved = f"{(sent - 1) / span:.1f}" if span > 0 else "n/a"
+    listed, found = [p for p in products if p.search_at], [p for p in wanted if p.detail_at]
+    lags = {
+        "search  ?search=<run token>": ([p.search_at - p.accepted_at for p in listed], products),
+        "detail  GET products/{id}": ([p.detail_at - p.accepted_at for p in found], wanted),
+    }
+    search, detail = (summary_ms(values) for values, _ in lags.values())
+    absent = [
+        p.product_id for p in products if not (p.search_at and (p.detail_at or not p.detail_wanted))
     ]
-    if coarse:
-        print(
-            f"warning:   the watchers fell behind ({', '.join(coarse)} window p50 over twice the "
-            f"{expected_ms:.0f} ms expected), so the lags above are coarse; lower --rate, or add "
-            "--watchers if the machine has idle CPU"
-        )
-    if results.last_probe_error:
-        print(f"last probe error: {results.last_probe_error}")
-    for line in results.failed_commands[:5]:
-        print(f"failed command {line}")
-    if missing:
-        examples = ", ".join(w.product_id for w in accepted if not w.done)
-        when = "when interrupted" if results.interrupted else f"after {args.timeout:g} s"
-        print(f"not visible {when} ({missing}): {examples[:400]}")
-    if results.interrupted:
-        print("interrupted: the numbers above are partial")
-    print(f"result:    {'OK' if ok else 'FAIL'}  (missing {missing}, failed commands {failed})")
+    window = summary_ms([p.search_window for p in listed if not p.beyond_first_page])
+    post, poll, probe = (summary_ms(v) for v in (state.post_latency, state.polls, state.probes))
+    wait = summary_ms([p.detail_wait for p in wanted if p.detail_probes])
+    beyond = [p for p in products if p.beyond_first_page]
+    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+    ok = not absent and not failed and not state.interrupted and sent == args.count
+    now = datetime.now(UTC)
 
+    def ms(summary: dict[str, str], *keys: str) -> str:
+        return "  ".join(f"{key} {summary[key]}" for key in keys or summary)
+
+    print(f"\nshopstream read-side lag  (run {run_token}, {now:%Y-%m-%d %H:%M:%S} UTC)")
+    print(f"command:   {command}\nwrite API: {args.write_url}   read API: {args.read_url}")
+    print(
+        f"rate:      target {args.rate:g}/s, achieved {achieved}/s ({sent} sent over {span:.1f} s;"
+        f" {state.late_sends} more than one slot late, worst {state.max_lateness * 1000:.0f} ms)"
+    )
+    print(
+        f"commands:  N={sent}, {len(products)} accepted, {len(failed)} failed; POST ms {ms(post)}"
+    )
+    print(f"\n{'lag from the 201, ms':<30}" + "".join(f"{h:>8}" for h in ("N", *search, "missing")))
+    for label, (values, expected) in lags.items():
+        cells = [len(values), *summary_ms(values).values(), len(expected) - len(values)]
+        print(f"{label:<30}" + "".join(f"{cell:>8}" for cell in cells))
+    print(f"search window ms (how much a search lag may overstate): {ms(window)}")
+    print(
+        f"\nsearch:    1 thread, {len(state.polls)} polls ({len(state.polls) / elapsed:.0f}/s, "
+        f"pause {args.poll_interval * 1000:g} ms, round trip ms {ms(poll, 'p50', 'p99')}); "
+        f"at most {state.max_pending} products pending at once"
+    )
+    print(
+        f"detail:    1 in {args.detail_every} products, {args.detail_workers} threads, "
+        f"{len(state.probes)} probes ({len(state.probes) / elapsed:.0f}/s, round trip ms "
+        f"{ms(probe, 'p50', 'p99')}); {sum(p.detail_probes == 1 for p in found)} of {len(found)}"
+        f" found by the first probe; waited for a thread ms {ms(wait, 'p50', 'p99')}"
+    )
+    print(f"reads:     {state.errors} errors {state.last_error}")
+    if beyond or state.max_pending >= PAGE_SIZE:
+        print(
+            f"warning:   {len(beyond)} products were unseen while page 1 was full of newer ones "
+            f"(pages 2+ polled {state.pages_beyond_first} times); their search lags are coarser"
+        )
+    if wanted and float(wait["p99"]) > 50:
+        print(
+            "warning:   the detail probes queued for a free thread (see above), which their "
+            "lags include: raise --detail-every"
+        )
+    for line in failed[:5]:
+        print(f"failed command {line}")
+    if absent:
+        when = "when interrupted" if state.interrupted else f"within {args.timeout:g} s"
+        print(f"not visible {when} ({len(absent)}): {', '.join(absent)[:400]}")
+    if state.interrupted:
+        print("interrupted: the numbers above are partial")
+    print(f"result:    {'OK' if ok else 'FAIL'}  (missing {len(absent)}, failed {len(failed)})")
     if args.markdown:
-        d, s = kinds["detail"]["lag"], kinds["search"]["lag"]
-        windows = f"{kinds['detail']['window']['p50']} / {kinds['search']['window']['p50']}"
-        shown = command.replace("|", "\\|")  # a pipe would end the table cell
-        print()
-        print(
-            "| date (UTC) | commit | host | rate target / achieved | N "
-            "| detail lag p50 / p90 / p99 / max ms | search lag p50 / p90 / p99 / max ms "
-            "| window p50 ms (detail / search) | missing | command |"
+        cells = (
+            f"{now:%Y-%m-%d %H:%M}",
+            git_revision(),
+            f"{platform.node() or '?'} ({os.cpu_count()} CPU)",
+            f"{args.rate:g} / {achieved}",
+            str(sent),
+            " / ".join(search.values()),
+            " / ".join(detail.values()),
+            window["p50"],
+            str(state.max_pending),
+            str(len(absent)),
+            f"`{command}`".replace("|", "\\|"),  # a pipe would end the cell
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
         print(
-            f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {git_revision()} "
-            f"| {platform.node() or '?'} ({os.cpu_count()} CPU) "
-            f"| {args.rate:g} / {achieved} | {sent} "
-            f"| {d['p50']} / {d['p90']} / {d['p99']} / {d['max']} "
-            f"| {s['p50']} / {s['p90']} / {s['p99']} / {s['max']} "
-            f"| {windows} | {missing} | `{shown}` |"
+            "\n| date (UTC) | commit | host | rate target / achieved | N | search lag p50 / p90"
+            " / p99 / max ms | detail lag p50 / p90 / p99 / max ms | search window p50 ms"
+            " | max pending | missing | command |"
         )
-    if results.interrupted:
-        return 130
-    return 0 if ok else 1
+        print("|---" * len(cells) + "|\n| " + " | ".join(cells) + " |")
+    return 130 if state.interrupted else 0 if ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = preflight(args.write_url, args.read_url)
-    if problem:
+    if problem := preflight(args.write_url, args.read_url):
         print(f"bench/lag.py: {problem}", file=sys.stderr)
         return 2
-    run_id = secrets.token_hex(4)
-    queue, results, lock = WatchQueue(), Results(), threading.Lock()
-    # Every watch ends by its own deadline; this bounds the watchers even if one is stuck.
-    hard_deadline = (
-        time.monotonic() + args.count / args.rate + args.count * POST_TIMEOUT + args.timeout
+    run_token = f"lag{secrets.token_hex(5)}"
+    state = State(args, ThreadPoolExecutor(args.detail_workers, thread_name_prefix="detail"))
+    # Each product ends by its own deadline; this bounds the search loop even if one is stuck.
+    hard_deadline = time.monotonic() + args.count * (1 / args.rate + POST_TIMEOUT) + args.timeout
+    searcher = threading.Thread(
+        target=watch_search, args=(state, run_token, hard_deadline), daemon=True
     )
-    watchers = [
-        threading.Thread(
-            target=watch_products,
-            args=(args, queue, results, lock, hard_deadline),
-            name=f"watcher-{n}",
-            daemon=True,
-        )
-        for n in range(args.watchers)
-    ]
-    for watcher in watchers:
-        watcher.start()
+    searcher.start()
     print(
         f"bench/lag.py: sending {args.count} commands at {args.rate:g}/s to {args.write_url}, "
-        f"watching {args.read_url} (run {run_id}) ...",
+        f"watching {args.read_url} (run {run_token}) ...",
         flush=True,
     )
     started = time.monotonic()
     try:
-        send_commands(args, run_id, queue, results, lock)
-        queue.close()
-        join_until = time.monotonic() + args.timeout + PROBE_TIMEOUT * 2 + JOIN_GRACE
-        for watcher in watchers:
-            watcher.join(max(0.0, join_until - time.monotonic()))
+        send_commands(state, run_token)
+        state.sending_done.set()
+        searcher.join(args.timeout + PROBE_TIMEOUT * 2 + JOIN_GRACE)
+        state.pool.shutdown(wait=True)  # every probe ends by its product's deadline
     except KeyboardInterrupt:
-        results.interrupted = True
-    queue.abort()
-    for watcher in watchers:
-        watcher.join(PROBE_TIMEOUT + 1)
-    elapsed = time.monotonic() - started
-    return report(args, results, run_id, elapsed)
+        state.interrupted = True
+    state.sending_done.set()
+    state.stop.set()
+    searcher.join(PROBE_TIMEOUT + 1)
+    with state.lock:
+        state.pool.shutdown(wait=False, cancel_futures=True)
+    elapsed = max(time.monotonic() - started, 1e-6)
+    with state.lock:
+        return report(state, run_token, elapsed)
 
 
 if __name__ == "__main__":

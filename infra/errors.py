@@ -87,7 +87,11 @@ def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
         )
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
-    return RENAMED_CODES.get(code, code), str(exc.detail), {}
+    detail = exc.detail
+    if isinstance(detail, dict):  # simplejwt: {"detail": ..., "code": ..., "messages": [...]}
+        code = str(detail.get("code", code))
+        detail = detail.get("detail", exc.default_detail)
+    return RENAMED_CODES.get(code, code), str(detail), {}
 
 
 def json_error(request: HttpRequest, status: int, code: str, message: str) -> JsonResponse:

@@ -2,9 +2,15 @@
 
 from django.db import models
 
-from projections.catalog.models import ProductView
+from projections.catalog.models import AggregateVersion, CategoryView, ProductView
 
-__all__ = ["ProductView", "ProjectionCheckpoint", "RelayCheckpoint"]
+__all__ = [
+    "AggregateVersion",
+    "CategoryView",
+    "ProductView",
+    "ProjectionCheckpoint",
+    "RelayCheckpoint",
+]
 
 
 class RelayCheckpoint(models.Model):

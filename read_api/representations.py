@@ -1,23 +1,27 @@
-"""The product shape of API.md, built from a read row or a search document."""
+"""The shapes of API.md, built from read rows or search documents."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from projections.catalog.models import ProductView
+from projections.catalog.models import CategoryView, ProductView
 
 
-def _category(category_id: str | None) -> dict[str, Any] | None:
-    return None if category_id is None else {"id": category_id, "name": None, "path": None}
+def category_ref(category: CategoryView | None, category_id: Any) -> dict[str, Any] | None:
+    if category_id is None:
+        return None
+    if category is None:  # not projected yet
+        return {"id": str(category_id), "name": None, "path": None}
+    return {"id": str(category.id), "name": category.name, "path": category.path}
 
 
-def product_from_row(row: ProductView) -> dict[str, Any]:
+def product_from_row(row: ProductView, category: CategoryView | None) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "name": row.name,
         "description": row.description,
         "price": str(row.price),
-        "category": _category(str(row.category_id) if row.category_id else None),
+        "category": category_ref(category, row.category_id),
         "seller_id": str(row.seller_id) if row.seller_id else None,
         "stock_available": row.stock_available,
         "rating": {
@@ -31,12 +35,20 @@ def product_from_row(row: ProductView) -> dict[str, Any]:
 
 def product_from_document(document: dict[str, Any]) -> dict[str, Any]:
     average = document.get("rating_average")
+    names = document.get("category_names") or []
+    category = None
+    if document.get("category_id"):
+        category = {
+            "id": document["category_id"],
+            "name": names[-1] if names else None,
+            "path": "/".join(names) if names else None,
+        }
     return {
         "id": document["id"],
         "name": document["name"],
         "description": document["description"],
         "price": document["price_text"],
-        "category": _category(document.get("category_id")),
+        "category": category,
         "seller_id": document.get("seller_id"),
         "stock_available": document["stock_available"],
         "rating": {
@@ -46,3 +58,16 @@ def product_from_document(document: dict[str, Any]) -> dict[str, Any]:
         "created_at": document["created_at"],
         "version": document["version"],
     }
+
+
+def category_tree(rows: list[CategoryView]) -> list[dict[str, Any]]:
+    """Nest categories under their parents, each level in name order."""
+    nodes = {
+        str(r.id): {"id": str(r.id), "name": r.name, "path": r.path, "children": []} for r in rows
+    }
+    roots: list[dict[str, Any]] = []
+    for row in sorted(rows, key=lambda r: r.name.casefold()):
+        node = nodes[str(row.id)]
+        parent = nodes.get(str(row.parent_id)) if row.parent_id else None
+        (parent["children"] if parent else roots).append(node)
+    return roots

@@ -15,17 +15,18 @@ from rest_framework.views import APIView
 from infra.clients import opensearch_client
 from projections.catalog.search_index import products_alias
 from read_api.pagination import PageParams, paginated
-from read_api.representations import product_from_document, product_from_row
-from read_api.selectors import product_get, product_search
+from read_api.representations import product_from_document
+from read_api.selectors import category_list_tree, product_get, product_search
 
 
 class ProductListApi(APIView):
-    """Search and page through products."""
+    """Search and page through buyable products."""
 
     authentication_classes: list[type] = []
 
     class FilterSerializer(PageParams):
         search = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+        category = serializers.UUIDField(required=False, default=None)
 
     @extend_schema(parameters=[FilterSerializer])
     def get(self, request: Request, version: str) -> Response:
@@ -36,6 +37,7 @@ class ProductListApi(APIView):
             opensearch_client(),
             products_alias(settings.SHOPSTREAM_NAMESPACE),
             text=query["search"].strip(),
+            category=query["category"],
             page=query["page"],
             page_size=query["page_size"],
         )
@@ -49,7 +51,16 @@ class ProductDetailApi(APIView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
-        row = product_get(product_id)
-        if row is None:
+        product = product_get(product_id)
+        if product is None:
             raise NotFound(f"Product {product_id} does not exist.")
-        return Response(product_from_row(row))
+        return Response(product)
+
+
+class CategoryTreeApi(APIView):
+    """Every category, nested under its parent."""
+
+    authentication_classes: list[type] = []
+
+    def get(self, request: Request, version: str) -> Response:
+        return Response(category_list_tree())

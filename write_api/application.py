@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
 
-from write_api.domain.errors import NotFound
+from write_api.domain.account import Account
+from write_api.domain.category import TREE_ID, CategoryTree
+from write_api.domain.errors import Conflict, NotFound, field_error
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+ATTEMPTS = 5
+
+
+class Unchanged:
+    """Marks an optional field the command leaves as it is (None may be a real value)."""
+
+
+UNCHANGED: Final = Unchanged()
 
 
 @dataclass(frozen=True)
@@ -22,10 +39,11 @@ class Saved:
 
 
 class Shop(Application[UUID]):
-    """Commands on the catalog; persistence is chosen by the environment."""
+    """Commands on accounts, the category tree and the catalog."""
 
     name = "shopstream"
 
+    # -- products ---------------------------------------------------------------
     def create_product(
         self,
         *,
@@ -37,6 +55,7 @@ class Shop(Application[UUID]):
         seller_id: UUID | None,
         context: CommandContext,
     ) -> Saved:
+        self._check_category(category_id)
         product = Product.create(
             name=name,
             description=description,
@@ -49,9 +68,128 @@ class Shop(Application[UUID]):
         self.save(product)
         return Saved(product.id, product.version)
 
+    def change_product(
+        self,
+        product_id: UUID,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        price: Decimal | None = None,
+        category_id: UUID | Unchanged | None = UNCHANGED,
+        context: CommandContext,
+    ) -> Saved:
+        """Apply every given change at once (one transaction), retrying on a concurrent write."""
+        if not isinstance(category_id, Unchanged):
+            self._check_category(category_id)
+
+        def change(product: Product) -> None:
+            product.change_details(name=name, description=description, context=context)
+            if price is not None:
+                product.reprice(price=price, context=context)
+            if not isinstance(category_id, Unchanged):
+                product.recategorize(category_id=category_id, context=context)
+
+        return self._update(self.get_product, product_id, change)
+
+    def adjust_stock(self, product_id: UUID, *, delta: int, context: CommandContext) -> Saved:
+        return self._update(
+            self.get_product, product_id, lambda p: p.adjust_stock(delta=delta, context=context)
+        )
+
+    def discontinue_product(self, product_id: UUID, *, context: CommandContext) -> Saved:
+        return self._update(self.get_product, product_id, lambda p: p.discontinue(context=context))
+
     def get_product(self, product_id: UUID) -> Product:
+        return self._get(product_id, Product, "Product")
+
+    # -- categories -------------------------------------------------------------
+    def add_category(
+        self, *, name: str, parent_id: UUID | None, context: CommandContext
+    ) -> tuple[UUID, Saved]:
+        added: list[UUID] = []
+
+        def add(tree: CategoryTree) -> None:
+            added[:] = [tree.add(name=name, parent_id=parent_id, context=context)]
+
+        saved = self._update(self._tree_or_new, TREE_ID, add)
+        return added[0], saved
+
+    def change_category(
+        self,
+        category_id: UUID,
+        *,
+        name: str | None = None,
+        parent_id: UUID | Unchanged | None = UNCHANGED,
+        context: CommandContext,
+    ) -> Saved:
+        def change(tree: CategoryTree) -> None:
+            if name is not None:
+                tree.rename(category_id=category_id, name=name, context=context)
+            if not isinstance(parent_id, Unchanged):
+                tree.move(category_id=category_id, parent_id=parent_id, context=context)
+
+        return self._update(self._tree_or_new, TREE_ID, change)
+
+    def category_tree(self) -> CategoryTree:
+        return self._tree_or_new(TREE_ID)
+
+    # -- accounts ---------------------------------------------------------------
+    def register_account(
+        self, *, user_id: UUID, email: str, role: str, context: CommandContext
+    ) -> Saved:
+        account = Account.register(user_id=user_id, email=email, role=role, context=context)
+        self.save(account)
+        return Saved(account.id, account.version)
+
+    def change_role(self, user_id: UUID, *, role: str, context: CommandContext) -> Saved:
+        return self._update(
+            self.get_account, user_id, lambda a: a.change_role(role=role, context=context)
+        )
+
+    def deactivate_account(self, user_id: UUID, *, context: CommandContext) -> Saved:
+        return self._update(self.get_account, user_id, lambda a: a.deactivate(context=context))
+
+    def reactivate_account(self, user_id: UUID, *, context: CommandContext) -> Saved:
+        return self._update(self.get_account, user_id, lambda a: a.reactivate(context=context))
+
+    def get_account(self, user_id: UUID) -> Account:
+        return self._get(user_id, Account, "Account")
+
+    # -- helpers ----------------------------------------------------------------
+    def _update(
+        self, load: Callable[[UUID], A], aggregate_id: UUID, change: Callable[[A], Any]
+    ) -> Saved:
+        """Load, decide, save with optimistic concurrency; a lost race is retried a few times."""
+        for attempt in range(1, ATTEMPTS + 1):
+            aggregate = load(aggregate_id)
+            change(aggregate)
+            try:
+                self.save(aggregate)
+            except RecordConflictError:
+                if attempt == ATTEMPTS:
+                    raise Conflict(
+                        "The resource changed concurrently too often; try again."
+                    ) from None
+                continue
+            return Saved(aggregate.id, aggregate.version)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, aggregate_id: UUID, kind: type[A], label: str) -> A:
         try:
-            product: Product = self.repository.get(product_id)
+            aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"Product {product_id} does not exist.") from None
-        return product
+            raise NotFound(f"{label} {aggregate_id} does not exist.") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{label} {aggregate_id} does not exist.")
+        return aggregate
+
+    def _tree_or_new(self, tree_id: UUID) -> CategoryTree:
+        try:
+            tree: CategoryTree = self.repository.get(tree_id)
+        except AggregateNotFoundError:
+            return CategoryTree()
+        return tree
+
+    def _check_category(self, category_id: UUID | None) -> None:
+        if category_id is not None and category_id not in self.category_tree().nodes:
+            raise field_error("category_id", f"Category {category_id} does not exist.")

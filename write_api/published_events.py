@@ -31,7 +31,7 @@ ENVELOPE_KEYS = frozenset(
         "data",
     }
 )
-AGGREGATE_TYPES = ("Product",)
+AGGREGATE_TYPES = ("Product", "CategoryTree", "Account")
 DEAD_LETTER = "deadletter"
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "metadata"}
 

@@ -12,9 +12,10 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
     handler500,
     service_patterns,
 )
-from read_api.views import ProductDetailApi, ProductListApi
+from read_api.views import CategoryTreeApi, ProductDetailApi, ProductListApi
 
 queries = [
+    path("categories", CategoryTreeApi.as_view(), name="category-tree"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
 ]

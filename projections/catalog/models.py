@@ -31,3 +31,42 @@ class ProductView(models.Model):
     @property
     def stock_available(self) -> int:
         return self.stock - self.reserved
+
+
+class CategoryView(models.Model):
+    """A category with its materialized path (ids and names from the root down)."""
+
+    id = models.UUIDField(primary_key=True)
+    name = models.CharField(max_length=100)
+    parent_id = models.UUIDField(null=True, db_index=True)
+    path_ids = models.JSONField(default=list)
+    path_names = models.JSONField(default=list)
+    path = models.TextField()
+    depth = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        db_table = "projections_category_view"
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class AggregateVersion(models.Model):
+    """Last version of an aggregate a projector applied, where no per-row version fits."""
+
+    projector = models.CharField(max_length=200)
+    aggregate_id = models.UUIDField()
+    version = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["projector", "aggregate_id"], name="one_version_per_aggregate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.projector} {self.aggregate_id} v{self.version}"

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.catalog.category_state import CategoryPath
+
 State = dict[str, Any]
+_FIELD_CHANGES = {
+    "ProductDetailsChanged": ("name", "description"),
+    "ProductRepriced": ("price",),
+    "ProductRecategorized": ("category_id",),
+    "ProductStockAdjusted": ("stock",),
+}
 
 
 def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     """The product state after `envelope`; unknown event types only move the version."""
-    data = envelope["data"]
-    if envelope["type"] == "ProductCreated":
+    data, kind = envelope["data"], envelope["type"]
+    if kind == "ProductCreated":
         return {
             "id": envelope["aggregate_id"],
             "name": data["name"],
@@ -28,24 +36,37 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
             "version": envelope["version"],
         }
     if state is None:
-        raise ValueError(f"{envelope['type']} v{envelope['version']} arrived before ProductCreated")
-    return {**state, "updated_at": envelope["occurred_at"], "version": envelope["version"]}
+        raise ValueError(f"{kind} v{envelope['version']} arrived before ProductCreated")
+    changed = {field: data[field] for field in _FIELD_CHANGES.get(kind, ())}
+    if kind == "ProductDiscontinued":
+        changed["discontinued"] = True
+    return {
+        **state,
+        **changed,
+        "updated_at": envelope["occurred_at"],
+        "version": envelope["version"],
+    }
 
 
-def search_document(state: State) -> dict[str, Any]:
-    """The OpenSearch document of a product."""
+def search_document(state: State, category: CategoryPath | None = None) -> dict[str, Any]:
+    """The OpenSearch document of a product; `category` is its category's current path."""
+    category_id = state["category_id"]
+    if category is None:
+        category = CategoryPath((category_id,), ()) if category_id else CategoryPath((), ())
     return {
         "id": state["id"],
         "name": state["name"],
         "description": state["description"],
         "price": float(state["price"]),
         "price_text": str(state["price"]),
-        "category_id": state["category_id"],
-        "category_path": [],
+        "category_id": category_id,
+        "category_path": list(category.ids),
+        "category_names": list(category.names),
         "seller_id": state["seller_id"],
         "stock_available": state["stock"] - state["reserved"],
         "rating_average": state["rating_average"],
         "rating_count": state["rating_count"],
+        "discontinued": state["discontinued"],
         "created_at": state["created_at"],
         "version": state["version"],
     }

@@ -1,10 +1,14 @@
-"""Catalog projector: product read rows in PostgreSQL and product documents in OpenSearch."""
+"""Catalog projector: category and product rows in PostgreSQL, product documents in OpenSearch."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from projections.catalog.models import ProductView
+from django.db import transaction
+
+from projections.catalog import cache_keys
+from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
+from projections.catalog.models import AggregateVersion, CategoryView, ProductView
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.search_index import SearchIndex
 
@@ -12,16 +16,24 @@ FIELDS = [f.name for f in ProductView._meta.fields]
 
 
 class CatalogProjector:
-    """Folds Product events into ProductView rows, then indexes those rows' documents."""
+    """Folds CategoryTree and Product events into read rows, then indexes product documents."""
 
     name = "catalog"
-    aggregate_types = ("Product",)
+    aggregate_types = ("Product", "CategoryTree")
 
     def __init__(self, search: SearchIndex) -> None:
         self.search = search
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
         """Apply within the caller's transaction; newer versions only, so re-delivery is a no-op."""
+        categories = [e for e in envelopes if e["aggregate_type"] == "CategoryTree"]
+        products = [e for e in envelopes if e["aggregate_type"] == "Product"]
+        if categories:
+            self._apply_categories(categories)
+        if products:
+            self._apply_products(products)
+
+    def _apply_products(self, envelopes: list[dict[str, Any]]) -> None:
         ids = {e["aggregate_id"] for e in envelopes}
         rows = {str(r.id): r for r in ProductView.objects.select_for_update().filter(id__in=ids)}
         states: dict[str, State | None] = {i: _state(rows.get(i)) for i in ids}
@@ -33,13 +45,83 @@ class CatalogProjector:
                 continue
             states[aggregate_id] = evolve(state, envelope)
             changed.add(aggregate_id)
-        for aggregate_id in changed:
-            state = states[aggregate_id]
+        saved = [states[i] for i in changed]
+        for state in saved:
             assert state is not None
             ProductView.objects.update_or_create(
-                id=aggregate_id, defaults={k: v for k, v in state.items() if k != "id"}
+                id=state["id"], defaults={k: v for k, v in state.items() if k != "id"}
             )
-        self.search.write(search_document(states[i]) for i in changed)  # type: ignore[arg-type]
+        self.search.write(_documents(saved))  # type: ignore[arg-type]
+        for product_id in changed:
+            transaction.on_commit(lambda p=product_id: cache_keys.bump(cache_keys.product_key(p)))
+
+    def _apply_categories(self, envelopes: list[dict[str, Any]]) -> None:
+        tree_id = envelopes[0]["aggregate_id"]
+        applied, _ = AggregateVersion.objects.select_for_update().get_or_create(
+            projector=self.name, aggregate_id=tree_id, defaults={"version": 0}
+        )
+        rows = {str(r.id): r for r in CategoryView.objects.select_for_update()}
+        tree: Tree = {
+            i: {"name": r.name, "parent_id": _uuid_text(r.parent_id)} for i, r in rows.items()
+        }
+        fresh = [e for e in envelopes if e["version"] > applied.version]
+        if not fresh:
+            return
+        for envelope in fresh:
+            tree = evolve_tree(tree, envelope)
+        applied.version = fresh[-1]["version"]
+        applied.save(update_fields=["version"])
+        moved = self._write_categories(tree, rows)
+        self._reindex_products_in(moved)
+        transaction.on_commit(lambda: cache_keys.bump(cache_keys.CATEGORY_TREE))
+
+    def _write_categories(self, tree: Tree, rows: dict[str, CategoryView]) -> set[str]:
+        """Upsert every category whose name or path changed; return those ids."""
+        changed: set[str] = set()
+        for category_id, path in category_paths(tree).items():
+            values = {
+                "name": tree[category_id]["name"],
+                "parent_id": tree[category_id]["parent_id"],
+                "path_ids": list(path.ids),
+                "path_names": list(path.names),
+                "path": path.text,
+                "depth": len(path.ids) - 1,
+            }
+            row = rows.get(category_id)
+            if row is None or _category_values(row) != values:
+                CategoryView.objects.update_or_create(id=category_id, defaults=values)
+                changed.add(category_id)
+        return changed
+
+    def _reindex_products_in(self, category_ids: set[str]) -> None:
+        if not category_ids:
+            return
+        rows = ProductView.objects.filter(category_id__in=category_ids)
+        self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
+
+
+def _documents(states: list[State | None]) -> list[dict[str, Any]]:
+    category_ids = {s["category_id"] for s in states if s and s["category_id"]}
+    paths = {
+        str(c.id): CategoryPath(tuple(c.path_ids), tuple(c.path_names))
+        for c in CategoryView.objects.filter(id__in=category_ids)
+    }
+    return [search_document(s, paths.get(s["category_id"] or "")) for s in states if s]
+
+
+def _uuid_text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _category_values(row: CategoryView) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "parent_id": _uuid_text(row.parent_id),
+        "path_ids": row.path_ids,
+        "path_names": row.path_names,
+        "path": row.path,
+        "depth": row.depth,
+    }
 
 
 def _state(row: ProductView | None) -> State | None:

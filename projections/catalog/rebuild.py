@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import structlog
 
+from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.search_index import SearchIndex
 from write_api.application import Shop
@@ -14,48 +16,68 @@ from write_api.published_events import to_envelope
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
 CHUNK = 1_000
+CATALOG_TYPES = ("Product", "CategoryTree")
 
 
-def product_envelopes(app: Shop, after: int) -> Iterator[dict]:
-    """Every Product envelope after notification position `after`, in log order."""
+@dataclass
+class Catalog:
+    """Products and the category tree as folded from the event store."""
+
+    products: dict[str, State] = field(default_factory=dict)
+    tree: Tree = field(default_factory=dict)
+
+    def documents(self, ids: set[str] | None = None) -> list[dict]:
+        paths = category_paths(self.tree)
+        chosen = self.products if ids is None else {i: self.products[i] for i in ids}
+        return [search_document(s, paths.get(s["category_id"] or "")) for s in chosen.values()]
+
+
+def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
+    """Every product and category envelope after notification position `after`, in log order."""
     while True:
         notifications = app.recorder.select_notifications(
             start=after, limit=CHUNK, inclusive_of_start=False
         )
         for notification in notifications:
             envelope = to_envelope(app.mapper.to_domain_event(notification), notification.id)
-            if envelope["aggregate_type"] == "Product":
+            if envelope["aggregate_type"] in CATALOG_TYPES:
                 yield envelope
         if len(notifications) < CHUNK:
             return
         after = notifications[-1].id
 
 
-def fold(app: Shop, after: int, states: dict[str, State]) -> tuple[int, set[str]]:
-    """Fold envelopes after `after` into `states`; return the last position and changed ids."""
-    position, changed = after, set()
-    for envelope in product_envelopes(app, after):
-        aggregate_id = envelope["aggregate_id"]
-        states[aggregate_id] = evolve(states.get(aggregate_id), envelope)  # type: ignore[assignment]
+def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
+    """Fold envelopes after `after` into `catalog`; return last position, changed products."""
+    position, changed, tree_changed = after, set(), False
+    for envelope in catalog_envelopes(app, after):
         position = envelope["position"]
-        changed.add(aggregate_id)
+        if envelope["aggregate_type"] == "CategoryTree":
+            catalog.tree = evolve_tree(catalog.tree, envelope)
+            tree_changed = True
+            continue
+        product_id = envelope["aggregate_id"]
+        catalog.products[product_id] = evolve(catalog.products.get(product_id), envelope)  # type: ignore[assignment]
+        changed.add(product_id)
+    if tree_changed:
+        changed |= {i for i, s in catalog.products.items() if s["category_id"]}
     return position, changed
 
 
 def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | None = None) -> str:
     """Index every product into a new generation, swap the alias, catch up, drop the old."""
     generation = index.create_generation()
-    states: dict[str, State] = {}
-    head, _ = fold(app, 0, states)
-    documents = [search_document(s) for s in states.values()]
+    catalog = Catalog()
+    head, _ = fold(app, 0, catalog)
+    documents = catalog.documents()
     for start in range(0, len(documents), CHUNK):
         index.write(documents[start : start + CHUNK], index=generation)
         if progress:
             progress(min(start + CHUNK, len(documents)), len(documents))
     retired = index.point_alias_at(generation)
     # Events the live projector wrote to the old generation while we indexed.
-    _, changed = fold(app, head, states)
-    index.write([search_document(states[i]) for i in changed])
+    _, changed = fold(app, head, catalog)
+    index.write(catalog.documents(changed), version_type="external_gte")
     for old in retired:
         index.client.indices.delete(index=old, ignore_unavailable=True)
     log.info("search_index_rebuilt", index=generation, documents=len(documents), retired=retired)

@@ -17,6 +17,8 @@ MAPPINGS: dict[str, Any] = {
         "price_text": {"type": "keyword", "index": False},
         "category_id": {"type": "keyword"},
         "category_path": {"type": "keyword"},
+        "category_names": {"type": "text"},
+        "discontinued": {"type": "boolean"},
         "seller_id": {"type": "keyword"},
         "stock_available": {"type": "integer"},
         "rating_average": {"type": "float"},
@@ -76,15 +78,24 @@ class SearchIndex:
         self.point_alias_at(self.create_generation())
         return True
 
-    def write(self, documents: Iterable[dict[str, Any]], index: str | None = None) -> int:
-        """Index documents with external versions: an older or equal version is a no-op."""
+    def write(
+        self,
+        documents: Iterable[dict[str, Any]],
+        index: str | None = None,
+        version_type: str = "external",
+    ) -> int:
+        """Index documents with external versions: an older (or equal) version is a no-op.
+
+        `external_gte` lets a document be rewritten at the same version, for changes that
+        come from elsewhere (a category renamed or moved) rather than from the product.
+        """
         actions = [
             {
                 "_op_type": "index",
                 "_index": index or self.alias,
                 "_id": document["id"],
                 "version": document["version"],
-                "version_type": "external",
+                "version_type": version_type,
                 "_source": document,
             }
             for document in documents

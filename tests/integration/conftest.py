@@ -6,16 +6,21 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from django import db
 from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from projections.relay import Relay, load_position
+from write_api.accounts import services
+from write_api.accounts.models import User
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 
@@ -91,3 +96,33 @@ def create_products(shop: Shop, count: int, name: str = "Item") -> list[UUID]:
         ).id
         for i in range(count)
     ]
+
+
+@dataclass
+class Actor:
+    """A user of one role with a fresh token pair, and an API client that sends its token."""
+
+    user: User | None
+    access: str
+    refresh: str
+    client: APIClient
+
+
+def make_actor(shop: Shop, role: str | None) -> Actor:
+    """`role` None is the anonymous caller."""
+    if role is None:
+        return Actor(None, "", "", APIClient(SERVER_NAME="localhost"))
+    email = f"{role}-{uuid4().hex[:10]}@example.com"
+    if role in ("customer", "seller"):
+        user = services.sign_up(
+            shop, email=email, password=PASSWORD, role=role, context=CommandContext()
+        )
+    else:
+        user = User.objects.create_user(email, PASSWORD, role=role, is_staff=role == "admin")
+    refresh = RefreshToken.for_user(user)
+    client = APIClient(SERVER_NAME="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
+    return Actor(user, str(refresh.access_token), str(refresh), client)
+
+
+PASSWORD = "correct-horse-battery-staple"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.test import Client
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from infra import event_store
+from tests.integration.conftest import Actor, make_actor
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -17,32 +19,42 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 VALID = {"name": "Teapot", "description": "Cast iron", "price": "45.00", "stock": 2}
 
 
-def post_product(client: Client, body: Any, **headers: str) -> Any:
-    return client.post("/api/v1/products", body, content_type="application/json", headers=headers)
+@pytest.fixture
+def seller(shop_app: Shop) -> Actor:
+    return make_actor(shop_app, "seller")
 
 
-def test_create_product_returns_201_with_id_and_version(client: Client, shop_app: Shop) -> None:
+def post_product(seller: Actor, body: Any, **headers: str) -> Any:
+    data = body if isinstance(body, str) else json.dumps(body)
+    return seller.client.post(
+        "/api/v1/products", data, content_type="application/json", headers=headers
+    )
+
+
+def test_create_product_returns_201_with_id_and_version(seller: Actor, shop_app: Shop) -> None:
     # when
-    response = post_product(client, VALID)
+    response = post_product(seller, VALID)
     # then
     assert response.status_code == 201
     body = response.json()
     assert body["version"] == 1
+    assert body["seller_id"] == str(seller.user.id)  # type: ignore[union-attr]
     assert (body["name"], body["price"], body["stock"]) == ("Teapot", "45.00", 2)
     assert shop_app.get_product(body["id"]).name == "Teapot"
 
 
-def test_the_request_id_reaches_the_response_and_the_stored_event(
-    client: Client, shop_app: Shop
+def test_the_request_id_and_actor_reach_the_response_and_the_stored_event(
+    seller: Actor, shop_app: Shop
 ) -> None:
     # when
-    response = post_product(client, VALID, X_REQUEST_ID="trace-42", X_CORRELATION_ID="flow-7")
+    response = post_product(seller, VALID, X_REQUEST_ID="trace-42", X_CORRELATION_ID="flow-7")
     # then
     assert response["X-Request-ID"] == "trace-42"
     [stored] = shop_app.repository.event_store.get(response.json()["id"])
     assert stored.metadata["request_id"] == "trace-42"
     assert stored.metadata["correlation_id"] == "flow-7"
-    assert stored.metadata["actor_role"] == "anonymous"
+    assert stored.metadata["actor_role"] == "seller"
+    assert stored.metadata["actor_id"] == str(seller.user.id)  # type: ignore[union-attr]
 
 
 def test_an_unsafe_request_id_is_replaced_by_a_generated_one(client: Client) -> None:
@@ -61,15 +73,16 @@ def test_an_unsafe_request_id_is_replaced_by_a_generated_one(client: Client) -> 
         ({**VALID, "stock": 2.5, "description": None}, ["description", "stock"]),
         ({**VALID, "price": True, "category_id": "not-a-uuid"}, ["price", "category_id"]),
         ({**VALID, "name": " ", "price": "0.001", "stock": -1}, ["name", "price", "stock"]),
+        ({**VALID, "is_staff": True, "seller_id": "nope"}, ["is_staff", "seller_id"]),
     ],
 )
 def test_bad_input_is_a_400_validation_error_and_stores_nothing(
-    client: Client, shop_app: Shop, body: Any, fields: list[str]
+    seller: Actor, shop_app: Shop, body: Any, fields: list[str]
 ) -> None:
     # given
     head = shop_app.recorder.max_notification_id()
     # when
-    response = post_product(client, body)
+    response = post_product(seller, body)
     # then
     assert response.status_code == 400
     error = response.json()["error"]
@@ -79,11 +92,11 @@ def test_bad_input_is_a_400_validation_error_and_stores_nothing(
     assert shop_app.recorder.max_notification_id() == head
 
 
-def test_unknown_paths_and_methods_answer_in_the_envelope(client: Client) -> None:
+def test_unknown_paths_and_methods_answer_in_the_envelope(seller: Actor) -> None:
     # when
-    missing = client.get("/no/such/thing")
-    wrong_method = client.get("/api/v1/products")
-    unknown_version = client.post("/api/v9/products", VALID, content_type="application/json")
+    missing = seller.client.get("/no/such/thing")
+    wrong_method = seller.client.get("/api/v1/products")
+    unknown_version = seller.client.post("/api/v9/products", VALID, format="json")
     # then
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json()["error"]["code"]) == (
@@ -95,7 +108,7 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(client: Client) -> Non
 
 
 def test_an_unexpected_failure_is_a_500_envelope_without_a_traceback(
-    client: Client, shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+    seller: Actor, shop_app: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given
     def explode(**_: Any) -> None:
@@ -103,7 +116,7 @@ def test_an_unexpected_failure_is_a_500_envelope_without_a_traceback(
 
     monkeypatch.setattr(event_store.shop(), "create_product", explode)
     # when
-    response = post_product(client, VALID)
+    response = post_product(seller, VALID)
     # then
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
@@ -141,7 +154,7 @@ def test_schema_of_each_api_version_and_docs_are_served(client: Client) -> None:
 
 
 def test_an_unreachable_event_store_is_a_503_envelope_not_a_500(
-    client: Client, shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+    seller: Actor, shop_app: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given: the event store's database stops answering
     def unreachable(**_: Any) -> None:
@@ -149,7 +162,7 @@ def test_an_unreachable_event_store_is_a_503_envelope_not_a_500(
 
     monkeypatch.setattr(event_store.shop(), "create_product", unreachable)
     # when
-    response = post_product(client, VALID)
+    response = post_product(seller, VALID)
     # then
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"

@@ -3,35 +3,14 @@ from uuid import uuid4
 
 import pytest
 
+from tests.unit.conftest import CONTEXT, add_category, create_product
 from write_api.application import Shop
-from write_api.domain.errors import NotFound, ValidationFailed
-from write_api.domain.metadata import CommandContext
-
-CONTEXT = CommandContext(actor_id="a1", actor_role="seller", request_id="r1", correlation_id="r1")
-
-
-@pytest.fixture
-def shop() -> Shop:
-    return Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def create(shop: Shop, **overrides: object):
-    fields = {
-        "name": "Blue mug",
-        "description": "Holds tea.",
-        "price": Decimal("12.50"),
-        "category_id": None,
-        "stock": 3,
-        "seller_id": uuid4(),
-        "context": CONTEXT,
-    }
-    fields.update(overrides)
-    return shop.create_product(**fields)
+from write_api.domain.errors import Conflict, NotFound, ValidationFailed
 
 
 def test_create_product_records_a_created_event_with_metadata(shop: Shop) -> None:
     # when
-    saved = create(shop)
+    saved = create_product(shop)
     # then
     product = shop.get_product(saved.id)
     assert saved.version == 1
@@ -69,7 +48,7 @@ def test_create_product_refuses_a_field_that_breaks_a_rule(
 ) -> None:
     # when
     with pytest.raises(ValidationFailed) as refused:
-        create(shop, **{field: value})
+        create_product(shop, **{field: value})
     # then
     assert list(refused.value.details) == [field]
     assert shop.recorder.max_notification_id() is None
@@ -78,3 +57,82 @@ def test_create_product_refuses_a_field_that_breaks_a_rule(
 def test_get_product_raises_not_found_for_an_unknown_id(shop: Shop) -> None:
     with pytest.raises(NotFound):
         shop.get_product(uuid4())
+
+
+def test_change_product_records_one_event_per_kind_of_change_in_one_save(shop: Shop) -> None:
+    # given
+    saved = create_product(shop)
+    kitchen = add_category(shop, "Kitchen")
+    # when
+    changed = shop.change_product(
+        saved.id,
+        name="Green mug",
+        description="Holds coffee",
+        price=Decimal("9.00"),
+        category_id=kitchen,
+        context=CONTEXT,
+    )
+    # then
+    events = list(shop.events.get(saved.id))
+    assert [type(e).__name__ for e in events] == [
+        "Created",
+        "DetailsChanged",
+        "Repriced",
+        "Recategorized",
+    ]
+    product = shop.get_product(saved.id)
+    assert changed.version == 4
+    assert (product.name, product.description, product.price, product.category_id) == (
+        "Green mug",
+        "Holds coffee",
+        Decimal("9.00"),
+        kitchen,
+    )
+
+
+def test_change_product_with_the_same_values_records_nothing(shop: Shop) -> None:
+    saved = create_product(shop)
+    changed = shop.change_product(
+        saved.id, name="Blue mug", price=Decimal("12.50"), category_id=None, context=CONTEXT
+    )
+    assert changed.version == 1
+
+
+def test_change_product_refuses_an_unknown_category_and_stores_nothing(shop: Shop) -> None:
+    saved = create_product(shop)
+    with pytest.raises(ValidationFailed) as refused:
+        shop.change_product(saved.id, name="New", category_id=uuid4(), context=CONTEXT)
+    assert list(refused.value.details) == ["category_id"]
+    assert shop.get_product(saved.id).version == 1
+
+
+def test_adjust_stock_never_goes_below_reserved(shop: Shop) -> None:
+    # given
+    saved = create_product(shop, stock=3)
+    # when
+    shop.adjust_stock(saved.id, delta=2, context=CONTEXT)
+    with pytest.raises(Conflict) as refused:
+        shop.adjust_stock(saved.id, delta=-6, context=CONTEXT)
+    # then
+    assert refused.value.code == "stock_below_reserved"
+    assert shop.get_product(saved.id).stock == 5
+
+
+def test_a_discontinued_product_refuses_changes_but_keeps_its_history(shop: Shop) -> None:
+    # given
+    saved = create_product(shop)
+    shop.discontinue_product(saved.id, context=CONTEXT)
+    # when
+    with pytest.raises(Conflict) as refused:
+        shop.change_product(saved.id, price=Decimal("1.00"), context=CONTEXT)
+    again = shop.discontinue_product(saved.id, context=CONTEXT)
+    # then
+    assert refused.value.code == "product_discontinued"
+    assert again.version == 2
+    assert [type(e).__name__ for e in shop.events.get(saved.id)] == ["Created", "Discontinued"]
+
+
+def test_create_product_refuses_an_unknown_category(shop: Shop) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        create_product(shop, category_id=uuid4())
+    assert list(refused.value.details) == ["category_id"]

@@ -28,6 +28,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """Log-in is by email, whatever its case."""
+        return self.get(email__iexact=username)
+
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
@@ -51,3 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN

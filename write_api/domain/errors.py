@@ -8,10 +8,14 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, details: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, message: str, details: dict[str, object] | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        if code is not None:
+            self.code = code
 
 
 class ValidationFailed(DomainError):
@@ -27,6 +31,10 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """The change clashes with the aggregate's current state."""
+    """The change clashes with the aggregate's current state (or a concurrent change)."""
 
     code = "conflict"
+
+
+def field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed("The request is invalid.", {field: [message]})

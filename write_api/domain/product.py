@@ -7,23 +7,30 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from write_api.domain.errors import ValidationFailed
+from write_api.domain.errors import Conflict, ValidationFailed
 from write_api.domain.metadata import CommandContext
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 5_000
+Metadata = dict[str, str | None]
 
 
-def check_product_fields(*, name: str, description: str, price: Decimal, stock: int) -> None:
-    """Raise ValidationFailed naming every field that breaks a catalog rule."""
+def check_product_fields(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    price: Decimal | None = None,
+    stock: int | None = None,
+) -> None:
+    """Raise ValidationFailed naming every given field that breaks a catalog rule."""
     errors: dict[str, list[str]] = {}
-    if not 1 <= len(name.strip()) <= NAME_MAX:
+    if name is not None and not 1 <= len(name.strip()) <= NAME_MAX:
         errors["name"] = [f"Must be 1 to {NAME_MAX} characters."]
-    if len(description) > DESCRIPTION_MAX:
+    if description is not None and len(description) > DESCRIPTION_MAX:
         errors["description"] = [f"Must be at most {DESCRIPTION_MAX} characters."]
-    if not _is_valid_price(price):
+    if price is not None and not _is_valid_price(price):
         errors["price"] = ["Must be greater than 0 with at most 2 decimal places."]
-    if stock < 0:
+    if stock is not None and stock < 0:
         errors["stock"] = ["Must be a non-negative integer."]
     if errors:
         raise ValidationFailed("The product is invalid.", errors)
@@ -75,7 +82,7 @@ class Product(Aggregate):
         category_id: UUID | None,
         stock: int,
         seller_id: UUID | None,
-        metadata: dict[str, str | None],
+        metadata: Metadata,
     ) -> None:
         self.name = name
         self.description = description
@@ -85,3 +92,73 @@ class Product(Aggregate):
         self.reserved = 0
         self.seller_id = seller_id
         self.discontinued = False
+
+    def change_details(
+        self, *, name: str | None, description: str | None, context: CommandContext
+    ) -> None:
+        """Rename and/or re-describe; unchanged values record nothing."""
+        self._check_active()
+        check_product_fields(name=name, description=description)
+        name = self.name if name is None else name.strip()
+        description = self.description if description is None else description
+        if (name, description) != (self.name, self.description):
+            self._details_changed(
+                name=name, description=description, metadata=context.as_event_metadata()
+            )
+
+    @event("DetailsChanged", topic="shopstream.product.DetailsChanged")
+    def _details_changed(self, *, name: str, description: str, metadata: Metadata) -> None:
+        self.name = name
+        self.description = description
+
+    def reprice(self, *, price: Decimal, context: CommandContext) -> None:
+        self._check_active()
+        check_product_fields(price=price)
+        if price != self.price:
+            self._repriced(
+                price=price.quantize(Decimal("0.01")), metadata=context.as_event_metadata()
+            )
+
+    @event("Repriced", topic="shopstream.product.Repriced")
+    def _repriced(self, *, price: Decimal, metadata: Metadata) -> None:
+        self.price = price
+
+    def recategorize(self, *, category_id: UUID | None, context: CommandContext) -> None:
+        self._check_active()
+        if category_id != self.category_id:
+            self._recategorized(category_id=category_id, metadata=context.as_event_metadata())
+
+    @event("Recategorized", topic="shopstream.product.Recategorized")
+    def _recategorized(self, *, category_id: UUID | None, metadata: Metadata) -> None:
+        self.category_id = category_id
+
+    def adjust_stock(self, *, delta: int, context: CommandContext) -> None:
+        """Add or remove units on hand; never fewer than are reserved for orders."""
+        self._check_active()
+        if self.stock + delta < self.reserved:
+            raise Conflict(
+                f"Stock cannot go below the {self.reserved} reserved units "
+                f"(on hand {self.stock}, change {delta}).",
+                {"delta": [f"At least {self.reserved - self.stock} is required."]},
+                code="stock_below_reserved",
+            )
+        if delta:
+            self._stock_adjusted(
+                delta=delta, stock=self.stock + delta, metadata=context.as_event_metadata()
+            )
+
+    @event("StockAdjusted", topic="shopstream.product.StockAdjusted")
+    def _stock_adjusted(self, *, delta: int, stock: int, metadata: Metadata) -> None:
+        self.stock = stock
+
+    def discontinue(self, *, context: CommandContext) -> None:
+        if not self.discontinued:
+            self._discontinued(metadata=context.as_event_metadata())
+
+    @event("Discontinued", topic="shopstream.product.Discontinued")
+    def _discontinued(self, *, metadata: Metadata) -> None:
+        self.discontinued = True
+
+    def _check_active(self) -> None:
+        if self.discontinued:
+            raise Conflict(f"Product {self.id} is discontinued.", code="product_discontinued")

@@ -13,7 +13,8 @@ from infra.event_store import create_event_store_tables
 from projections.catalog.rebuild import rebuild_search_index
 from projections.catalog.search_index import SearchIndex
 from projections.topics import ensure_topics, republish_if_broker_lost_events
-from write_api.accounts.bootstrap import bootstrap_admin
+from write_api.accounts.services import bootstrap_admin
+from write_api.domain.metadata import SYSTEM
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         self._prepare_search_index(app)
         if settings.SHOPSTREAM_ADMIN_EMAIL and settings.SHOPSTREAM_ADMIN_PASSWORD:
             created = bootstrap_admin(
-                settings.SHOPSTREAM_ADMIN_EMAIL, settings.SHOPSTREAM_ADMIN_PASSWORD
+                app, settings.SHOPSTREAM_ADMIN_EMAIL, settings.SHOPSTREAM_ADMIN_PASSWORD, SYSTEM
             )
             self.stdout.write(
                 f"admin {settings.SHOPSTREAM_ADMIN_EMAIL}: {'created' if created else 'exists'}"

@@ -1,0 +1,88 @@
+"""Account use cases: the user row (for log-in) and the Account events (for audit) change together.
+
+The user row is updated inside a database transaction that stays open until the
+event is stored, so a refused or failed event leaves the row untouched.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db import transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from write_api.accounts.models import Role, User
+from write_api.application import Saved, Shop
+from write_api.domain.errors import NotFound
+from write_api.domain.metadata import CommandContext
+
+
+def sign_up(app: Shop, *, email: str, password: str, role: str, context: CommandContext) -> User:
+    with transaction.atomic():
+        user = User.objects.create_user(email, password, role=role)
+        app.register_account(user_id=user.id, email=user.email, role=role, context=context)
+    return user
+
+
+def bootstrap_admin(app: Shop, email: str, password: str, context: CommandContext) -> bool:
+    """Ensure an active admin with this email exists; True when it was created now."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        with transaction.atomic():
+            user = User.objects.create_superuser(email, password)
+            app.register_account(
+                user_id=user.id, email=user.email, role=Role.ADMIN, context=context
+            )
+        return True
+    change_role(app, user.id, role=Role.ADMIN, context=context)
+    reactivate(app, user.id, context=context)
+    return False
+
+
+def change_role(app: Shop, user_id: UUID, *, role: str, context: CommandContext) -> Saved:
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        _ensure_account(app, user, context)
+        saved = app.change_role(user_id, role=role, context=context)
+        user.role = role
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.save(update_fields=["role", "is_staff", "is_superuser"])
+    return saved
+
+
+def deactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
+    """Refuse log-in from now on and revoke every refresh token the user holds."""
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        _ensure_account(app, user, context)
+        saved = app.deactivate_account(user_id, context=context)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        for token in OutstandingToken.objects.filter(user=user):
+            BlacklistedToken.objects.get_or_create(token=token)
+    return saved
+
+
+def reactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        _ensure_account(app, user, context)
+        saved = app.reactivate_account(user_id, context=context)
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return saved
+
+
+def _locked_user(user_id: UUID) -> User:
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user
+
+
+def _ensure_account(app: Shop, user: User, context: CommandContext) -> None:
+    """Users made outside the API (e.g. `createsuperuser`) get their Account on first change."""
+    try:
+        app.get_account(user.id)
+    except NotFound:
+        app.register_account(user_id=user.id, email=user.email, role=user.role, context=context)

@@ -1,0 +1,68 @@
+"""The Account aggregate: the audit history of a user's role and activation."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from write_api.domain.errors import Conflict, field_error
+from write_api.domain.metadata import CommandContext
+
+ROLES = ("customer", "seller", "admin", "analyst")
+SELF_SERVICE_ROLES = ("customer", "seller")
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise field_error("role", f"Must be one of {', '.join(ROLES)}.")
+
+
+class Account(Aggregate):
+    """One user's account; its id is the user's id."""
+
+    TOPIC = "shopstream.account"
+
+    @staticmethod
+    def create_id(user_id: UUID, **_: object) -> UUID:
+        return user_id
+
+    @classmethod
+    def register(cls, *, user_id: UUID, email: str, role: str, context: CommandContext) -> Account:
+        check_role(role)
+        return cls(user_id=user_id, email=email, role=role, metadata=context.as_event_metadata())
+
+    @event("Created", topic="shopstream.account.Created")
+    def __init__(
+        self, *, user_id: UUID, email: str, role: str, metadata: dict[str, str | None]
+    ) -> None:
+        self.email = email
+        self.role = role
+        self.active = True
+
+    def change_role(self, *, role: str, context: CommandContext) -> None:
+        check_role(role)
+        if role != self.role:
+            self._role_changed(role=role, previous=self.role, metadata=context.as_event_metadata())
+
+    @event("RoleChanged", topic="shopstream.account.RoleChanged")
+    def _role_changed(self, *, role: str, previous: str, metadata: dict[str, str | None]) -> None:
+        self.role = role
+
+    def deactivate(self, *, context: CommandContext) -> None:
+        if context.actor_id == str(self.id):
+            raise Conflict("You cannot deactivate your own account.", code="illegal_transition")
+        if self.active:
+            self._deactivated(metadata=context.as_event_metadata())
+
+    @event("Deactivated", topic="shopstream.account.Deactivated")
+    def _deactivated(self, *, metadata: dict[str, str | None]) -> None:
+        self.active = False
+
+    def reactivate(self, *, context: CommandContext) -> None:
+        if not self.active:
+            self._reactivated(metadata=context.as_event_metadata())
+
+    @event("Reactivated", topic="shopstream.account.Reactivated")
+    def _reactivated(self, *, metadata: dict[str, str | None]) -> None:
+        self.active = True

@@ -1,0 +1,140 @@
+"""Sign-up, JWT log-in/refresh/log-out, the caller's profile, and admin account commands."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from infra.event_store import shop
+from write_api.accounts import services
+from write_api.accounts.models import Role, User
+from write_api.context import command_context
+from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
+from write_api.domain.errors import NotFound, field_error
+from write_api.fields import StrictCharField
+from write_api.permissions import IsAdmin, IsAuthenticatedUser
+from write_api.serializers import StrictSerializer
+
+
+def user_body(user: User) -> dict[str, Any]:
+    return {"id": str(user.id), "email": user.email, "role": user.role, "is_active": user.is_active}
+
+
+class SignupApi(APIView):
+    """Create a customer or seller account; nothing more can be chosen."""
+
+    authentication_classes: list[type] = []
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
+        role = serializers.ChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
+
+        def validate_email(self, email: str) -> str:
+            email = email.strip().lower()
+            if User.objects.filter(email__iexact=email).exists():
+                raise serializers.ValidationError("An account with this email already exists.")
+            return email
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            try:
+                validate_password(attrs["password"], User(email=attrs["email"]))
+            except DjangoValidationError as weak:
+                raise serializers.ValidationError({"password": list(weak.messages)}) from None
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request, version: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = services.sign_up(shop(), **body.validated_data, context=command_context(request))
+        return Response(user_body(user), status=status.HTTP_201_CREATED)
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token: it can no longer be refreshed."""
+
+    permission_classes = [IsAuthenticatedUser]
+
+    class InputSerializer(StrictSerializer):
+        refresh = StrictCharField()
+
+    @extend_schema(request=InputSerializer, responses={205: None})
+    def post(self, request: Request, version: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(body.validated_data["refresh"])
+        except TokenError as invalid:
+            raise field_error("refresh", str(invalid)) from None
+        if str(token.get("user_id")) != str(request.user.id):
+            raise field_error("refresh", "This refresh token belongs to another account.")
+        token.blacklist()
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class MeApi(APIView):
+    """The authenticated caller."""
+
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, version: str) -> Response:
+        return Response(user_body(request.user))
+
+
+class UserRoleApi(APIView):
+    """Admins change a user's role; the change is stored as an event."""
+
+    permission_classes = [IsAdmin]
+
+    class InputSerializer(StrictSerializer):
+        role = serializers.ChoiceField(choices=ROLES)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request: Request, version: str, user_id: UUID) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = services.change_role(
+            shop(), user_id, role=body.validated_data["role"], context=command_context(request)
+        )
+        return Response({**user_body(_user(user_id)), "version": saved.version})
+
+
+class UserDeactivateApi(APIView):
+    """Admins deactivate an account: log-in and its refresh tokens stop working."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request, version: str, user_id: UUID) -> Response:
+        saved = services.deactivate(shop(), user_id, context=command_context(request))
+        return Response({**user_body(_user(user_id)), "version": saved.version})
+
+
+class UserReactivateApi(APIView):
+    """Admins reactivate an account."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request, version: str, user_id: UUID) -> Response:
+        saved = services.reactivate(shop(), user_id, context=command_context(request))
+        return Response({**user_body(_user(user_id)), "version": saved.version})
+
+
+def _user(user_id: UUID) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(f"User {user_id} does not exist.")
+    return user

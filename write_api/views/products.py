@@ -1,0 +1,145 @@
+"""Product commands: create, change, adjust stock, discontinue."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from infra.event_store import shop
+from write_api.accounts.models import Role, User
+from write_api.application import UNCHANGED
+from write_api.context import command_context
+from write_api.domain.errors import field_error
+from write_api.domain.product import DESCRIPTION_MAX, Product
+from write_api.fields import MoneyField, StrictCharField, StrictIntegerField
+from write_api.permissions import IsSellerOrAdmin, OwnsProductOrIsAdmin
+from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
+
+
+def product_body(product: Product) -> dict[str, Any]:
+    return {
+        "id": str(product.id),
+        "version": product.version,
+        "name": product.name,
+        "description": product.description,
+        "price": str(product.price),
+        "category_id": str(product.category_id) if product.category_id else None,
+        "stock": product.stock,
+        "reserved": product.reserved,
+        "seller_id": str(product.seller_id) if product.seller_id else None,
+        "discontinued": product.discontinued,
+    }
+
+
+class ProductCreateApi(APIView):
+    """Create a product: appends ProductCreated and returns its id and version."""
+
+    permission_classes = [IsSellerOrAdmin]
+
+    class InputSerializer(StrictSerializer):
+        name = StrictCharField(allow_blank=True, trim_whitespace=False)
+        description = StrictCharField(
+            allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX
+        )
+        price = MoneyField()
+        category_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+        stock = StrictIntegerField()
+        seller_id = serializers.UUIDField(
+            required=False, help_text="Admins only: create on behalf of this seller."
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request, version: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        seller_id = self._seller(request, fields.pop("seller_id", None))
+        saved = shop().create_product(
+            **fields, seller_id=seller_id, context=command_context(request)
+        )
+        product = shop().get_product(saved.id)
+        return Response(product_body(product), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _seller(request: Request, requested: UUID | None) -> UUID:
+        if requested is None or requested == request.user.id:
+            return request.user.id
+        if request.user.role != Role.ADMIN:
+            raise field_error("seller_id", "Only admins create products for another seller.")
+        if not User.objects.filter(pk=requested, role=Role.SELLER, is_active=True).exists():
+            raise field_error("seller_id", "No active seller has this id.")
+        return requested
+
+
+class ProductApi(APIView):
+    """Change a product's details, price or category (PATCH), or discontinue it (DELETE)."""
+
+    permission_classes = [OwnsProductOrIsAdmin]
+
+    class PatchSerializer(NonEmptyPatchSerializer):
+        name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+        description = StrictCharField(
+            required=False, allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX
+        )
+        price = MoneyField(required=False)
+        category_id = serializers.UUIDField(required=False, allow_null=True)
+
+    def owned_product(self, request: Request, product_id: UUID) -> Product:
+        product = shop().get_product(product_id)
+        self.check_object_permissions(request, product)
+        return product
+
+    @extend_schema(request=PatchSerializer, responses={200: dict})
+    def patch(self, request: Request, version: str, product_id: UUID) -> Response:
+        body = self.PatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.owned_product(request, product_id)
+        changes = body.validated_data
+        shop().change_product(
+            product_id,
+            name=changes.get("name"),
+            description=changes.get("description"),
+            price=changes.get("price"),
+            category_id=changes.get("category_id", UNCHANGED),
+            context=command_context(request),
+        )
+        return Response(product_body(shop().get_product(product_id)))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, version: str, product_id: UUID) -> Response:
+        self.owned_product(request, product_id)
+        shop().discontinue_product(product_id, context=command_context(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductStockApi(APIView):
+    """Adjust stock on hand by a delta; it never falls below what is reserved."""
+
+    permission_classes = [OwnsProductOrIsAdmin]
+
+    class InputSerializer(StrictSerializer):
+        delta = StrictIntegerField(min_value=-1_000_000, max_value=1_000_000)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request: Request, version: str, product_id: UUID) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.check_object_permissions(request, shop().get_product(product_id))
+        shop().adjust_stock(
+            product_id, delta=body.validated_data["delta"], context=command_context(request)
+        )
+        product = shop().get_product(product_id)
+        return Response(
+            {
+                "id": str(product_id),
+                "stock": product.stock,
+                "reserved": product.reserved,
+                "version": product.version,
+            }
+        )
