@@ -394,7 +394,7 @@ def report(state: State, run_token: str, elapsed: float) -> int:
         f" found by the first probe; waited for a thread ms {ms(wait, 'p50', 'p99')}"
     )
     print(f"reads:     {state.errors} errors {state.last_error}")
-    if beyond or state.max_pending >= PAGE_SIZE:
+    if beyond:
         print(
             f"warning:   {len(beyond)} products were unseen while page 1 was full of newer ones "
             f"(pages 2+ polled {state.pages_beyond_first} times); their search lags are coarser"

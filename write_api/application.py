@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +22,7 @@ from write_api.domain.product import Product
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
-ATTEMPTS = 5
+ATTEMPTS = 8
 
 
 class Unchanged:
@@ -36,6 +38,14 @@ class Saved:
 
     id: UUID
     version: int
+
+
+@dataclass(frozen=True)
+class StockLevel(Saved):
+    """Stock on hand and reserved right after this command's change."""
+
+    stock: int
+    reserved: int
 
 
 class Shop(Application[UUID]):
@@ -91,10 +101,15 @@ class Shop(Application[UUID]):
 
         return self._update(self.get_product, product_id, change)
 
-    def adjust_stock(self, product_id: UUID, *, delta: int, context: CommandContext) -> Saved:
-        return self._update(
-            self.get_product, product_id, lambda p: p.adjust_stock(delta=delta, context=context)
-        )
+    def adjust_stock(self, product_id: UUID, *, delta: int, context: CommandContext) -> StockLevel:
+        levels: list[StockLevel] = []
+
+        def adjust(product: Product) -> None:
+            product.adjust_stock(delta=delta, context=context)
+            levels[:] = [StockLevel(product.id, product.version, product.stock, product.reserved)]
+
+        self._update(self.get_product, product_id, adjust)
+        return levels[0]
 
     def discontinue_product(self, product_id: UUID, *, context: CommandContext) -> Saved:
         return self._update(self.get_product, product_id, lambda p: p.discontinue(context=context))
@@ -170,6 +185,8 @@ class Shop(Application[UUID]):
                     raise Conflict(
                         "The resource changed concurrently too often; try again."
                     ) from None
+                # Jittered back-off, so racing writers stop colliding in lockstep.
+                time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not security
                 continue
             return Saved(aggregate.id, aggregate.version)
         raise AssertionError("unreachable")  # pragma: no cover

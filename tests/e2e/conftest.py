@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from infra.stack.supervisor import Supervisor
 from write_api.application import Shop
 
 LOG_DIR = ROOT / ".local" / "test-logs"
+ADMIN_EMAIL = "admin@e2e.example.com"
+PASSWORD = "correct-horse-battery-staple"
 
 
 @dataclass
@@ -53,6 +56,24 @@ class LiveStack:
     def restart(self, name: str) -> None:
         self.supervisor.start(self.supervisor.find(name).spec)
 
+    def session(self, role: str) -> requests.Session:
+        """An HTTP session logged in as a new user of `role` (or as the bootstrapped admin)."""
+        email = ADMIN_EMAIL
+        if role != "admin":
+            email = f"{role}-{uuid.uuid4().hex[:10]}@e2e.example.com"
+            body = {"email": email, "password": PASSWORD, "role": role}
+            signed_up = requests.post(f"{self.write_url}/api/v1/auth/signup", json=body, timeout=10)
+            assert signed_up.status_code == 201, signed_up.text
+        tokens = requests.post(
+            f"{self.write_url}/api/v1/auth/token",
+            json={"email": email, "password": PASSWORD},
+            timeout=10,
+        )
+        assert tokens.status_code == 200, tokens.text
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {tokens.json()['access']}"
+        return session
+
 
 def file_sink(path: Path) -> Any:
     lock = threading.Lock()
@@ -77,6 +98,8 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
         "DATABASE_URL": f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{database['NAME']}",
         "SHOPSTREAM_NAMESPACE": f"{namespace}e2e",
         "DJANGO_SETTINGS_MODULE": "infra.settings.write_api",
+        "SHOPSTREAM_ADMIN_EMAIL": ADMIN_EMAIL,
+        "SHOPSTREAM_ADMIN_PASSWORD": PASSWORD,
     }
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "prepare_stack"], env=env, check=True, cwd=ROOT

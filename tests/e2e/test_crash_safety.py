@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch, helpers
 
-from projections.catalog.product_state import State, search_document
-from projections.catalog.rebuild import fold
+from projections.catalog.product_state import State
+from projections.catalog.rebuild import Catalog, fold
 from projections.catalog.search_index import products_alias
 from tests.e2e.conftest import LiveStack, eventually, settle
 from write_api.domain.metadata import CommandContext
@@ -101,11 +101,12 @@ def test_sigkilled_relay_and_projector_lose_and_duplicate_nothing(live_stack: Li
     assert len(appended) == EVENTS
     # then: the read rows and the index equal a rebuild from the event store
     shop = live_stack.shop()
-    states: dict[str, State] = {}
-    fold(shop, 0, states)
+    catalog = Catalog()
+    fold(shop, 0, catalog)
     shop.close()
+    states = catalog.products
     want_rows = expected_rows(states)
-    want_documents = {i: search_document(s) for i, s in states.items()}
+    want_documents = {d["id"]: d for d in catalog.documents()}
     settle(lambda: read_rows(live_stack) == want_rows, timeout=90)
     settle(lambda: indexed_documents(live_stack) == want_documents, timeout=60)
     assert read_rows(live_stack) == want_rows

@@ -16,7 +16,7 @@ import requests
 
 from infra.stack.processes import ROOT
 from infra.stack.servers import free_port, wait_for
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import PASSWORD, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
@@ -62,8 +62,17 @@ def test_launcher_serves_both_apis_stops_cleanly_and_keeps_the_event_store(tmp_p
                 timeout=90,
             )
         token = f"keep{uuid.uuid4().hex[:8]}"
+        seller = {"email": f"{token}@example.com", "password": PASSWORD, "role": "seller"}
+        assert requests.post(f"{write}/api/v1/auth/signup", json=seller, timeout=10).ok
+        access = requests.post(f"{write}/api/v1/auth/token", json=seller, timeout=10).json()
         body = {"name": f"{token} vase", "description": "", "price": "5.00", "stock": 1}
-        assert requests.post(f"{write}/api/v1/products", json=body, timeout=10).status_code == 201
+        created = requests.post(
+            f"{write}/api/v1/products",
+            json=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {access['access']}"},
+        )
+        assert created.status_code == 201
     finally:
         # when: SIGTERM
         elapsed = stop_and_check_nothing_is_left(first)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from kafka import KafkaProducer, TopicPartition
 
 from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
-from projections.catalog.models import ProductView
+from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
@@ -24,9 +26,14 @@ from tests.integration.conftest import (
     run_until,
 )
 from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
 from write_api.published_events import dead_letter_topic, topic_name
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.urls("infra.urls.read_api"),
+]
 
 
 @pytest.fixture
@@ -156,3 +163,106 @@ def _committed(prefix: str) -> int:
         return sum(consumer.committed(TopicPartition(topic, p)) or 0 for p in partitions)
     finally:
         consumer.close()
+
+
+def test_category_changes_reach_rows_documents_and_the_cached_tree(
+    shop_app: Shop,
+    pipeline,  # type: ignore[no-untyped-def]
+) -> None:
+    # given: a product in Home/Kitchen, projected, and the tree served once (cached)
+    prefix, index, producer = pipeline
+    ctx = CommandContext()
+    home, _ = shop_app.add_category(name=f"Home {prefix}", parent_id=None, context=ctx)
+    kitchen, _ = shop_app.add_category(name="Kitchen", parent_id=home, context=ctx)
+    garden, _ = shop_app.add_category(name=f"Garden {prefix}", parent_id=None, context=ctx)
+    product = shop_app.create_product(
+        name="Kettle",
+        description="",
+        price=Decimal("20.00"),
+        category_id=kitchen,
+        stock=1,
+        seller_id=None,
+        context=ctx,
+    ).id
+    project_everything(shop_app, prefix, index, producer)
+    client = Client(SERVER_NAME="localhost")
+    before = client.get("/api/v1/categories").json()
+    # when: Kitchen moves under Garden and is renamed
+    shop_app.change_category(kitchen, name="Cooking", parent_id=garden, context=ctx)
+    project_everything(shop_app, prefix, index, producer)
+    # then: rows, the product document and the served tree follow
+    row = CategoryView.objects.get(id=kitchen)
+    assert (row.path, row.path_ids, row.depth) == (
+        f"Garden {prefix}/Cooking",
+        [str(garden), str(kitchen)],
+        1,
+    )
+    [document] = documents(index, [product]).values()
+    assert document["category_path"] == [str(garden), str(kitchen)]
+    assert document["category_names"] == [f"Garden {prefix}", "Cooking"]
+    assert _find(before, str(kitchen))["path"] == f"Home {prefix}/Kitchen"
+    after = client.get("/api/v1/categories").json()
+    assert _find(after, str(kitchen))["path"] == f"Garden {prefix}/Cooking"
+    assert [c["id"] for c in _find(after, str(garden))["children"]] == [str(kitchen)]
+    detail = client.get(f"/api/v1/products/{product}").json()
+    assert detail["category"] == {
+        "id": str(kitchen),
+        "name": "Cooking",
+        "path": f"Garden {prefix}/Cooking",
+    }
+
+
+def test_product_lifecycle_reaches_the_read_row_and_search(shop_app: Shop, pipeline) -> None:  # type: ignore[no-untyped-def]
+    # given
+    prefix, index, producer = pipeline
+    ctx = CommandContext()
+    product = shop_app.create_product(
+        name=f"Lantern {prefix}",
+        description="",
+        price=Decimal("15.00"),
+        category_id=None,
+        stock=4,
+        seller_id=None,
+        context=ctx,
+    ).id
+    # when
+    shop_app.change_product(
+        product, name=f"Storm lantern {prefix}", price=Decimal("17.25"), context=ctx
+    )
+    shop_app.adjust_stock(product, delta=-1, context=ctx)
+    project_everything(shop_app, prefix, index, producer)
+    client = Client(SERVER_NAME="localhost")
+    found = client.get("/api/v1/products", {"search": f"storm {prefix}"}).json()
+    shop_app.discontinue_product(product, context=ctx)
+    project_everything(shop_app, prefix, index, producer)
+    # then
+    assert [p["id"] for p in found["results"]] == [str(product)]
+    assert (found["results"][0]["price"], found["results"][0]["stock_available"]) == ("17.25", 3)
+    row = ProductView.objects.get(id=product)
+    assert (row.version, row.discontinued, str(row.price), row.stock) == (5, True, "17.25", 3)
+    gone = client.get("/api/v1/products", {"search": f"storm {prefix}"}).json()
+    assert gone["count"] == 0
+    assert client.get(f"/api/v1/products/{product}").status_code == 404
+
+
+def project_everything(shop_app: Shop, prefix: str, index: SearchIndex, producer: object) -> None:
+    head = shop_app.recorder.max_notification_id()
+    run_relay_until(Relay(shop_app, producer, prefix), head)  # type: ignore[arg-type]
+    project_until(
+        projector_runner(prefix, index, producer), lambda: _projected(prefix) >= (head or 0)
+    )
+
+
+def _projected(prefix: str) -> int:
+    positions = ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog")
+    return max((c.position for c in positions), default=0)
+
+
+def _find(tree: list[dict], category_id: str) -> dict:
+    for node in tree:
+        if node["id"] == category_id:
+            return node
+        found = _find(node["children"], category_id)
+        if found:
+            return found
+    return {}

@@ -131,15 +131,14 @@ class ProductStockApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         self.check_object_permissions(request, shop().get_product(product_id))
-        shop().adjust_stock(
+        level = shop().adjust_stock(
             product_id, delta=body.validated_data["delta"], context=command_context(request)
         )
-        product = shop().get_product(product_id)
         return Response(
             {
                 "id": str(product_id),
-                "stock": product.stock,
-                "reserved": product.reserved,
-                "version": product.version,
+                "stock": level.stock,
+                "reserved": level.reserved,
+                "version": level.version,
             }
         )
