@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 
 from write_api.domain.metadata import CommandContext
@@ -11,10 +12,11 @@ from write_api.domain.metadata import CommandContext
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-def command_context(request: Request) -> CommandContext:
+def command_context(request: Request | HttpRequest) -> CommandContext:
+    """Works for DRF views and for Django views such as the admin."""
     user = request.user
     authenticated = user is not None and user.is_authenticated
-    request_id = getattr(request._request, "request_id", None)
+    request_id = getattr(getattr(request, "_request", request), "request_id", None)
     offered = request.headers.get("X-Correlation-ID", "")
     return CommandContext(
         actor_id=str(user.pk) if authenticated else None,
