@@ -19,6 +19,7 @@ from write_api.domain.category import TREE_ID, CategoryTree
 from write_api.domain.errors import Conflict, NotFound, field_error
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
+from write_api.ordering import OrderingCommands
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -48,8 +49,8 @@ class StockLevel(Saved):
     reserved: int
 
 
-class Shop(Application[UUID]):
-    """Commands on accounts, the category tree and the catalog."""
+class Shop(OrderingCommands, Application[UUID]):
+    """Commands on accounts, the category tree, the catalog, carts and orders."""
 
     name = "shopstream"
 
@@ -171,25 +172,35 @@ class Shop(Application[UUID]):
         return self._get(user_id, Account, "Account")
 
     # -- helpers ----------------------------------------------------------------
+    attempts = ATTEMPTS
+
     def _update(
-        self, load: Callable[[UUID], A], aggregate_id: UUID, change: Callable[[A], Any]
+        self,
+        load: Callable[[UUID], A],
+        aggregate_id: UUID,
+        change: Callable[[A], list[Any] | None],
     ) -> Saved:
-        """Load, decide, save with optimistic concurrency; a lost race is retried a few times."""
+        """Load, decide, save with optimistic concurrency; a lost race is retried a few times.
+
+        `change` may return other aggregates it changed: they are saved in the same transaction.
+        """
         for attempt in range(1, ATTEMPTS + 1):
             aggregate = load(aggregate_id)
-            change(aggregate)
+            others = change(aggregate)
             try:
-                self.save(aggregate)
+                self.save(aggregate, *(others if isinstance(others, list) else []))
             except RecordConflictError:
-                if attempt == ATTEMPTS:
-                    raise Conflict(
-                        "The resource changed concurrently too often; try again."
-                    ) from None
-                # Jittered back-off, so racing writers stop colliding in lockstep.
-                time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not security
+                self._back_off(attempt)
                 continue
             return Saved(aggregate.id, aggregate.version)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        """Jittered sleep after a lost race, so racing writers stop colliding in lockstep."""
+        if attempt >= ATTEMPTS:
+            raise Conflict("The resource changed concurrently too often; try again.")
+        time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not security
 
     def _get(self, aggregate_id: UUID, kind: type[A], label: str) -> A:
         try:

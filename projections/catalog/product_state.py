@@ -40,6 +40,13 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     changed = {field: data[field] for field in _FIELD_CHANGES.get(kind, ())}
     if kind == "ProductDiscontinued":
         changed["discontinued"] = True
+    elif kind == "ProductReserved":
+        changed["reserved"] = state["reserved"] + data["quantity"]
+    elif kind == "ProductReservationReleased":
+        changed["reserved"] = state["reserved"] - data["quantity"]
+    elif kind == "ProductSold":
+        changed["reserved"] = state["reserved"] - data["quantity"]
+        changed["stock"] = state["stock"] - data["quantity"]
     return {
         **state,
         **changed,

@@ -70,3 +70,20 @@ def test_search_document_carries_stock_available_and_a_numeric_price() -> None:
     assert document["stock_available"] == 3
     assert (document["price"], document["price_text"]) == (19.9, "19.90")
     assert document["version"] == 1
+
+
+def test_reservations_and_sales_move_reserved_and_stock() -> None:
+    # given
+    state = evolve(None, {**CREATED, "data": {**CREATED["data"], "stock": 10}})
+
+    def step(kind: str, version: int, quantity: int) -> dict:
+        return {**CREATED, "type": kind, "version": version, "data": {"quantity": quantity}}
+
+    # when
+    state = evolve(state, step("ProductReserved", 2, 3))
+    state = evolve(state, step("ProductReserved", 3, 2))
+    state = evolve(state, step("ProductReservationReleased", 4, 2))
+    state = evolve(state, step("ProductSold", 5, 3))
+    # then
+    assert state is not None
+    assert (state["stock"], state["reserved"], state["version"]) == (7, 0, 5)

@@ -92,6 +92,11 @@ class Product(Aggregate):
         self.reserved = 0
         self.seller_id = seller_id
         self.discontinued = False
+        self.reservations: dict[UUID, int] = {}
+
+    @property
+    def available(self) -> int:
+        return 0 if self.discontinued else self.stock - self.reserved
 
     def change_details(
         self, *, name: str | None, description: str | None, context: CommandContext
@@ -150,6 +155,46 @@ class Product(Aggregate):
     @event("StockAdjusted", topic="shopstream.product.StockAdjusted")
     def _stock_adjusted(self, *, delta: int, stock: int, metadata: Metadata) -> None:
         self.stock = stock
+
+    def reserve(self, *, order_id: UUID, quantity: int, context: CommandContext) -> None:
+        """Hold units for an order; the caller checked `available` for the whole order first."""
+        if quantity > self.available:
+            raise Conflict(f"Only {self.available} of {self.id} available.", code="out_of_stock")
+        self._reserved(order_id=order_id, quantity=quantity, metadata=context.as_event_metadata())
+
+    @event("Reserved", topic="shopstream.product.Reserved")
+    def _reserved(self, *, order_id: UUID, quantity: int, metadata: Metadata) -> None:
+        self.reservations[order_id] = quantity
+        self.reserved += quantity
+
+    def release(self, *, order_id: UUID, context: CommandContext) -> None:
+        """Give back an order's held units (cancelled or expired); once only."""
+        if order_id in self.reservations:
+            self._released(
+                order_id=order_id,
+                quantity=self.reservations[order_id],
+                metadata=context.as_event_metadata(),
+            )
+
+    @event("ReservationReleased", topic="shopstream.product.ReservationReleased")
+    def _released(self, *, order_id: UUID, quantity: int, metadata: Metadata) -> None:
+        del self.reservations[order_id]
+        self.reserved -= quantity
+
+    def sell(self, *, order_id: UUID, context: CommandContext) -> None:
+        """A paid order's held units leave the shelf: stock and reservation both drop; once only."""
+        if order_id in self.reservations:
+            self._sold(
+                order_id=order_id,
+                quantity=self.reservations[order_id],
+                metadata=context.as_event_metadata(),
+            )
+
+    @event("Sold", topic="shopstream.product.Sold")
+    def _sold(self, *, order_id: UUID, quantity: int, metadata: Metadata) -> None:
+        del self.reservations[order_id]
+        self.reserved -= quantity
+        self.stock -= quantity
 
     def discontinue(self, *, context: CommandContext) -> None:
         if not self.discontinued:

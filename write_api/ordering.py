@@ -1,0 +1,179 @@
+"""Cart, checkout and order-lifecycle commands of the Shop application (a mixin)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
+
+from write_api.domain.cart import Cart, cart_id
+from write_api.domain.errors import Conflict, NotFound
+from write_api.domain.metadata import CommandContext
+from write_api.domain.order import Order
+from write_api.domain.product import Product
+
+if TYPE_CHECKING:
+    from write_api.application import Saved, Shop
+
+    Base = Shop
+else:
+    Base = object
+
+
+class OrderingCommands(Base):
+    """Commands that move money and stock; each saves all it touches in one transaction."""
+
+    # -- cart -------------------------------------------------------------------
+    def add_to_cart(
+        self, *, customer_id: UUID, product_id: UUID, quantity: int, context: CommandContext
+    ) -> Saved:
+        self._buyable(product_id)
+        return self._update(
+            self.cart_of,
+            customer_id,
+            lambda c: c.add(product_id=product_id, quantity=quantity, context=context),
+        )
+
+    def set_cart_quantity(
+        self, *, customer_id: UUID, product_id: UUID, quantity: int, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.cart_of,
+            customer_id,
+            lambda c: c.set_quantity(product_id=product_id, quantity=quantity, context=context),
+        )
+
+    def remove_from_cart(
+        self, *, customer_id: UUID, product_id: UUID, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.cart_of, customer_id, lambda c: c.remove(product_id=product_id, context=context)
+        )
+
+    def cart_of(self, customer_id: UUID) -> Cart:
+        """The customer's cart, new and empty if they never had one."""
+        try:
+            return self._get(cart_id(customer_id), Cart, "Cart")
+        except NotFound:
+            return Cart(customer_id=customer_id)
+
+    # -- checkout ---------------------------------------------------------------
+    def check_out(
+        self, *, customer_id: UUID, shipping_address: dict[str, Any], context: CommandContext
+    ) -> Order:
+        """Reserve every line's stock and place the order, or change nothing at all."""
+        for attempt in range(1, self.attempts + 1):
+            cart = self.cart_of(customer_id)
+            products = {pid: self.get_product(pid) for pid in sorted(cart.lines)}
+            order = self._place(cart, products, customer_id, shipping_address, context)
+            try:
+                self.save(cart, order, *products.values())
+            except RecordConflictError:
+                self._back_off(attempt)
+                continue
+            return order
+        raise Conflict("The cart or its products changed too often; try again.")
+
+    def _place(
+        self,
+        cart: Cart,
+        products: dict[UUID, Product],
+        customer_id: UUID,
+        shipping_address: dict[str, Any],
+        context: CommandContext,
+    ) -> Order:
+        short = {
+            str(pid): {"requested": cart.lines[pid], "available": p.available}
+            for pid, p in products.items()
+            if p.available < cart.lines[pid]
+        }
+        if short:
+            raise Conflict(
+                "Not enough stock for some products.", {"products": short}, code="out_of_stock"
+            )
+        order_id = uuid.uuid4()
+        quantities = dict(cart.lines)
+        cart.check_out(order_id=order_id, context=context)
+        lines = [
+            {
+                "product_id": pid,
+                "name": p.name,
+                "unit_price": p.price,
+                "quantity": quantities[pid],
+                "seller_id": p.seller_id,
+            }
+            for pid, p in products.items()
+        ]
+        for pid, product in products.items():
+            product.reserve(order_id=order_id, quantity=quantities[pid], context=context)
+        total = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0.00"))
+        return Order(
+            order_id=order_id,
+            customer_id=customer_id,
+            lines=lines,
+            total=total,
+            shipping_address=shipping_address,
+            metadata=context.as_event_metadata(),
+        )
+
+    # -- order lifecycle --------------------------------------------------------
+    def get_order(self, order_id: UUID) -> Order:
+        return self._get(order_id, Order, "Order")
+
+    def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:
+        return self._update(
+            self.get_order, order_id, lambda o: o.advance(status=status, context=context)
+        )
+
+    def pay_order(self, order_id: UUID, *, charge_id: str, context: CommandContext) -> Saved:
+        """The captured payment turns each reservation into a sale, in one transaction."""
+
+        def pay(order: Order) -> list[Product]:
+            order.mark_paid(charge_id=charge_id, context=context)
+            products = [self.get_product(pid) for pid in order.quantities]
+            for product in products:
+                product.sell(order_id=order.id, context=context)
+            return products
+
+        return self._update(self.get_order, order_id, pay)
+
+    def record_payment_declined(
+        self, order_id: UUID, *, charge_id: str, reason: str, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_declined(
+                charge_id=charge_id, reason=reason, context=context
+            ),
+        )
+
+    def record_payment_pending(
+        self, order_id: UUID, *, charge_id: str, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_pending(charge_id=charge_id, context=context),
+        )
+
+    def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:
+        """Cancel and give the reserved units back, in one transaction."""
+
+        def cancel(order: Order) -> list[Product]:
+            order.cancel(reason=reason, context=context)
+            products = [self.get_product(pid) for pid in order.quantities]
+            for product in products:
+                product.release(order_id=order.id, context=context)
+            return products
+
+        return self._update(self.get_order, order_id, cancel)
+
+    def _buyable(self, product_id: UUID) -> Product:
+        product = self.get_product(product_id)
+        if product.discontinued:
+            raise NotFound(f"Product {product_id} is no longer sold.")
+        return product
