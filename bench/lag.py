@@ -1,41 +1,29 @@
-"""Command-accepted -> visible-on-read-API lag of the shopstream pipeline.
+"""Command-accepted -> visible-on-read-API lag of the shopstream pipeline (see bench/README.md).
 
-Run on demand against a running stack (`make up`), from the repository root:
+Run on demand against a running stack (`make up`):  .venv/bin/python bench/lag.py --rate 50
 
-    .venv/bin/python bench/lag.py --rate 50 --count 1000
+Creates `--count` products with `POST /api/v1/products` on a steady schedule: command i goes
+out at start + i / `--rate`, handed to a small sender pool so a slow response does not push
+later slots back (late sends and the achieved rate are reported), signed with the JWT of a
+throwaway seller it signs up (unsigned if the write API has no accounts). From each 201:
 
-It creates `--count` products with `POST <write-url>/api/v1/products` on a steady schedule of
-`--rate` commands/s: the sending loop sleeps until slot i (start + i / rate) and hands command i
-to a small pool of sender threads (`--senders`), so a slow response does not push later slots
-back; late sends and the achieved rate are reported. For every command answered 201 it
-measures, from the moment the 201 arrived:
+  search lag  until a `GET /api/v1/products?search=<run token>&page_size=100` response lists it
+  detail lag  until `GET /api/v1/products/{id}` first answers 200
 
-  search lag  until a `GET <read-url>/api/v1/products?search=<run token>` response lists it
-  detail lag  until `GET <read-url>/api/v1/products/{id}` first answers 200
-
-The probe load does not grow with the number of pending products. Every product name of a run
-carries the same run token (and its own unique one), and ONE thread polls
-`?search=<run token>&page_size=100` in a loop, pausing `--poll-interval` between requests. The
-run's products score alike, so that page holds the run's 100 newest, which includes every
-pending product while fewer than 100 newer ones are indexed. If page 1 is full and older
-products are still unseen (a backlog or a stall), the loop pages on to find them and the report
-warns; it also gives the most products pending at once. A product's search-visible moment is
-the arrival of the first response listing it, so a search lag is an upper bound, too long by at
-most the "window" from the start of the previous page-1 poll (which did not list it) to that
-arrival: about one poll interval plus two round trips.
-
-Detail probes start once the product is listed (an unlisted one gets one probe every
-`--detail-after` s), in a small pool (`--detail-workers`) retrying every DETAIL_RETRY s;
-`--detail-every k` probes only every k-th product, to spare the read API. The consumer writes
-the search index inside its PostgreSQL transaction and commits right after, so one probe
-usually suffices; the detail lag is an upper bound, at least the search lag plus a round trip,
-and includes any wait for a free probe thread (reported, with a warning when it is long).
-A product not visible both ways within `--timeout` s is missing.
+The read load does not grow with the number of pending products: every product name carries
+the run's token, and ONE thread polls that search (`--poll-interval` apart). The run's products
+score alike and come newest first, so page 1 holds every pending product while fewer than 100
+newer ones are indexed; if it is full and older ones are still unseen, the loop pages on to
+find them and the report warns. A search lag ends at the arrival of the first response listing
+the product: an upper bound, too long by at most the "window" from the start of the previous
+page-1 poll to that arrival (one poll interval plus two round trips). A detail probe starts
+once the product is listed (unlisted ones get one probe every `--detail-after` s), in a small
+pool retrying every DETAIL_RETRY s, for every `--detail-every`-th product; its lag includes any
+wait for a free probe thread (reported). Not visible both ways within `--timeout` s: missing.
 
 Exit status: 0 all visible; 1 a product missing or a command failed; 2 usage error or the
-stack is not up; 130 interrupted (partial results are still printed). Only loopback URLs are
-accepted; only the standard library and `requests` are used. `--markdown` also prints a table
-row for BENCHMARKS.md.
+stack is not up; 130 interrupted (partial results are still printed). Loopback URLs only;
+standard library and `requests` only. `--markdown` also prints a row for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -66,6 +54,33 @@ POST_TIMEOUT = 10.0  # seconds one command may take before it counts as failed
 PROBE_TIMEOUT = 2.0  # seconds one read request may take
 DETAIL_RETRY = 0.02  # seconds between two detail probes of one product
 JOIN_GRACE = 5.0  # seconds past the last deadline the threads get to finish
+TOKEN_REUSE = 600.0  # seconds one access token is used (the write API issues them for 15 min)
+
+
+class Seller:
+    """A throwaway seller account whose JWT signs the commands (none if the API has no accounts)."""
+
+    def __init__(self, write_url: str) -> None:
+        self.url, self.lock, self.headers = f"{write_url}/api/v1/auth", threading.Lock(), {}
+        email = f"lag-bench-{secrets.token_hex(6)}@example.com"
+        self.credentials = {"email": email, "password": secrets.token_urlsafe(24)}
+        body = {**self.credentials, "role": "seller"}
+        signup = requests.post(f"{self.url}/signup", json=body, timeout=POST_TIMEOUT)
+        if signup.status_code not in (201, 404):  # 404: a write API without accounts
+            raise ValueError(f"sign-up answered {signup.status_code}: {signup.text[:300]}")
+        self.renew_at = 0.0 if signup.status_code == 201 else math.inf
+        self.auth()
+
+    def auth(self) -> dict[str, str]:
+        """Headers for one command, logging in again when the access token is getting old."""
+        with self.lock:
+            if time.monotonic() >= self.renew_at:
+                token = requests.post(f"{self.url}/token", json=self.credentials, timeout=10)
+                if token.status_code != 200:
+                    raise ValueError(f"log-in answered {token.status_code}: {token.text[:300]}")
+                self.headers = {"Authorization": f"Bearer {token.json()['access']}"}
+                self.renew_at = time.monotonic() + TOKEN_REUSE
+            return self.headers
 
 
 @dataclass
@@ -89,6 +104,7 @@ class Product:
 class State:
     args: argparse.Namespace
     pool: ThreadPoolExecutor
+    seller: Seller
     lock: threading.Lock = field(default_factory=threading.Lock)
     sessions: threading.local = field(default_factory=threading.local)  # one per thread
     products: dict[str, Product] = field(default_factory=dict)
@@ -156,16 +172,6 @@ def loopback_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def positive(kind: type) -> object:
-    def parse(value: str) -> float | int:
-        number = kind(value)
-        if not math.isfinite(number) or number <= 0:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a positive {kind.__name__}")
-        return number
-
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ports = os.environ.get("WRITE_API_PORT") or "8000", os.environ.get("READ_API_PORT") or "8001"
     parser = argparse.ArgumentParser(
@@ -173,20 +179,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Measure command-accepted -> visible-on-read-API lag (see the docstring).",
     )
     for flag, kind, default, text in (
-        ("--rate", positive(float), 20.0, "commands/s"),
-        ("--count", positive(int), 300, "commands to send"),
+        ("--rate", float, 20.0, "commands/s"),
+        ("--count", int, 300, "commands to send"),
         ("--write-url", loopback_url, f"http://127.0.0.1:{ports[0]}", "write API, $WRITE_API_PORT"),
         ("--read-url", loopback_url, f"http://127.0.0.1:{ports[1]}", "read API, $READ_API_PORT"),
-        ("--timeout", positive(float), 10.0, "s after its 201 before a product is missing"),
-        ("--senders", positive(int), 4, "sender threads"),
+        ("--timeout", float, 10.0, "s after its 201 before a product is missing"),
+        ("--senders", int, 4, "sender threads"),
         ("--poll-interval", float, 0.005, "s between two search polls"),
-        ("--detail-workers", positive(int), 2, "detail probe threads"),
-        ("--detail-every", positive(int), 1, "probe the detail of every k-th product"),
-        ("--detail-after", positive(float), 1.0, "s after the 201 to probe an unlisted product"),
+        ("--detail-workers", int, 2, "detail probe threads"),
+        ("--detail-every", int, 1, "probe the detail of every k-th product"),
+        ("--detail-after", float, 1.0, "s after the 201 to probe an unlisted product"),
     ):
         parser.add_argument(flag, type=kind, default=default, help=f"{text} ({default})")
     parser.add_argument("--markdown", action="store_true", help="also print a BENCHMARKS.md row")
     args = parser.parse_args(argv)
+    for name, value in vars(args).items():
+        if name not in ("write_url", "read_url", "markdown") and not 0 <= value < math.inf:
+            parser.error(f"--{name.replace('_', '-')} must be a finite number >= 0")
+    positive = ("rate", "count", "timeout", "senders", "detail_workers", "detail_every")
+    if any(getattr(args, name) <= 0 for name in positive):
+        parser.error(f"{', '.join('--' + n.replace('_', '-') for n in positive)} must be > 0")
     if not 0 <= args.poll_interval <= 1:
         parser.error("--poll-interval must be between 0 and 1 s")
     return args
@@ -218,7 +230,8 @@ def send_commands(state: State, run_token: str) -> None:
             state.late_sends += sent_at - slot > interval
         try:
             url = f"{args.write_url}{PRODUCTS_PATH}"
-            response = state.session().post(url, json=body, timeout=POST_TIMEOUT)
+            headers = state.seller.auth()
+            response = state.session().post(url, json=body, headers=headers, timeout=POST_TIMEOUT)
             accepted_at = time.monotonic()
             if response.status_code != 201:
                 raise ValueError(f"{response.status_code} {response.text[:200]}")
@@ -359,7 +372,8 @@ def report(state: State, run_token: str, elapsed: float) -> int:
     ]
     window = summary_ms([p.search_window for p in listed if not p.beyond_first_page])
     post, poll, probe = (summary_ms(v) for v in (state.post_latency, state.polls, state.probes))
-    wait = summary_ms([p.detail_wait for p in wanted if p.detail_probes])
+    waits = [p.detail_wait for p in wanted if p.detail_probes]
+    wait = summary_ms(waits)
     beyond = [p for p in products if p.beyond_first_page]
     command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
     ok = not absent and not failed and not state.interrupted and sent == args.count
@@ -399,7 +413,7 @@ def report(state: State, run_token: str, elapsed: float) -> int:
             f"warning:   {len(beyond)} products were unseen while page 1 was full of newer ones "
             f"(pages 2+ polled {state.pages_beyond_first} times); their search lags are coarser"
         )
-    if wanted and float(wait["p99"]) > 50:
+    if waits and percentile(waits, 0.99) > 0.05:
         print(
             "warning:   the detail probes queued for a free thread (see above), which their "
             "lags include: raise --detail-every"
@@ -413,25 +427,16 @@ def report(state: State, run_token: str, elapsed: float) -> int:
         print("interrupted: the numbers above are partial")
     print(f"result:    {'OK' if ok else 'FAIL'}  (missing {len(absent)}, failed {len(failed)})")
     if args.markdown:
-        cells = (
-            f"{now:%Y-%m-%d %H:%M}",
-            git_revision(),
-            f"{platform.node() or '?'} ({os.cpu_count()} CPU)",
-            f"{args.rate:g} / {achieved}",
-            str(sent),
-            " / ".join(search.values()),
-            " / ".join(detail.values()),
-            window["p50"],
-            str(state.max_pending),
-            str(len(absent)),
-            f"`{command}`".replace("|", "\\|"),  # a pipe would end the cell
-        )
+        shown = command.replace("|", "\\|")  # a pipe would end the table cell
         print(
             "\n| date (UTC) | commit | host | rate target / achieved | N | search lag p50 / p90"
             " / p99 / max ms | detail lag p50 / p90 / p99 / max ms | search window p50 ms"
-            " | max pending | missing | command |"
+            f" | max pending | missing | command |\n{'|---' * 11}|\n| {now:%Y-%m-%d %H:%M} "
+            f"| {git_revision()} | {platform.node() or '?'} ({os.cpu_count()} CPU) | {args.rate:g}"
+            f" / {achieved} | {sent} | {' / '.join(search.values())} "
+            f"| {' / '.join(detail.values())} | {window['p50']} | {state.max_pending} "
+            f"| {len(absent)} | `{shown}` |"
         )
-        print("|---" * len(cells) + "|\n| " + " | ".join(cells) + " |")
     return 130 if state.interrupted else 0 if ok else 1
 
 
@@ -440,19 +445,22 @@ def main(argv: list[str] | None = None) -> int:
     if problem := preflight(args.write_url, args.read_url):
         print(f"bench/lag.py: {problem}", file=sys.stderr)
         return 2
+    try:
+        seller = Seller(args.write_url)
+    except (requests.RequestException, ValueError, KeyError) as error:
+        print(
+            f"bench/lag.py: cannot sign commands: {type(error).__name__}: {error}", file=sys.stderr
+        )
+        return 2
     run_token = f"lag{secrets.token_hex(5)}"
-    state = State(args, ThreadPoolExecutor(args.detail_workers, thread_name_prefix="detail"))
+    pool = ThreadPoolExecutor(args.detail_workers, thread_name_prefix="detail")
+    state = State(args, pool, seller)
     # Each product ends by its own deadline; this bounds the search loop even if one is stuck.
     hard_deadline = time.monotonic() + args.count * (1 / args.rate + POST_TIMEOUT) + args.timeout
-    searcher = threading.Thread(
-        target=watch_search, args=(state, run_token, hard_deadline), daemon=True
-    )
+    searcher = threading.Thread(target=watch_search, args=(state, run_token, hard_deadline))
+    searcher.daemon = True
     searcher.start()
-    print(
-        f"bench/lag.py: sending {args.count} commands at {args.rate:g}/s to {args.write_url}, "
-        f"watching {args.read_url} (run {run_token}) ...",
-        flush=True,
-    )
+    print(f"bench/lag.py: {args.count} commands at {args.rate:g}/s (run {run_token}) ...")
     started = time.monotonic()
     try:
         send_commands(state, run_token)
@@ -466,9 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     searcher.join(PROBE_TIMEOUT + 1)
     with state.lock:
         state.pool.shutdown(wait=False, cancel_futures=True)
-    elapsed = max(time.monotonic() - started, 1e-6)
-    with state.lock:
-        return report(state, run_token, elapsed)
+        return report(state, run_token, max(time.monotonic() - started, 1e-6))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     RedisConnectionError,
 )
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
+# Refusals whose code has its own status in API.md.
+CODE_STATUS = {"idempotency_key_reused": 422, "payment_declined": 402, "forbidden": 403}
 # DRF's codes for malformed bodies are all "the input is wrong" to a client.
 RENAMED_CODES = {"invalid": "validation_error", "parse_error": "validation_error"}
 
@@ -54,7 +56,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF EXCEPTION_HANDLER: map every exception to the envelope, never to HTML."""
     request = context.get("request")
     if isinstance(exc, DomainError):
-        status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
+        status = CODE_STATUS.get(exc.code) or next(
+            (s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400
+        )
         return Response(envelope(request, exc.code, exc.message, exc.details), status=status)
     if isinstance(exc, Http404):
         exc = drf.NotFound()

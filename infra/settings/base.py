@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "write_api.accounts.apps.AccountsConfig",
+    "write_api.commands.apps.CommandsConfig",
+    "write_api.payments",
     "projections.apps.ProjectionsConfig",
     "infra.apps.InfraConfig",
 ]
@@ -148,6 +150,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "infra.errors.api_exception_handler",
+    # Scopes are set per view: per user when logged in, per client IP otherwise (Redis-backed).
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "cart": os.environ.get("THROTTLE_CART", "60/min"),
+        "checkout": os.environ.get("THROTTLE_CHECKOUT", "10/min"),
+        "auth": os.environ.get("THROTTLE_AUTH", "20/min"),
+    },
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "UNAUTHENTICATED_USER": None,
 }
 SIMPLE_JWT = {
@@ -186,6 +196,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION and not env_flag("SHOPSTREAM_INSECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "write_api.payments.fake_gateway.FakeGateway")
+PAYMENT_WEBHOOK_SECRET = required("PAYMENT_WEBHOOK_SECRET", "whsec_development_only")
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", "300"))
+PAYMENT_WEBHOOK_URL = os.environ.get(
+    "PAYMENT_WEBHOOK_URL",
+    f"http://127.0.0.1:{os.environ.get('WRITE_API_PORT', '8000')}/api/v1/payments/webhook",
+)
+FAKE_GATEWAY_SETTLE_SECONDS = float(os.environ.get("FAKE_GATEWAY_SETTLE_SECONDS", "1"))
+CURRENCY = os.environ.get("SHOPSTREAM_CURRENCY", "USD")
 
 SHOPSTREAM_ADMIN_EMAIL = os.environ.get("SHOPSTREAM_ADMIN_EMAIL", "")
 SHOPSTREAM_ADMIN_PASSWORD = os.environ.get("SHOPSTREAM_ADMIN_PASSWORD", "")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from infra.health import WRITE_API_CHECKS
 from infra.urls.common import (  # noqa: F401 - Django reads the handlers from here
@@ -18,16 +18,20 @@ from write_api.views.accounts import (
     LogoutApi,
     MeApi,
     SignupApi,
+    TokenApi,
     UserDeactivateApi,
     UserReactivateApi,
     UserRoleApi,
 )
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
+from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
+from write_api.views.payments import PaymentWebhookApi
 from write_api.views.products import ProductApi, ProductCreateApi, ProductStockApi
+from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 
 commands = [
     path("auth/signup", SignupApi.as_view(), name="signup"),
-    path("auth/token", TokenObtainPairView.as_view(), name="token"),
+    path("auth/token", TokenApi.as_view(), name="token"),
     path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout", LogoutApi.as_view(), name="logout"),
     path("auth/me", MeApi.as_view(), name="me"),
@@ -39,6 +43,13 @@ commands = [
     path("products", ProductCreateApi.as_view(), name="product-create"),
     path("products/<uuid:product_id>", ProductApi.as_view(), name="product"),
     path("products/<uuid:product_id>/stock", ProductStockApi.as_view(), name="product-stock"),
+    path("cart/items", CartItemAddApi.as_view(), name="cart-add"),
+    path("cart/items/<uuid:product_id>", CartItemApi.as_view(), name="cart-item"),
+    path("checkout", CheckoutApi.as_view(), name="checkout"),
+    path("orders/<uuid:order_id>/pay", OrderPayApi.as_view(), name="order-pay"),
+    path("orders/<uuid:order_id>/cancel", OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<uuid:order_id>/status", OrderStatusApi.as_view(), name="order-status"),
+    path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 
 urlpatterns = [

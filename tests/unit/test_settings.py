@@ -33,7 +33,9 @@ def test_production_is_the_default_environment() -> None:
 
 def test_debug_is_off_unless_asked_for() -> None:
     # when
-    quiet = run_setup(SHOPSTREAM_ENV="production", DJANGO_SECRET_KEY="k" * 50)
+    quiet = run_setup(
+        SHOPSTREAM_ENV="production", DJANGO_SECRET_KEY="k" * 50, PAYMENT_WEBHOOK_SECRET="w" * 32
+    )
     loud = run_setup(SHOPSTREAM_ENV="development", DJANGO_DEBUG="1")
     # then
     assert (quiet.returncode, quiet.stdout.strip()) == (0, "False")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from infra.event_store import shop
 from write_api.accounts import services
@@ -34,6 +35,7 @@ class SignupApi(APIView):
     """Create a customer or seller account; nothing more can be chosen."""
 
     authentication_classes: list[type] = []
+    throttle_scope = "auth"
 
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=254)
@@ -59,6 +61,12 @@ class SignupApi(APIView):
         body.is_valid(raise_exception=True)
         user = services.sign_up(shop(), **body.validated_data, context=command_context(request))
         return Response(user_body(user), status=status.HTTP_201_CREATED)
+
+
+class TokenApi(TokenObtainPairView):
+    """Log in with email and password: an access and a refresh token (rate limited per IP)."""
+
+    throttle_scope = "auth"
 
 
 class LogoutApi(APIView):

@@ -1,0 +1,29 @@
+"""The payment-gateway port: what a real provider (Stripe, Adyen, ...) implements for us."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+class Outcome(enum.Enum):
+    CAPTURED = "captured"
+    DECLINED = "declined"
+    PENDING = "pending"  # settled later by a signed webhook
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    outcome: Outcome
+    failure_reason: str = ""
+
+
+class PaymentGateway(Protocol):
+    def charge(
+        self, *, amount: Decimal, currency: str, token: str, reference: str, idempotency_key: str
+    ) -> Charge:
+        """Charge `amount`; the same idempotency key returns the same charge, never a second one."""
+        ...

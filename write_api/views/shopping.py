@@ -1,0 +1,121 @@
+"""Cart and checkout commands (customers only)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from infra.event_store import shop
+from write_api.application import Saved
+from write_api.context import command_context
+from write_api.domain.cart import MAX_QUANTITY
+from write_api.fields import StrictCharField, StrictIntegerField
+from write_api.permissions import IsCustomer
+from write_api.serializers import StrictSerializer
+from write_api.views.idempotency import idempotent
+
+
+def cart_body(customer_id: UUID, saved: Saved) -> dict[str, Any]:
+    cart = shop().cart_of(customer_id)
+    return {
+        "id": str(cart.id),
+        "version": saved.version,
+        "items": [{"product_id": str(pid), "quantity": q} for pid, q in sorted(cart.lines.items())],
+    }
+
+
+class CartItemAddApi(APIView):
+    """Add units of a product to the caller's cart."""
+
+    permission_classes = [IsCustomer]
+    throttle_scope = "cart"
+
+    class InputSerializer(StrictSerializer):
+        product_id = serializers.UUIDField()
+        quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request: Request, version: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = shop().add_to_cart(
+            customer_id=request.user.id, **body.validated_data, context=command_context(request)
+        )
+        return Response(cart_body(request.user.id, saved))
+
+
+class CartItemApi(APIView):
+    """Change a line's quantity (0 removes it) or remove the line."""
+
+    permission_classes = [IsCustomer]
+    throttle_scope = "cart"
+
+    class InputSerializer(StrictSerializer):
+        quantity = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def patch(self, request: Request, version: str, product_id: UUID) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = shop().set_cart_quantity(
+            customer_id=request.user.id,
+            product_id=product_id,
+            quantity=body.validated_data["quantity"],
+            context=command_context(request),
+        )
+        return Response(cart_body(request.user.id, saved))
+
+    @extend_schema(request=None, responses={200: dict})
+    def delete(self, request: Request, version: str, product_id: UUID) -> Response:
+        saved = shop().remove_from_cart(
+            customer_id=request.user.id, product_id=product_id, context=command_context(request)
+        )
+        return Response(cart_body(request.user.id, saved))
+
+
+class AddressSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    postcode = StrictCharField(max_length=20)
+    country = StrictCharField(min_length=2, max_length=2)
+
+
+class CheckoutApi(APIView):
+    """Turn the caller's cart into an order, reserving stock; honours Idempotency-Key."""
+
+    permission_classes = [IsCustomer]
+    throttle_scope = "checkout"
+
+    class InputSerializer(StrictSerializer):
+        shipping_address = AddressSerializer()
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request, version: str) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def check_out() -> Response:
+            order = shop().check_out(
+                customer_id=request.user.id,
+                shipping_address=dict(body.validated_data["shipping_address"]),
+                context=command_context(request),
+            )
+            return Response(
+                {
+                    "order_id": str(order.id),
+                    "version": order.version,
+                    "status": order.status,
+                    "total": str(order.total),
+                },
+                status=status.HTTP_201_CREATED,
+            )
+
+        return idempotent(self, request, check_out)
