@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 from django import db
-from django.db import DatabaseError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
@@ -25,7 +25,16 @@ from projections.models import ProjectionCheckpoint
 from write_api.published_events import ENVELOPE_KEYS, dead_letter_topic, topic_name
 
 log = structlog.get_logger("shopstream.projector")
-RETRYABLE: tuple[type[BaseException], ...] = (DatabaseError, RetryableIndexError, ConnectionError)
+# A server that is down or busy: retry the same batch. Anything else is the message's
+# fault (bad data, a broken invariant) and goes to the dead-letter topic.
+RETRYABLE: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    RetryableIndexError,
+    ConnectionError,
+)
+# Below the consumer's max poll interval, so a retrying member keeps its partitions.
+MAX_BACKOFF_SECONDS = 2.0
 
 
 class Projector(Protocol):
@@ -69,7 +78,7 @@ class ProjectionRunner:
                     db.connection.close()  # a broken connection reconnects on next use
                     self.consumer.seek(partition, messages[0].offset)
                     stop.wait(backoff)
-                    backoff = min(backoff * 2, 10)
+                    backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def handle(self, partition: TopicPartition, messages: list[Any]) -> None:
         key = f"{partition.topic}:{partition.partition}"

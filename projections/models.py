@@ -3,10 +3,22 @@
 from django.db import models
 
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView
+from projections.shopping.models import (
+    CartLineView,
+    CartView,
+    OrderLineView,
+    OrderStatusChange,
+    OrderView,
+)
 
 __all__ = [
     "AggregateVersion",
+    "CartLineView",
+    "CartView",
     "CategoryView",
+    "OrderLineView",
+    "OrderStatusChange",
+    "OrderView",
     "ProductView",
     "ProjectionCheckpoint",
     "RelayCheckpoint",

@@ -14,7 +14,9 @@ from rest_framework.views import APIView
 
 from infra.clients import opensearch_client
 from projections.catalog.search_index import products_alias
+from read_api.orders import cart_get, order_get_tracking, order_list_visible, order_summary
 from read_api.pagination import PageParams, paginated
+from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
 from read_api.selectors import category_list_tree, product_get, product_search
 
@@ -64,3 +66,39 @@ class CategoryTreeApi(APIView):
 
     def get(self, request: Request, version: str) -> Response:
         return Response(category_list_tree())
+
+
+class CartApi(APIView):
+    """The caller's cart with current names, unit prices, line totals and total."""
+
+    permission_classes = [IsCustomer]
+
+    def get(self, request: Request, version: str) -> Response:
+        return Response(cart_get(request.user.id))
+
+
+class OrderListApi(APIView):
+    """Orders the caller may track, newest first, paginated."""
+
+    permission_classes = [TracksOrders]
+
+    @extend_schema(parameters=[PageParams])
+    def get(self, request: Request, version: str) -> Response:
+        params = PageParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page, size = params.validated_data["page"], params.validated_data["page_size"]
+        orders = order_list_visible(request.user)
+        results = [order_summary(o) for o in orders[(page - 1) * size : page * size]]
+        return Response(paginated(request, page, size, orders.count(), results))
+
+
+class OrderDetailApi(APIView):
+    """One order with its lines and status history; another customer's order is 404."""
+
+    permission_classes = [TracksOrders]
+
+    def get(self, request: Request, version: str, order_id: UUID) -> Response:
+        order = order_get_tracking(request.user, order_id)
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.")
+        return Response(order)

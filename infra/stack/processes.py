@@ -55,7 +55,7 @@ def celery(name: str, *args: str) -> ProcessSpec:
 
 def pipeline_processes() -> list[ProcessSpec]:
     """The relay and projectors: the path from event store to read models."""
-    return [manage("relay", "run_relay"), manage("projector", "run_projector", "catalog")]
+    return [manage("relay", "run_relay"), manage("projector", "run_projector")]
 
 
 def app_processes(write_port: int, read_port: int, workdir: Path) -> list[ProcessSpec]:

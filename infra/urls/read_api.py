@@ -12,10 +12,20 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
     handler500,
     service_patterns,
 )
-from read_api.views import CategoryTreeApi, ProductDetailApi, ProductListApi
+from read_api.views import (
+    CartApi,
+    CategoryTreeApi,
+    OrderDetailApi,
+    OrderListApi,
+    ProductDetailApi,
+    ProductListApi,
+)
 
 queries = [
     path("categories", CategoryTreeApi.as_view(), name="category-tree"),
+    path("cart", CartApi.as_view(), name="cart"),
+    path("orders", OrderListApi.as_view(), name="order-list"),
+    path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
 ]

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from infra.event_store import event_store_env
-from infra.stack.processes import ROOT, gunicorn, pipeline_processes
+from infra.stack.processes import ROOT, celery, gunicorn, pipeline_processes
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
 from write_api.application import Shop
@@ -92,8 +92,11 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
     admin = f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/postgres"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database["NAME"]}"')
+    write_port, read_port = free_port(), free_port()
     env = {
         **os.environ,
+        "PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{write_port}/api/v1/payments/webhook",
+        "FAKE_GATEWAY_SETTLE_SECONDS": "0.2",
         "SHOPSTREAM_ENV": "test",
         "DATABASE_URL": f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{database['NAME']}",
         "SHOPSTREAM_NAMESPACE": f"{namespace}e2e",
@@ -111,11 +114,11 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_file = LOG_DIR / f"e2e-{namespace}.log"
     supervisor = Supervisor(env, sink=file_sink(log_file))
-    write_port, read_port = free_port(), free_port()
     for spec in [
         gunicorn("write-api", "write_api", write_port, "infra.settings.write_api"),
         gunicorn("read-api", "read_api", read_port, "infra.settings.read_api"),
         *pipeline_processes(),
+        celery("celery-worker", "worker", "--concurrency", "2", "--without-gossip"),
     ]:
         supervisor.start(spec)
     stack = LiveStack(

@@ -185,7 +185,7 @@ def test_each_compose_service_runs_the_same_program_as_the_launcher():
     # then
     assert actual == expected
     assert expected["write-api"] == ("gunicorn", "infra.wsgi.write_api:application")
-    assert expected["projector"] == ("manage.py", "run_projector", "catalog")
+    assert expected["projector"] == ("manage.py", "run_projector")
     assert expected["celery-beat"] == ("celery", "infra.celery_app", "beat")
 
 

@@ -1,30 +1,54 @@
-"""Run one projector in its own consumer group until SIGTERM."""
+"""Run projectors, each in its own consumer group and thread, until SIGTERM."""
 
+import threading
+from collections.abc import Callable
+
+from django import db
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from infra.clients import kafka_consumer, kafka_producer, opensearch_client
 from infra.signals import stop_on_signals
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
-from projections.consumer import ProjectionRunner
+from projections.consumer import ProjectionRunner, Projector
+from projections.shopping.projector import ShoppingProjector
 
-PROJECTORS = {
+PROJECTORS: dict[str, Callable[[], Projector]] = {
     "catalog": lambda: CatalogProjector(
         SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
     ),
+    "shopping": ShoppingProjector,
 }
 
 
 class Command(BaseCommand):
-    help = "Consume Kafka and keep one projector's read models up to date."
+    help = "Consume Kafka and keep projectors' read models up to date (all of them by default)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("projector", choices=sorted(PROJECTORS))
+        parser.add_argument("projectors", nargs="*", help=f"any of {', '.join(sorted(PROJECTORS))}")
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: object, **options: list[str]) -> None:
+        unknown = set(options["projectors"]) - set(PROJECTORS)
+        if unknown:
+            raise CommandError(f"unknown projectors: {', '.join(sorted(unknown))}")
         stop = stop_on_signals()
-        projector = PROJECTORS[options["projector"]]()
+        failures: list[BaseException] = []
+        threads = [
+            threading.Thread(target=self.run_one, args=(name, stop, failures), name=name)
+            for name in options["projectors"] or sorted(PROJECTORS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise CommandError(f"a projector failed: {failures[0]!r}")
+
+    @staticmethod
+    def run_one(name: str, stop: threading.Event, failures: list[BaseException]) -> None:
+        """One projector's loop; if it dies, stop the others so the process restarts whole."""
+        projector = PROJECTORS[name]()
         prefix = settings.TOPIC_PREFIX
         consumer = kafka_consumer(
             f"{prefix}{projector.name}", ProjectionRunner.topics(projector, prefix)
@@ -32,6 +56,11 @@ class Command(BaseCommand):
         dead_letters = kafka_producer()
         try:
             ProjectionRunner(projector, consumer, dead_letters, prefix).run(stop)
+        except BaseException as error:
+            failures.append(error)
+            stop.set()
+            raise
         finally:
             consumer.close()
             dead_letters.close(timeout=5)
+            db.connections.close_all()

@@ -1,0 +1,92 @@
+"""Read tables of carts and orders, written only by the shopping projector."""
+
+from django.db import models
+
+
+class CartLineView(models.Model):
+    """One line of a customer's cart."""
+
+    customer_id = models.UUIDField(db_index=True)
+    product_id = models.UUIDField()
+    quantity = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_id", "product_id"], name="one_line_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.quantity} x {self.product_id}"
+
+
+class CartView(models.Model):
+    """A customer's cart: its version (the lines are CartLineView rows)."""
+
+    customer_id = models.UUIDField(primary_key=True)
+    cart_id = models.UUIDField(unique=True)
+    version = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+
+    def __str__(self) -> str:
+        return f"cart of {self.customer_id} v{self.version}"
+
+
+class OrderView(models.Model):
+    """An order as customers, sellers and admins track it."""
+
+    id = models.UUIDField(primary_key=True)
+    customer_id = models.UUIDField(db_index=True)
+    status = models.CharField(max_length=32)
+    payment = models.CharField(max_length=32, default="unpaid")
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    shipping_address = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    version = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"order {self.id} ({self.status})"
+
+
+class OrderLineView(models.Model):
+    """A line of an order with the name and price it had at checkout."""
+
+    order = models.ForeignKey(OrderView, related_name="lines", on_delete=models.CASCADE)
+    product_id = models.UUIDField()
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    quantity = models.IntegerField()
+    seller_id = models.UUIDField(null=True, db_index=True)
+
+    class Meta:
+        app_label = "projections"
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.name}"
+
+
+class OrderStatusChange(models.Model):
+    """One step of an order's status history: to what, when, by whom."""
+
+    order = models.ForeignKey(OrderView, related_name="history", on_delete=models.CASCADE)
+    status = models.CharField(max_length=32)
+    at = models.DateTimeField()
+    by = models.CharField(max_length=64, blank=True)
+    by_role = models.CharField(max_length=32, blank=True)
+    version = models.IntegerField()
+
+    class Meta:
+        app_label = "projections"
+        ordering = ["version"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} -> {self.status}"

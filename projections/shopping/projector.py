@@ -1,0 +1,113 @@
+"""Shopping projector: cart lines and order tracking rows (with status history) in PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.shopping.models import (
+    CartLineView,
+    CartView,
+    OrderLineView,
+    OrderStatusChange,
+    OrderView,
+)
+
+Envelope = dict[str, Any]
+STATUS_OF = {"OrderPaid": "paid", "OrderCancelled": "cancelled"}
+PAYMENT_OF = {
+    "OrderPaymentFailed": "declined",
+    "OrderPaymentPending": "pending",
+    "OrderPaid": "captured",
+}
+
+
+class ShoppingProjector:
+    """Folds Cart and Order events into rows; versions make re-delivery a no-op."""
+
+    name = "shopping"
+    aggregate_types = ("Cart", "Order")
+
+    def apply(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            handler = self._cart if envelope["aggregate_type"] == "Cart" else self._order
+            handler(envelope)
+
+    # -- carts ------------------------------------------------------------------
+    def _cart(self, envelope: Envelope) -> None:
+        data, kind = envelope["data"], envelope["type"]
+        if kind == "CartCreated":
+            CartView.objects.get_or_create(
+                customer_id=data["customer_id"],
+                defaults={"cart_id": envelope["aggregate_id"], "version": 0},
+            )
+        cart = CartView.objects.select_for_update().get(cart_id=envelope["aggregate_id"])
+        if envelope["version"] <= cart.version:
+            return
+        lines = CartLineView.objects.filter(customer_id=cart.customer_id)
+        if kind == "CartQuantitySet":
+            lines.update_or_create(
+                customer_id=cart.customer_id,
+                product_id=data["product_id"],
+                defaults={"quantity": data["quantity"]},
+            )
+        elif kind == "CartItemRemoved":
+            lines.filter(product_id=data["product_id"]).delete()
+        elif kind == "CartCheckedOut":
+            lines.delete()
+        cart.version = envelope["version"]
+        cart.save(update_fields=["version"])
+
+    # -- orders -----------------------------------------------------------------
+    def _order(self, envelope: Envelope) -> None:
+        if envelope["type"] == "OrderPlaced":
+            self._placed(envelope)
+            return
+        order = OrderView.objects.select_for_update().get(id=envelope["aggregate_id"])
+        if envelope["version"] <= order.version:
+            return
+        status = STATUS_OF.get(envelope["type"]) or envelope["data"].get("status")
+        if envelope["type"] in PAYMENT_OF:
+            order.payment = PAYMENT_OF[envelope["type"]]
+        if envelope["type"] in STATUS_OF or envelope["type"] == "OrderStatusChanged":
+            order.status = status
+            _history(order, envelope, status)
+        order.version, order.updated_at = envelope["version"], envelope["occurred_at"]
+        order.save()
+
+    def _placed(self, envelope: Envelope) -> None:
+        if OrderView.objects.filter(id=envelope["aggregate_id"]).exists():
+            return
+        data = envelope["data"]
+        order = OrderView.objects.create(
+            id=envelope["aggregate_id"],
+            customer_id=data["customer_id"],
+            status="pending_payment",
+            total=data["total"],
+            shipping_address=data["shipping_address"],
+            created_at=envelope["occurred_at"],
+            updated_at=envelope["occurred_at"],
+            version=envelope["version"],
+        )
+        OrderLineView.objects.bulk_create(
+            OrderLineView(
+                order=order,
+                product_id=line["product_id"],
+                name=line["name"],
+                unit_price=line["unit_price"],
+                quantity=line["quantity"],
+                seller_id=line["seller_id"],
+            )
+            for line in data["lines"]
+        )
+        _history(order, envelope, "pending_payment")
+
+
+def _history(order: OrderView, envelope: Envelope, status: str) -> None:
+    OrderStatusChange.objects.create(
+        order=order,
+        status=status,
+        at=envelope["occurred_at"],
+        by=envelope["actor"]["id"] or "",
+        by_role=envelope["actor"]["role"] or "",
+        version=envelope["version"],
+    )

@@ -1,0 +1,91 @@
+"""Selectors for carts and orders: `<entity>_<query>`, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from projections.catalog.models import ProductView
+from projections.shopping.models import CartLineView, CartView, OrderView
+
+
+def cart_get(customer_id: UUID) -> dict[str, Any]:
+    """The cart with current names and prices (the order fixes them at checkout)."""
+    lines = list(CartLineView.objects.filter(customer_id=customer_id).order_by("product_id"))
+    ids = [line.product_id for line in lines]
+    products = {p.id: p for p in ProductView.objects.filter(id__in=ids)}
+    items = []
+    for line in lines:
+        product = products.get(line.product_id)
+        price = product.price if product else None
+        items.append(
+            {
+                "product_id": str(line.product_id),
+                "name": product.name if product else None,
+                "quantity": line.quantity,
+                "unit_price": str(price) if price is not None else None,
+                "line_total": str(price * line.quantity) if price is not None else None,
+            }
+        )
+    total = sum((Decimal(i["line_total"]) for i in items if i["line_total"]), Decimal("0.00"))
+    cart = CartView.objects.filter(customer_id=customer_id).first()
+    return {"items": items, "total": str(total), "version": cart.version if cart else 0}
+
+
+def order_list_visible(user: Any) -> QuerySet[OrderView]:
+    """Customers see their orders, sellers orders holding their products, admins all."""
+    orders = OrderView.objects.all()
+    if user.role == "customer":
+        return orders.filter(customer_id=user.id)
+    if user.role == "seller":
+        return orders.filter(lines__seller_id=user.id).distinct()
+    return orders
+
+
+def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
+    order = (
+        order_list_visible(user).filter(id=order_id).prefetch_related("lines", "history").first()
+    )
+    if order is None:
+        return None
+    return {
+        "id": str(order.id),
+        "status": order.status,
+        "payment": order.payment,
+        "items": [
+            {
+                "product_id": str(line.product_id),
+                "name": line.name,
+                "unit_price": str(line.unit_price),
+                "quantity": line.quantity,
+                "line_total": str(line.unit_price * line.quantity),
+                "seller_id": str(line.seller_id) if line.seller_id else None,
+            }
+            for line in order.lines.all()
+        ],
+        "total": str(order.total),
+        "shipping_address": order.shipping_address,
+        "status_history": [
+            {
+                "status": h.status,
+                "at": h.at.isoformat(),
+                "by": h.by or None,
+                "by_role": h.by_role or None,
+            }
+            for h in order.history.all()
+        ],
+        "created_at": order.created_at.isoformat(),
+        "version": order.version,
+    }
+
+
+def order_summary(order: OrderView) -> dict[str, Any]:
+    return {
+        "id": str(order.id),
+        "status": order.status,
+        "total": str(order.total),
+        "created_at": order.created_at.isoformat(),
+    }

@@ -1,0 +1,26 @@
+"""Who may read what on the read API (roles come from the JWT's user)."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+
+class HasReadRole(BasePermission):
+    roles: tuple[str, ...] = ()
+    message = "Your role may not read this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.role in self.roles)
+
+
+class IsCustomer(HasReadRole):
+    roles = ("customer",)
+
+
+class TracksOrders(HasReadRole):
+    """Customers (their own), sellers (orders with their products) and admins (all)."""
+
+    roles = ("customer", "seller", "admin")

@@ -1,0 +1,97 @@
+"""A purchase end to end: cart, checkout, async payment by webhook, tracking, fulfilment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LiveStack, eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+ADDRESS = {
+    "name": "Ann",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "postcode": "12345",
+    "country": "US",
+}
+
+
+def get(stack: LiveStack, session: requests.Session, path: str) -> Any:
+    return session.get(f"{stack.read_url}/api/v1{path}", timeout=5)
+
+
+def post(stack: LiveStack, session: requests.Session, path: str, body: Any = None) -> Any:
+    return session.post(f"{stack.write_url}/api/v1{path}", json=body, timeout=10)
+
+
+def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> None:
+    # given
+    seller, customer = live_stack.session("seller"), live_stack.session("customer")
+    stranger = live_stack.session("customer")
+    product = post(
+        live_stack,
+        seller,
+        "/products",
+        {"name": "Teapot", "description": "", "price": "24.50", "stock": 3},
+    ).json()
+    # when: two teapots go into the cart
+    post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 2})
+    cart = eventually(lambda: (c := get(live_stack, customer, "/cart").json())["items"] and c)
+    # then
+    assert cart["items"] == [
+        {
+            "product_id": product["id"],
+            "name": "Teapot",
+            "quantity": 2,
+            "unit_price": "24.50",
+            "line_total": "49.00",
+        }
+    ]
+    assert cart["total"] == "49.00"
+    # when: checkout and an asynchronous payment that the gateway settles by webhook
+    placed = post(live_stack, customer, "/checkout", {"shipping_address": ADDRESS})
+    order_id = placed.json()["order_id"]
+    paying = post(live_stack, customer, f"/orders/{order_id}/pay", {"payment_token": "tok_async"})
+    # then
+    assert (placed.status_code, paying.status_code) == (201, 202)
+    paid = eventually(
+        lambda: (
+            (o := get(live_stack, customer, f"/orders/{order_id}")).status_code == 200
+            and o.json()["status"] == "paid"
+            and o.json()
+        ),
+        timeout=30,
+    )
+    assert [h["status"] for h in paid["status_history"]] == ["pending_payment", "paid"]
+    assert paid["status_history"][1]["by_role"] == "payment_gateway"
+    assert (paid["total"], paid["shipping_address"]["city"]) == ("49.00", "Springfield")
+    assert [i["name"] for i in paid["items"]] == ["Teapot"]
+    # when: the seller ships it
+    for status in ("processing", "shipped"):
+        assert (
+            post(live_stack, seller, f"/orders/{order_id}/status", {"status": status}).status_code
+            == 200
+        )
+    # then: each party sees what it may
+    shipped = eventually(
+        lambda: (
+            (o := get(live_stack, customer, f"/orders/{order_id}").json())["status"] == "shipped"
+            and o
+        )
+    )
+    assert [h["status"] for h in shipped["status_history"]] == [
+        "pending_payment",
+        "paid",
+        "processing",
+        "shipped",
+    ]
+    assert order_id in [o["id"] for o in get(live_stack, seller, "/orders").json()["results"]]
+    assert [o["id"] for o in get(live_stack, customer, "/orders").json()["results"]] == [order_id]
+    assert get(live_stack, stranger, f"/orders/{order_id}").status_code == 404
+    assert get(live_stack, stranger, "/orders").json()["count"] == 0
+    assert requests.get(f"{live_stack.read_url}/api/v1/orders", timeout=5).status_code == 401
+    assert eventually(lambda: get(live_stack, customer, "/cart").json()["items"] == [])
