@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -171,6 +172,25 @@ class OrderingCommands(Base):
             return products
 
         return self._update(self.get_order, order_id, cancel)
+
+    def expire_order(
+        self, order_id: UUID, *, now: datetime, timeout: timedelta, context: CommandContext
+    ) -> bool:
+        """Cancel an order left unpaid past `timeout`, releasing its stock; False if not overdue."""
+        expired: list[bool] = [False]
+
+        def expire(order: Order) -> list[Product]:
+            if not order.is_overdue(now, timeout):
+                return []
+            expired[0] = True
+            order.cancel(reason="payment_timeout", context=context)
+            products = [self.get_product(pid) for pid in order.quantities]
+            for product in products:
+                product.release(order_id=order.id, context=context)
+            return products
+
+        self._update(self.get_order, order_id, expire)
+        return expired[0]
 
     def _buyable(self, product_id: UUID) -> Product:
         product = self.get_product(product_id)

@@ -123,6 +123,22 @@ TOPIC_PREFIX = f"{SHOPSTREAM_NAMESPACE}."
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{SHOPSTREAM_NAMESPACE}.tasks"
+# An unacknowledged task (its worker died) is handed to another worker after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "300"))
+}
+ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"))
+ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-orders": {
+        "task": "infra.tasks.expire_unpaid_orders",
+        "schedule": ORDER_EXPIRY_SCAN_SECONDS,
+    },
+    "purge-expired-idempotency-keys": {
+        "task": "infra.tasks.purge_expired_idempotency_keys",
+        "schedule": 3600.0,
+    },
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

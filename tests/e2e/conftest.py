@@ -56,6 +56,18 @@ class LiveStack:
     def restart(self, name: str) -> None:
         self.supervisor.start(self.supervisor.find(name).spec)
 
+    def manage(self, *args: str) -> str:
+        """Run a management command against this stack, as an operator (or beat) would."""
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            env=self.supervisor.base_env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        return result.stdout
+
     def session(self, role: str) -> requests.Session:
         """An HTTP session logged in as a new user of `role` (or as the bootstrapped admin)."""
         email = ADMIN_EMAIL

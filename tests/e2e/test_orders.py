@@ -95,3 +95,37 @@ def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> N
     assert get(live_stack, stranger, "/orders").json()["count"] == 0
     assert requests.get(f"{live_stack.read_url}/api/v1/orders", timeout=5).status_code == 401
     assert eventually(lambda: get(live_stack, customer, "/cart").json()["items"] == [])
+
+
+def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) -> None:
+    # given: an order holding the only unit
+    seller, customer = live_stack.session("seller"), live_stack.session("customer")
+    product = post(
+        live_stack,
+        seller,
+        "/products",
+        {"name": "Rare vase", "description": "", "price": "80.00", "stock": 1},
+    ).json()
+    post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 1})
+    order_id = post(live_stack, customer, "/checkout", {"shipping_address": ADDRESS}).json()[
+        "order_id"
+    ]
+    eventually(lambda: get(live_stack, customer, f"/orders/{order_id}").status_code == 200)
+    # when: the expiry scan runs with the payment window already over
+    output = live_stack.manage("expire_unpaid_orders", "--timeout", "0")
+    # then
+    assert output.strip() == "expired 1 orders"
+    cancelled = eventually(
+        lambda: (
+            (o := get(live_stack, customer, f"/orders/{order_id}").json())["status"] == "cancelled"
+            and o
+        )
+    )
+    assert cancelled["status_history"][-1]["by_role"] == "system"
+    assert eventually(
+        lambda: (
+            get(live_stack, customer, f"/products/{product['id']}").json()["stock_available"] == 1
+        )
+    )
+    late = post(live_stack, customer, f"/orders/{order_id}/pay", {"payment_token": "tok_ok"})
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "illegal_transition")

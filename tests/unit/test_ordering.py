@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -127,3 +128,39 @@ def test_fulfilment_moves_one_step_at_a_time(shop: Shop) -> None:
     assert shop.get_order(order.id).status == "delivered"
     with pytest.raises(Conflict):
         shop.cancel_order(order.id, reason="late", context=CONTEXT)
+
+
+def test_an_unpaid_order_expires_after_the_timeout_and_releases_its_stock(shop: Shop) -> None:
+    # given
+    customer, mug = uuid4(), create_product(shop, stock=3).id
+    fill_cart(shop, customer, (mug, 2))
+    order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
+    placed = shop.get_order(order.id).created_on
+    # when
+    early = shop.expire_order(
+        order.id, now=placed + timedelta(minutes=14), timeout=timedelta(minutes=15), context=CONTEXT
+    )
+    late = shop.expire_order(
+        order.id, now=placed + timedelta(minutes=15), timeout=timedelta(minutes=15), context=CONTEXT
+    )
+    # then
+    assert (early, late) == (False, True)
+    assert shop.get_order(order.id).status == "cancelled"
+    assert shop.get_product(mug).reserved == 0
+    assert list(shop.events.get(order.id))[-1].reason == "payment_timeout"
+
+
+def test_paid_orders_and_pending_charges_never_expire(shop: Shop) -> None:
+    customer, mug = uuid4(), create_product(shop, stock=3).id
+    fill_cart(shop, customer, (mug, 1))
+    paid = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
+    shop.pay_order(paid.id, charge_id="ch_1", context=CONTEXT)
+    fill_cart(shop, customer, (mug, 1))
+    pending = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
+    shop.record_payment_pending(pending.id, charge_id="ch_2", context=CONTEXT)
+    later = shop.get_order(pending.id).created_on + timedelta(hours=1)
+    for order_id in (paid.id, pending.id):
+        assert (
+            shop.expire_order(order_id, now=later, timeout=timedelta(minutes=15), context=CONTEXT)
+            is False
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -113,6 +114,14 @@ class Order(Aggregate):
     @event("StatusChanged", topic="shopstream.order.StatusChanged")
     def _status_changed(self, *, status: str, metadata: Metadata) -> None:
         self.status = status
+
+    def is_overdue(self, now: datetime, timeout: timedelta) -> bool:
+        """Unpaid for longer than `timeout`, with no charge still pending at the gateway."""
+        return (
+            self.status == PENDING_PAYMENT
+            and self.payment_pending_charge is None
+            and now - self.created_on >= timeout
+        )
 
     def cancel(self, *, reason: str, context: CommandContext) -> None:
         if self.status not in CANCELLABLE:
