@@ -34,7 +34,12 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
 # Refusals whose code has its own status in API.md.
-CODE_STATUS = {"idempotency_key_reused": 422, "payment_declined": 402, "forbidden": 403}
+CODE_STATUS = {
+    "idempotency_key_reused": 422,
+    "payment_declined": 402,
+    "forbidden": 403,
+    "not_a_buyer": 403,
+}
 # DRF's codes for malformed bodies are all "the input is wrong" to a client.
 RENAMED_CODES = {"invalid": "validation_error", "parse_error": "validation_error"}
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from projections.catalog.models import AggregateVersion, CategoryView, ProductView
+from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -22,6 +22,7 @@ __all__ = [
     "ProductView",
     "ProjectionCheckpoint",
     "RelayCheckpoint",
+    "ReviewView",
 ]
 
 

@@ -6,10 +6,11 @@ from typing import Any
 from uuid import UUID
 
 from django.core.cache import cache
+from django.db.models import QuerySet
 from opensearchpy import OpenSearch
 
 from projections.catalog import cache_keys
-from projections.catalog.models import CategoryView, ProductView
+from projections.catalog.models import CategoryView, ProductView, ReviewView
 from read_api.representations import category_tree, product_from_row
 
 
@@ -57,3 +58,17 @@ def product_search(
     response = client.search(index=alias, body=body)
     hits = response["hits"]
     return int(hits["total"]["value"]), [hit["_source"] for hit in hits["hits"]]
+
+
+def review_list_for_product(product_id: UUID) -> QuerySet[ReviewView]:
+    return ReviewView.objects.filter(product_id=product_id)
+
+
+def review_body(review: ReviewView) -> dict[str, Any]:
+    return {
+        "id": str(review.id),
+        "customer_id": str(review.customer_id),
+        "rating": review.rating,
+        "comment": review.comment,
+        "created_at": review.created_at.isoformat(),
+    }

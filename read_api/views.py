@@ -18,7 +18,13 @@ from read_api.orders import cart_get, order_get_tracking, order_list_visible, or
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
-from read_api.selectors import category_list_tree, product_get, product_search
+from read_api.selectors import (
+    category_list_tree,
+    product_get,
+    product_search,
+    review_body,
+    review_list_for_product,
+)
 
 
 class ProductListApi(APIView):
@@ -102,3 +108,20 @@ class OrderDetailApi(APIView):
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")
         return Response(order)
+
+
+class ProductReviewListApi(APIView):
+    """A product's reviews, newest first, paginated."""
+
+    authentication_classes: list[type] = []
+
+    @extend_schema(parameters=[PageParams])
+    def get(self, request: Request, version: str, product_id: UUID) -> Response:
+        params = PageParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page, size = params.validated_data["page"], params.validated_data["page_size"]
+        if product_get(product_id) is None:
+            raise NotFound(f"Product {product_id} does not exist.")
+        reviews = review_list_for_product(product_id)
+        results = [review_body(r) for r in reviews[(page - 1) * size : page * size]]
+        return Response(paginated(request, page, size, reviews.count(), results))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,33 +19,11 @@ from write_api.domain.errors import Conflict, NotFound, field_error
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
 from write_api.ordering import OrderingCommands
+from write_api.results import UNCHANGED, Saved, StockLevel, Unchanged
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 8
-
-
-class Unchanged:
-    """Marks an optional field the command leaves as it is (None may be a real value)."""
-
-
-UNCHANGED: Final = Unchanged()
-
-
-@dataclass(frozen=True)
-class Saved:
-    """What a command returns: the aggregate id and its new version."""
-
-    id: UUID
-    version: int
-
-
-@dataclass(frozen=True)
-class StockLevel(Saved):
-    """Stock on hand and reserved right after this command's change."""
-
-    stock: int
-    reserved: int
 
 
 class Shop(OrderingCommands, Application[UUID]):

@@ -8,16 +8,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from write_api.domain.cart import Cart, cart_id
-from write_api.domain.errors import Conflict, NotFound
+from write_api.domain.errors import Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
+from write_api.domain.review import Purchases, Review, purchases_id
+from write_api.results import Saved
 
 if TYPE_CHECKING:
-    from write_api.application import Saved, Shop
+    from write_api.application import Shop
 
     Base = Shop
 else:
@@ -132,12 +135,14 @@ class OrderingCommands(Base):
     def pay_order(self, order_id: UUID, *, charge_id: str, context: CommandContext) -> Saved:
         """The captured payment turns each reservation into a sale, in one transaction."""
 
-        def pay(order: Order) -> list[Product]:
+        def pay(order: Order) -> list[Aggregate]:
             order.mark_paid(charge_id=charge_id, context=context)
             products = [self.get_product(pid) for pid in order.quantities]
             for product in products:
                 product.sell(order_id=order.id, context=context)
-            return products
+            purchases = self.purchases_of(order.customer_id)
+            purchases.record(order_id=order.id, product_ids=list(order.quantities), context=context)
+            return [*products, purchases]
 
         return self._update(self.get_order, order_id, pay)
 
@@ -191,6 +196,43 @@ class OrderingCommands(Base):
 
         self._update(self.get_order, order_id, expire)
         return expired[0]
+
+    # -- reviews ----------------------------------------------------------------
+    def purchases_of(self, customer_id: UUID) -> Purchases:
+        try:
+            return self._get(purchases_id(customer_id), Purchases, "Purchases")
+        except NotFound:
+            return Purchases(customer_id=customer_id)
+
+    def write_review(
+        self,
+        *,
+        customer_id: UUID,
+        product_id: UUID,
+        rating: int,
+        comment: str,
+        context: CommandContext,
+    ) -> Saved:
+        """Only a customer who paid for the product reviews it, once."""
+        self.get_product(product_id)
+        if not self.purchases_of(customer_id).has_bought(product_id):
+            raise Forbidden(
+                "Only customers who bought this product may review it.", code="not_a_buyer"
+            )
+        review = Review.write(
+            customer_id=customer_id,
+            product_id=product_id,
+            rating=rating,
+            comment=comment,
+            context=context,
+        )
+        try:
+            self.save(review)
+        except RecordConflictError:
+            raise Conflict(
+                "You have already reviewed this product.", code="already_reviewed"
+            ) from None
+        return Saved(review.id, review.version)
 
     def _buyable(self, product_id: UUID) -> Product:
         product = self.get_product(product_id)

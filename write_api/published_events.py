@@ -31,7 +31,7 @@ ENVELOPE_KEYS = frozenset(
         "data",
     }
 )
-AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order")
+AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order", "Review", "Purchases")
 DEAD_LETTER = "deadletter"
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "metadata"}
 

@@ -19,6 +19,7 @@ from read_api.views import (
     OrderListApi,
     ProductDetailApi,
     ProductListApi,
+    ProductReviewListApi,
 )
 
 queries = [
@@ -28,6 +29,7 @@ queries = [
     path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
+    path("products/<uuid:product_id>/reviews", ProductReviewListApi.as_view(), name="review-list"),
 ]
 
 urlpatterns = [

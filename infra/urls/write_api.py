@@ -26,7 +26,12 @@ from write_api.views.accounts import (
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
 from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
 from write_api.views.payments import PaymentWebhookApi
-from write_api.views.products import ProductApi, ProductCreateApi, ProductStockApi
+from write_api.views.products import (
+    ProductApi,
+    ProductCreateApi,
+    ProductReviewCreateApi,
+    ProductStockApi,
+)
 from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 
 commands = [
@@ -43,6 +48,9 @@ commands = [
     path("products", ProductCreateApi.as_view(), name="product-create"),
     path("products/<uuid:product_id>", ProductApi.as_view(), name="product"),
     path("products/<uuid:product_id>/stock", ProductStockApi.as_view(), name="product-stock"),
+    path(
+        "products/<uuid:product_id>/reviews", ProductReviewCreateApi.as_view(), name="review-create"
+    ),
     path("cart/items", CartItemAddApi.as_view(), name="cart-add"),
     path("cart/items/<uuid:product_id>", CartItemApi.as_view(), name="cart-item"),
     path("checkout", CheckoutApi.as_view(), name="checkout"),

@@ -70,3 +70,21 @@ class AggregateVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.projector} {self.aggregate_id} v{self.version}"
+
+
+class ReviewView(models.Model):
+    """A buyer's review as the product page lists it."""
+
+    id = models.UUIDField(primary_key=True)
+    product_id = models.UUIDField(db_index=True)
+    customer_id = models.UUIDField()
+    rating = models.IntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "projections"
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 on {self.product_id}"

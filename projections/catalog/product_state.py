@@ -71,7 +71,9 @@ def search_document(state: State, category: CategoryPath | None = None) -> dict[
         "category_names": list(category.names),
         "seller_id": state["seller_id"],
         "stock_available": state["stock"] - state["reserved"],
-        "rating_average": state["rating_average"],
+        "rating_average": (
+            float(state["rating_average"]) if state["rating_average"] is not None else None
+        ),
         "rating_count": state["rating_count"],
         "discontinued": state["discontinued"],
         "created_at": state["created_at"],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Avg, Count
 
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
-from projections.catalog.models import AggregateVersion, CategoryView, ProductView
+from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.search_index import SearchIndex
 
@@ -19,7 +20,7 @@ class CatalogProjector:
     """Folds CategoryTree and Product events into read rows, then indexes product documents."""
 
     name = "catalog"
-    aggregate_types = ("Product", "CategoryTree")
+    aggregate_types = ("Product", "CategoryTree", "Review")
 
     def __init__(self, search: SearchIndex) -> None:
         self.search = search
@@ -28,10 +29,41 @@ class CatalogProjector:
         """Apply within the caller's transaction; newer versions only, so re-delivery is a no-op."""
         categories = [e for e in envelopes if e["aggregate_type"] == "CategoryTree"]
         products = [e for e in envelopes if e["aggregate_type"] == "Product"]
+        reviews = [e for e in envelopes if e["type"] == "ReviewCreated"]
         if categories:
             self._apply_categories(categories)
         if products:
             self._apply_products(products)
+        if reviews:
+            self._apply_reviews(reviews)
+
+    def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> None:
+        """Store each review once, then recompute the ratings of the products reviewed."""
+        for envelope in envelopes:
+            data = envelope["data"]
+            ReviewView.objects.get_or_create(
+                id=envelope["aggregate_id"],
+                defaults={
+                    "product_id": data["product_id"],
+                    "customer_id": data["customer_id"],
+                    "rating": data["rating"],
+                    "comment": data["comment"],
+                    "created_at": envelope["occurred_at"],
+                },
+            )
+        product_ids = {e["data"]["product_id"] for e in envelopes}
+        for product_id in product_ids:
+            stats = ReviewView.objects.filter(product_id=product_id).aggregate(
+                average=Avg("rating"), count=Count("id")
+            )
+            ProductView.objects.filter(id=product_id).update(
+                rating_average=round(stats["average"], 2) if stats["average"] else None,
+                rating_count=stats["count"],
+            )
+        rows = ProductView.objects.filter(id__in=product_ids)
+        self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
+        for product_id in product_ids:
+            transaction.on_commit(lambda p=product_id: cache_keys.bump(cache_keys.product_key(p)))
 
     def _apply_products(self, envelopes: list[dict[str, Any]]) -> None:
         ids = {e["aggregate_id"] for e in envelopes}

@@ -16,7 +16,7 @@ from write_api.published_events import to_envelope
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
 CHUNK = 1_000
-CATALOG_TYPES = ("Product", "CategoryTree")
+CATALOG_TYPES = ("Product", "CategoryTree", "Review")
 
 
 @dataclass
@@ -25,11 +25,20 @@ class Catalog:
 
     products: dict[str, State] = field(default_factory=dict)
     tree: Tree = field(default_factory=dict)
+    ratings: dict[str, list[int]] = field(default_factory=dict)
 
     def documents(self, ids: set[str] | None = None) -> list[dict]:
         paths = category_paths(self.tree)
         chosen = self.products if ids is None else {i: self.products[i] for i in ids}
-        return [search_document(s, paths.get(s["category_id"] or "")) for s in chosen.values()]
+        return [
+            search_document(self._rated(s), paths.get(s["category_id"] or ""))
+            for s in chosen.values()
+        ]
+
+    def _rated(self, state: State) -> State:
+        ratings = self.ratings.get(state["id"], [])
+        average = round(sum(ratings) / len(ratings), 2) if ratings else None
+        return {**state, "rating_average": average, "rating_count": len(ratings)}
 
 
 def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
@@ -55,6 +64,11 @@ def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
         if envelope["aggregate_type"] == "CategoryTree":
             catalog.tree = evolve_tree(catalog.tree, envelope)
             tree_changed = True
+            continue
+        if envelope["aggregate_type"] == "Review":
+            product_id = envelope["data"]["product_id"]
+            catalog.ratings.setdefault(product_id, []).append(envelope["data"]["rating"])
+            changed.add(product_id)
             continue
         product_id = envelope["aggregate_id"]
         catalog.products[product_id] = evolve(catalog.products.get(product_id), envelope)  # type: ignore[assignment]

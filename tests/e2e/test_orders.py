@@ -95,6 +95,32 @@ def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> N
     assert get(live_stack, stranger, "/orders").json()["count"] == 0
     assert requests.get(f"{live_stack.read_url}/api/v1/orders", timeout=5).status_code == 401
     assert eventually(lambda: get(live_stack, customer, "/cart").json()["items"] == [])
+    # when: the buyer reviews the teapot
+    reviewed = post(
+        live_stack,
+        customer,
+        f"/products/{product['id']}/reviews",
+        {"rating": 4, "comment": "Pours well"},
+    )
+    # then: the rating reaches product detail, search and the review list
+    assert reviewed.status_code == 201
+    rated = eventually(
+        lambda: (
+            (p := get(live_stack, customer, f"/products/{product['id']}").json())["rating"]["count"]
+            == 1
+            and p
+        )
+    )
+    assert rated["rating"] == {"average": "4.00", "count": 1}
+    found = eventually(
+        lambda: (
+            (r := get(live_stack, customer, "/products?search=Teapot&page_size=100").json())
+            and [p for p in r["results"] if p["id"] == product["id"] and p["rating"]["count"] == 1]
+        )
+    )
+    assert found[0]["rating"] == {"average": "4.00", "count": 1}
+    reviews = get(live_stack, customer, f"/products/{product['id']}/reviews").json()
+    assert [(r["rating"], r["comment"]) for r in reviews["results"]] == [(4, "Pours well")]
 
 
 def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) -> None:

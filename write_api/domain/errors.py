@@ -30,6 +30,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """The caller may not do this to this resource."""
+
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     """The change clashes with the aggregate's current state (or a concurrent change)."""
 

@@ -17,8 +17,9 @@ from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.errors import field_error
 from write_api.domain.product import DESCRIPTION_MAX, Product
+from write_api.domain.review import COMMENT_MAX
 from write_api.fields import MoneyField, StrictCharField, StrictIntegerField
-from write_api.permissions import IsSellerOrAdmin, OwnsProductOrIsAdmin
+from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
 
 
@@ -141,4 +142,34 @@ class ProductStockApi(APIView):
                 "reserved": level.reserved,
                 "version": level.version,
             }
+        )
+
+
+class ProductReviewCreateApi(APIView):
+    """A customer who bought the product rates it (1..5) and comments, once."""
+
+    permission_classes = [IsCustomer]
+
+    class InputSerializer(StrictSerializer):
+        rating = StrictIntegerField(min_value=1, max_value=5)
+        comment = StrictCharField(max_length=COMMENT_MAX, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: dict})
+    def post(self, request: Request, version: str, product_id: UUID) -> Response:
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        saved = shop().write_review(
+            customer_id=request.user.id,
+            product_id=product_id,
+            **body.validated_data,
+            context=command_context(request),
+        )
+        return Response(
+            {
+                "id": str(saved.id),
+                "version": saved.version,
+                "product_id": str(product_id),
+                **body.validated_data,
+            },
+            status=status.HTTP_201_CREATED,
         )

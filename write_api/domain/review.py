@@ -1,0 +1,103 @@
+"""Reviews by buyers, and the purchase history that proves a customer bought a product."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from write_api.domain.errors import ValidationFailed
+from write_api.domain.metadata import CommandContext
+
+REVIEW_NAMESPACE = uuid.UUID("4d3c2b1a-8f7e-4a5b-9c6d-0e1f2a3b4c5d")
+PURCHASES_NAMESPACE = uuid.UUID("b7e1c9a0-2d4f-4e6a-8b1c-3f5d7e9a0b2c")
+COMMENT_MAX = 2_000
+
+
+def review_id(customer_id: UUID, product_id: UUID) -> UUID:
+    """One review per customer and product: a second one collides on this id."""
+    return uuid.uuid5(REVIEW_NAMESPACE, f"{customer_id}:{product_id}")
+
+
+def purchases_id(customer_id: UUID) -> UUID:
+    return uuid.uuid5(PURCHASES_NAMESPACE, str(customer_id))
+
+
+class Review(Aggregate):
+    """A buyer's rating (1..5) and comment on a product."""
+
+    TOPIC = "shopstream.review"
+
+    @staticmethod
+    def create_id(customer_id: UUID, product_id: UUID, **_: object) -> UUID:
+        return review_id(customer_id, product_id)
+
+    @classmethod
+    def write(
+        cls,
+        *,
+        customer_id: UUID,
+        product_id: UUID,
+        rating: int,
+        comment: str,
+        context: CommandContext,
+    ) -> Review:
+        errors: dict[str, list[str]] = {}
+        if not 1 <= rating <= 5:
+            errors["rating"] = ["Must be 1 to 5."]
+        if len(comment) > COMMENT_MAX:
+            errors["comment"] = [f"Must be at most {COMMENT_MAX} characters."]
+        if errors:
+            raise ValidationFailed("The review is invalid.", errors)
+        return cls(
+            customer_id=customer_id,
+            product_id=product_id,
+            rating=rating,
+            comment=comment,
+            metadata=context.as_event_metadata(),
+        )
+
+    @event("Created", topic="shopstream.review.Created")
+    def __init__(
+        self,
+        *,
+        customer_id: UUID,
+        product_id: UUID,
+        rating: int,
+        comment: str,
+        metadata: dict[str, str | None],
+    ) -> None:
+        self.customer_id = customer_id
+        self.product_id = product_id
+        self.rating = rating
+        self.comment = comment
+
+
+class Purchases(Aggregate):
+    """The products a customer has paid for (what entitles them to review)."""
+
+    TOPIC = "shopstream.purchases"
+
+    @staticmethod
+    def create_id(customer_id: UUID, **_: object) -> UUID:
+        return purchases_id(customer_id)
+
+    @event("Created", topic="shopstream.purchases.Created")
+    def __init__(self, *, customer_id: UUID) -> None:
+        self.customer_id = customer_id
+        self.products: set[UUID] = set()
+
+    def record(self, *, order_id: UUID, product_ids: list[UUID], context: CommandContext) -> None:
+        self._recorded(
+            order_id=order_id, product_ids=product_ids, metadata=context.as_event_metadata()
+        )
+
+    @event("OrderPaid", topic="shopstream.purchases.OrderPaid")
+    def _recorded(
+        self, *, order_id: UUID, product_ids: list[UUID], metadata: dict[str, str | None]
+    ) -> None:
+        self.products.update(product_ids)
+
+    def has_bought(self, product_id: UUID) -> bool:
+        return product_id in self.products

@@ -1,0 +1,30 @@
+"""What commands return, and the marker for "leave this field as it is"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+from uuid import UUID
+
+
+class Unchanged:
+    """Marks an optional field the command leaves as it is (None may be a real value)."""
+
+
+UNCHANGED: Final = Unchanged()
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a command returns: the aggregate id and its new version."""
+
+    id: UUID
+    version: int
+
+
+@dataclass(frozen=True)
+class StockLevel(Saved):
+    """Stock on hand and reserved right after this command's change."""
+
+    stock: int
+    reserved: int
