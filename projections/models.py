@@ -3,6 +3,7 @@
 from django.db import models
 
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
+from projections.notifications.models import SentEmail
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -23,6 +24,7 @@ __all__ = [
     "ProjectionCheckpoint",
     "RelayCheckpoint",
     "ReviewView",
+    "SentEmail",
 ]
 
 

@@ -125,7 +125,10 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{SHOPSTREAM_NAMESPACE}.tasks"
 # An unacknowledged task (its worker died) is handed to another worker after this long.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "300"))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "300")),
+    # How often workers look for such abandoned tasks (kombu's default is ~100 s).
+    "unacked_restore_interval": int(os.environ.get("CELERY_RESTORE_INTERVAL_SECONDS", "30")),
+    "unacked_restore_throttle": 1,
 }
 ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"))
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
@@ -228,6 +231,17 @@ SHOPSTREAM_ADMIN_EMAIL = os.environ.get("SHOPSTREAM_ADMIN_EMAIL", "")
 SHOPSTREAM_ADMIN_PASSWORD = os.environ.get("SHOPSTREAM_ADMIN_PASSWORD", "")
 # How long /readyz waits for each dependency before calling it down.
 READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
+
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".local" / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 SHOPSTREAM_SERVICE = os.environ.get("SHOPSTREAM_SERVICE", "shopstream")

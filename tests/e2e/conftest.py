@@ -53,6 +53,10 @@ class LiveStack:
         d = self.database
         return f"postgresql://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}"
 
+    @property
+    def mail_dir(self) -> Path:
+        return Path(self.supervisor.base_env["EMAIL_FILE_PATH"])
+
     def restart(self, name: str) -> None:
         self.supervisor.start(self.supervisor.find(name).spec)
 
@@ -115,6 +119,11 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
         "DJANGO_SETTINGS_MODULE": "infra.settings.write_api",
         "SHOPSTREAM_ADMIN_EMAIL": ADMIN_EMAIL,
         "SHOPSTREAM_ADMIN_PASSWORD": PASSWORD,
+        "EMAIL_BACKEND": "tests.support.slow_email.SlowFileBackend",
+        "EMAIL_FILE_PATH": str(LOG_DIR / f"mail-{namespace}"),
+        "SLOW_EMAIL_SECONDS": "2",
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": "6",
+        "CELERY_RESTORE_INTERVAL_SECONDS": "1",
         # Many users from one loopback address: limits are tested in-process, not here.
         "THROTTLE_AUTH": "100000/min",
         "THROTTLE_CART": "100000/min",

@@ -12,13 +12,16 @@ from infra.signals import stop_on_signals
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner, Projector
+from projections.notifications.projector import NotificationsProjector
 from projections.shopping.projector import ShoppingProjector
+from projections.tasks import send_order_email
 
 PROJECTORS: dict[str, Callable[[], Projector]] = {
     "catalog": lambda: CatalogProjector(
         SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
     ),
     "shopping": ShoppingProjector,
+    "notifications": lambda: NotificationsProjector(send_order_email.delay),
 }
 
 

@@ -1,0 +1,36 @@
+"""Notifications consumer: paid and shipped orders become email tasks (one per event id)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Enqueue(Protocol):
+    def __call__(self, **kwargs: Any) -> Any: ...
+
+
+class NotificationsProjector:
+    """Turns OrderPaid and OrderStatusChanged(shipped) into Celery tasks."""
+
+    name = "notifications"
+    aggregate_types = ("Order",)
+
+    def __init__(self, enqueue: Enqueue) -> None:
+        self.enqueue = enqueue
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        """Enqueue inside the checkpoint's transaction: a crash re-enqueues, never loses."""
+        for envelope in envelopes:
+            kind = notification_kind(envelope)
+            if kind is not None:
+                self.enqueue(
+                    event_id=envelope["event_id"], kind=kind, order_id=envelope["aggregate_id"]
+                )
+
+
+def notification_kind(envelope: dict[str, Any]) -> str | None:
+    if envelope["type"] == "OrderPaid":
+        return "order_paid"
+    if envelope["type"] == "OrderStatusChanged" and envelope["data"].get("status") == "shipped":
+        return "order_shipped"
+    return None
