@@ -92,6 +92,8 @@ def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> N
     assert order_id in [o["id"] for o in get(live_stack, seller, "/orders").json()["results"]]
     assert [o["id"] for o in get(live_stack, customer, "/orders").json()["results"]] == [order_id]
     assert get(live_stack, stranger, f"/orders/{order_id}").status_code == 404
+    admin = live_stack.session("admin")
+    assert get(live_stack, admin, f"/orders/{order_id}").json()["status"] == "shipped"
     assert get(live_stack, stranger, "/orders").json()["count"] == 0
     assert requests.get(f"{live_stack.read_url}/api/v1/orders", timeout=5).status_code == 401
     assert eventually(lambda: get(live_stack, customer, "/cart").json()["items"] == [])

@@ -409,3 +409,26 @@ def test_five_concurrent_deliveries_of_one_webhook_pay_once(
     assert sum(r.json().get("outcome") == "applied" for r in responses) == 1
     kinds = [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))]
     assert kinds == ["Placed", "Paid"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checkouts_with_one_idempotency_key_place_one_order(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given
+    mug = product(shop_app, seller, stock=10)
+    add(customer, mug, 2)
+
+    def once(_: int) -> Any:
+        try:
+            return checkout(customer, **{"Idempotency-Key": "race-1"})
+        finally:
+            db.connections.close_all()
+
+    # when
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(once, range(5)))
+    # then
+    assert [r.status_code for r in responses] == [201] * 5
+    assert len({r.json()["order_id"] for r in responses}) == 1
+    assert shop_app.get_product(uuid.UUID(mug)).reserved == 2
