@@ -9,16 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import LiveStack, eventually
+from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 
 
 def emails_for(mail_dir: Path, order_id: str) -> list[str]:

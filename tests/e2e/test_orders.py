@@ -8,16 +8,9 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LiveStack, eventually
+from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 
 
 def get(stack: LiveStack, session: requests.Session, path: str) -> Any:

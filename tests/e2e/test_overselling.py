@@ -8,16 +8,10 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LiveStack
+from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 BUYERS = 50
 UNITS = 5
 

@@ -9,18 +9,11 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Actor, make_actor
+from tests.support.shop_data import ADDRESS
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 
 
 def bought(shop_app: Shop, customer: Actor, *, pay: bool) -> str:

@@ -16,19 +16,12 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from tests.integration.conftest import Actor, make_actor
+from tests.support.shop_data import ADDRESS
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.payments.webhooks import HEADER, sign
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 
 
 @pytest.fixture
@@ -370,6 +363,7 @@ def test_cart_checkout_and_login_are_rate_limited_with_retry_after(
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
+    original_rates = SimpleRateThrottle.THROTTLE_RATES
     api_settings.reload()
     SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     cache.delete_pattern("throttle_auth_*")  # the test client's IP is the same every run
@@ -386,7 +380,7 @@ def test_cart_checkout_and_login_are_rate_limited_with_retry_after(
             for _ in range(3)
         ]
     finally:
-        SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        SimpleRateThrottle.THROTTLE_RATES = original_rates
     assert statuses == [200, 200, 200, 429]
     assert checkouts[2] == 429
     assert [r.status_code for r in logins] == [401, 401, 429]

@@ -4,17 +4,10 @@ from uuid import uuid4
 
 import pytest
 
+from tests.support.shop_data import ADDRESS
 from tests.unit.conftest import CONTEXT, create_product
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed
-
-ADDRESS = {
-    "name": "Ann",
-    "line1": "1 Main St",
-    "city": "Springfield",
-    "postcode": "12345",
-    "country": "US",
-}
 
 
 def fill_cart(shop: Shop, customer, *items) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ event is stored, so a refused or failed event leaves the row untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.db import transaction
@@ -40,37 +41,48 @@ def bootstrap_admin(app: Shop, email: str, password: str, context: CommandContex
 
 
 def change_role(app: Shop, user_id: UUID, *, role: str, context: CommandContext) -> Saved:
-    with transaction.atomic():
-        user = _locked_user(user_id)
-        _ensure_account(app, user, context)
+    def record(user: User) -> Saved:
         saved = app.change_role(user_id, role=role, context=context)
         user.role = role
         user.is_staff = user.is_superuser = role == Role.ADMIN
         user.save(update_fields=["role", "is_staff", "is_superuser"])
-    return saved
+        return saved
+
+    return _change_account(app, user_id, context, record)
 
 
 def deactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
     """Refuse log-in from now on and revoke every refresh token the user holds."""
-    with transaction.atomic():
-        user = _locked_user(user_id)
-        _ensure_account(app, user, context)
+
+    def record(user: User) -> Saved:
         saved = app.deactivate_account(user_id, context=context)
         user.is_active = False
         user.save(update_fields=["is_active"])
         for token in OutstandingToken.objects.filter(user=user):
             BlacklistedToken.objects.get_or_create(token=token)
-    return saved
+        return saved
+
+    return _change_account(app, user_id, context, record)
 
 
 def reactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
-    with transaction.atomic():
-        user = _locked_user(user_id)
-        _ensure_account(app, user, context)
+    def record(user: User) -> Saved:
         saved = app.reactivate_account(user_id, context=context)
         user.is_active = True
         user.save(update_fields=["is_active"])
-    return saved
+        return saved
+
+    return _change_account(app, user_id, context, record)
+
+
+def _change_account(
+    app: Shop, user_id: UUID, context: CommandContext, record: Callable[[User], Saved]
+) -> Saved:
+    """Lock the user row, store the event, update the row, commit: both change or neither."""
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        _ensure_account(app, user, context)
+        return record(user)
 
 
 def _locked_user(user_id: UUID) -> User:
