@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +15,12 @@ from django import db
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 
 from tests.integration.conftest import Actor, make_actor
 from tests.support.shop_data import ADDRESS
 from write_api.application import Shop
+from write_api.commands.models import IdempotencyRecord
 from write_api.domain.metadata import CommandContext
 from write_api.payments.webhooks import HEADER, sign
 
@@ -425,4 +428,27 @@ def test_concurrent_checkouts_with_one_idempotency_key_place_one_order(
     # then
     assert [r.status_code for r in responses] == [201] * 5
     assert len({r.json()["order_id"] for r in responses}) == 1
+    assert shop_app.get_product(uuid.UUID(mug)).reserved == 2
+
+
+def test_an_idempotency_key_expires_after_24_hours(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given: a key used a day ago
+    mug = product(shop_app, seller, stock=5)
+    add(customer, mug, 1)
+    assert checkout(customer, **{"Idempotency-Key": "old-1"}).status_code == 201
+    IdempotencyRecord.objects.filter(key="old-1").update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    add(customer, mug, 1)
+    # when: the same key comes with another request
+    response = customer.client.post(
+        "/api/v1/checkout",
+        {"shipping_address": {**ADDRESS, "city": "Ogdenville"}},
+        format="json",
+        headers={"Idempotency-Key": "old-1"},
+    )
+    # then: it is a new request, not a reuse
+    assert response.status_code == 201
     assert shop_app.get_product(uuid.UUID(mug)).reserved == 2

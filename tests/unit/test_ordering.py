@@ -157,3 +157,16 @@ def test_paid_orders_and_pending_charges_never_expire(shop: Shop) -> None:
             shop.expire_order(order_id, now=later, timeout=timedelta(minutes=15), context=CONTEXT)
             is False
         )
+
+
+def test_a_cart_holds_at_most_100_lines(shop: Shop) -> None:
+    # given
+    customer = uuid4()
+    products = [create_product(shop, stock=1).id for _ in range(101)]
+    fill_cart(shop, customer, *[(p, 1) for p in products[:100]])
+    # when / then
+    with pytest.raises(Conflict) as refused:
+        fill_cart(shop, customer, (products[100], 1))
+    assert refused.value.code == "cart_full"
+    fill_cart(shop, customer, (products[0], 1))  # a line already there may still grow
+    assert len(shop.cart_of(customer).lines) == 100
