@@ -14,7 +14,7 @@ from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import TransportError as OpenSearchError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -29,7 +29,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     DjangoDatabaseError,
     PersistenceOperationalError,
     PersistenceInterfaceError,
-    OpenSearchConnectionError,
+    OpenSearchError,
     RedisConnectionError,
 )
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}

@@ -12,6 +12,7 @@ from opensearchpy import OpenSearch
 from projections.catalog import cache_keys
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from read_api.representations import category_tree, product_from_row
+from read_api.search import ProductQuery, search_body
 
 
 def product_get(product_id: UUID) -> dict[str, Any] | None:
@@ -29,32 +30,10 @@ def category_list_tree() -> list[dict[str, Any]]:
 
 
 def product_search(
-    client: OpenSearch,
-    alias: str,
-    *,
-    text: str,
-    category: UUID | None,
-    page: int,
-    page_size: int,
+    client: OpenSearch, alias: str, query: ProductQuery, *, page: int, page_size: int
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Buyable products matching `text` (name boosted), best first; newest first without text."""
-    filters: list[dict[str, Any]] = [{"term": {"discontinued": False}}]
-    if category is not None:
-        filters.append({"term": {"category_path": str(category)}})
-    must: dict[str, Any] = {"match_all": {}}
-    sort: list[Any] = [{"created_at": "desc"}, {"id": "asc"}]
-    if text:
-        must = {
-            "multi_match": {"query": text, "fields": ["name^3", "description", "category_names"]}
-        }
-        sort = ["_score", {"created_at": "desc"}, {"id": "asc"}]
-    body = {
-        "query": {"bool": {"must": [must], "filter": filters}},
-        "sort": sort,
-        "from": (page - 1) * page_size,
-        "size": page_size,
-        "track_total_hits": True,
-    }
+    """One page of buyable products matching `query`."""
+    body = {**search_body(query), "from": (page - 1) * page_size, "size": page_size}
     response = client.search(index=alias, body=body)
     hits = response["hits"]
     return int(hits["total"]["value"]), [hit["_source"] for hit in hits["hits"]]

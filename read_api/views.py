@@ -6,7 +6,6 @@ from uuid import UUID
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from infra.clients import opensearch_client
 from projections.catalog.search_index import products_alias
+from read_api.filters import ProductFilters
 from read_api.orders import cart_get, order_get_tracking, order_list_visible, order_summary
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
@@ -32,25 +32,23 @@ class ProductListApi(APIView):
 
     authentication_classes: list[type] = []
 
-    class FilterSerializer(PageParams):
-        search = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-        category = serializers.UUIDField(required=False, default=None)
+    class FilterSerializer(ProductFilters, PageParams):
+        pass
 
     @extend_schema(parameters=[FilterSerializer])
     def get(self, request: Request, version: str) -> Response:
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        query = params.validated_data
+        page, size = params.validated_data["page"], params.validated_data["page_size"]
         count, documents = product_search(
             opensearch_client(),
             products_alias(settings.SHOPSTREAM_NAMESPACE),
-            text=query["search"].strip(),
-            category=query["category"],
-            page=query["page"],
-            page_size=query["page_size"],
+            params.product_query(),
+            page=page,
+            page_size=size,
         )
         results = [product_from_document(d) for d in documents]
-        return Response(paginated(request, query["page"], query["page_size"], count, results))
+        return Response(paginated(request, page, size, count, results))
 
 
 class ProductDetailApi(APIView):

@@ -179,3 +179,32 @@ def test_both_apis_answer_health_and_readiness_and_echo_request_ids(
     assert health.headers["X-Request-ID"] == "e2e-probe"
     assert ready.status_code == 200
     assert set(ready.json()["checks"].values()) == {"ok"}
+
+
+def test_filters_and_ordering_narrow_and_sort_search(live_stack: LiveStack) -> None:
+    # given: one seller's three products and another seller's one, sharing a token
+    token = f"flt{uuid.uuid4().hex[:8]}"
+    mine, other = live_stack.session("seller"), live_stack.session("seller")
+    cheap = create_product(live_stack, mine, name=f"{token} cheap", price="5.00", stock=0)
+    mid = create_product(live_stack, mine, name=f"{token} mid", price="15.00", stock=2)
+    dear = create_product(live_stack, mine, name=f"{token} dear", price="90.00", stock=1)
+    create_product(live_stack, other, name=f"{token} theirs", price="15.00", stock=1)
+    when_found(live_stack, 4, search=token)
+
+    def names(**params: Any) -> list[str]:
+        page = read(live_stack, "/api/v1/products", search=token, **params).json()
+        return [p["name"].removeprefix(f"{token} ") for p in page["results"]]
+
+    # when / then
+    assert names(ordering="price")[:1] == ["cheap"]
+    by_price_down = names(ordering="-price")
+    assert (by_price_down[0], sorted(by_price_down[1:3]), by_price_down[3]) == (
+        "dear",
+        ["mid", "theirs"],
+        "cheap",
+    )
+    assert sorted(names(min_price="10", max_price="20")) == ["mid", "theirs"]
+    assert sorted(names(in_stock="true")) == ["dear", "mid", "theirs"]
+    assert sorted(names(seller=mid["seller_id"])) == ["cheap", "dear", "mid"]
+    assert names(seller=cheap["seller_id"], in_stock="true", ordering="-price") == ["dear", "mid"]
+    assert dear["seller_id"] == mid["seller_id"]
