@@ -18,7 +18,7 @@ from pathlib import Path
 
 from infra.stack.processes import ROOT, app_processes
 from infra.stack.servers import LOCAL_SERVERS, start_missing_servers
-from infra.stack.supervisor import Supervisor, emit
+from infra.stack.supervisor import Supervisor, die_with_parent, emit
 
 SERVER_VARIABLES = [server.env_var for server in LOCAL_SERVERS]
 WORKDIR = Path(os.environ.get("SHOPSTREAM_LOCAL_DIR", ROOT / ".local"))
@@ -101,7 +101,8 @@ def run_against(servers: Supervisor, command: list[str]) -> int:
     env = {**os.environ, **development_env(), "SHOPSTREAM_ENV": "test"}
     env.update(start_missing_servers(servers, WORKDIR))
     prepare(env)
-    child = subprocess.Popen(command, env=env, cwd=ROOT)
+    # The command dies with the launcher, like every other child of the stack.
+    child = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=die_with_parent())
     while True:
         try:
             return child.wait()
