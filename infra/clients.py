@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import redis
+import structlog
 from django.conf import settings
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.serializer import Deserializer, Serializer
 from opensearchpy import OpenSearch
+
+from projections.progress import projected_channel
+
+log = structlog.get_logger("shopstream.clients")
 
 Headers = list[tuple[str, bytes]]
 
@@ -80,3 +86,22 @@ def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) ->
     if topics:
         consumer.subscribe(topics)
     return consumer
+
+
+def version_announcer(namespace: str) -> Callable[[list[tuple[str, int]]], None]:
+    """Publish each applied (aggregate id, version) for readers waiting on X-Min-Version.
+
+    Best effort: a reader that misses it only waits out its bound and answers stale.
+    """
+    client = redis_client()
+
+    def announce(applied: list[tuple[str, int]]) -> None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for aggregate_id, version in applied:
+                pipe.publish(projected_channel(namespace, aggregate_id), version)
+            pipe.execute()
+        except redis.RedisError as error:
+            log.warning("version_announce_failed", error=str(error))
+
+    return announce

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
@@ -49,16 +50,29 @@ class DeadLetters(Protocol):
     def flush(self, timeout: float | None = None) -> None: ...
 
 
+Announce = Callable[[list[tuple[str, int]]], None]
+
+
+def announce_nothing(applied: list[tuple[str, int]]) -> None:
+    """Default when no one waits for versions (tests of the loop itself)."""
+
+
 class ProjectionRunner:
     """Feeds one projector from its consumer group, exactly once in effect."""
 
     def __init__(
-        self, projector: Projector, consumer: KafkaConsumer, dead_letters: DeadLetters, prefix: str
+        self,
+        projector: Projector,
+        consumer: KafkaConsumer,
+        dead_letters: DeadLetters,
+        prefix: str,
+        announce: Announce = announce_nothing,
     ) -> None:
         self.projector = projector
         self.consumer = consumer
         self.dead_letters = dead_letters
         self.prefix = prefix
+        self.announce = announce
         self.checkpoint_name = f"{prefix}{projector.name}"
 
     @staticmethod
@@ -92,6 +106,8 @@ class ProjectionRunner:
                 checkpoint.position = fresh[-1][1]["position"]
                 checkpoint.save(update_fields=["position", "updated_at"])
         self.consumer.commit({partition: OffsetAndMetadata(messages[-1].offset + 1, "", -1)})
+        if fresh:
+            self.announce([(e["aggregate_id"], e["version"]) for _, e in fresh])
         if applied:
             log.info("projected", projector=self.projector.name, partition=key, count=applied)
 

@@ -35,6 +35,14 @@ def cart_get(customer_id: UUID) -> dict[str, Any]:
     return {"items": items, "total": str(total), "version": cart.version if cart else 0}
 
 
+def cart_version(cart_id: UUID) -> int | None:
+    return CartView.objects.filter(cart_id=cart_id).values_list("version", flat=True).first()
+
+
+def order_version(order_id: UUID) -> int | None:
+    return OrderView.objects.filter(id=order_id).values_list("version", flat=True).first()
+
+
 def order_list_visible(user: Any) -> QuerySet[OrderView]:
     """Customers see their orders, sellers orders holding their products, admins all."""
     orders = OrderView.objects.all()

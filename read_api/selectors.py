@@ -23,6 +23,10 @@ def product_get(product_id: UUID) -> dict[str, Any] | None:
     return product_from_row(row, category)
 
 
+def product_version(product_id: UUID) -> int | None:
+    return ProductView.objects.filter(id=product_id).values_list("version", flat=True).first()
+
+
 def category_list_tree() -> list[dict[str, Any]]:
     """The whole tree, cached until the catalog projector moves the tree's generation."""
     key = f"categories:tree:{cache_keys.generation(cache_keys.CATEGORY_TREE)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.conf import settings
@@ -11,10 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.clients import opensearch_client
+from infra.clients import opensearch_client, redis_client
 from projections.catalog.search_index import products_alias
+from read_api.caching import product_detail
+from read_api.consistency import requested_min_version, wait_for_version
 from read_api.filters import ProductFilters
-from read_api.orders import cart_get, order_get_tracking, order_list_visible, order_summary
+from read_api.orders import (
+    cart_get,
+    cart_version,
+    order_get_tracking,
+    order_list_visible,
+    order_summary,
+    order_version,
+)
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
@@ -22,6 +32,7 @@ from read_api.selectors import (
     category_list_tree,
     product_get,
     product_search,
+    product_version,
     review_body,
     review_list_for_product,
 )
@@ -39,6 +50,7 @@ class ProductListApi(APIView):
     def get(self, request: Request, version: str) -> Response:
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
+        headers = consistent(request, product_version)
         page, size = params.validated_data["page"], params.validated_data["page_size"]
         count, documents = product_search(
             opensearch_client(),
@@ -48,19 +60,37 @@ class ProductListApi(APIView):
             page_size=size,
         )
         results = [product_from_document(d) for d in documents]
-        return Response(paginated(request, page, size, count, results))
+        return Response(paginated(request, page, size, count, results), headers=headers)
+
+
+def consistent(request: Request, current: Callable[[UUID], int | None]) -> dict[str, str]:
+    """Honour X-Min-Version: wait (bounded) for the projection; say so when it is still behind."""
+    wanted = requested_min_version(request)
+    if wanted is None:
+        return {}
+    fresh = wait_for_version(
+        redis_client(),
+        settings.SHOPSTREAM_NAMESPACE,
+        wanted,
+        lambda: current(wanted.aggregate_id),
+    )
+    return {} if fresh else {"X-Consistency": "stale"}
 
 
 class ProductDetailApi(APIView):
-    """One product as currently projected."""
+    """One product as currently projected; cached, with ETag / If-None-Match."""
 
     authentication_classes: list[type] = []
 
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
-        product = product_get(product_id)
+        headers = consistent(request, product_version)
+        product, tag = product_detail(product_id)
         if product is None:
             raise NotFound(f"Product {product_id} does not exist.")
-        return Response(product)
+        headers |= {"ETag": tag, "Cache-Control": "no-cache"}
+        if tag in request.headers.get("If-None-Match", ""):
+            return Response(status=304, headers=headers)
+        return Response(product, headers=headers)
 
 
 class CategoryTreeApi(APIView):
@@ -78,7 +108,8 @@ class CartApi(APIView):
     permission_classes = [IsCustomer]
 
     def get(self, request: Request, version: str) -> Response:
-        return Response(cart_get(request.user.id))
+        headers = consistent(request, cart_version)
+        return Response(cart_get(request.user.id), headers=headers)
 
 
 class OrderListApi(APIView):
@@ -102,10 +133,11 @@ class OrderDetailApi(APIView):
     permission_classes = [TracksOrders]
 
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
+        headers = consistent(request, order_version)
         order = order_get_tracking(request.user, order_id)
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.")
-        return Response(order)
+        return Response(order, headers=headers)
 
 
 class ProductReviewListApi(APIView):

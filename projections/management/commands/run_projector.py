@@ -7,7 +7,7 @@ from django import db
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from infra.clients import kafka_consumer, kafka_producer, opensearch_client
+from infra.clients import kafka_consumer, kafka_producer, opensearch_client, version_announcer
 from infra.signals import stop_on_signals
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
@@ -58,7 +58,8 @@ class Command(BaseCommand):
         )
         dead_letters = kafka_producer()
         try:
-            ProjectionRunner(projector, consumer, dead_letters, prefix).run(stop)
+            announce = version_announcer(settings.SHOPSTREAM_NAMESPACE)
+            ProjectionRunner(projector, consumer, dead_letters, prefix, announce).run(stop)
         except BaseException as error:
             failures.append(error)
             stop.set()

@@ -1,0 +1,90 @@
+"""X-Min-Version waits for the projection; product detail is cached with ETag and never stale."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.e2e.conftest import LiveStack, eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+def test_a_read_with_x_min_version_sees_the_write_it_names(live_stack: LiveStack) -> None:
+    # given
+    seller = live_stack.session("seller")
+    created = seller.post(
+        f"{live_stack.write_url}/api/v1/products",
+        json={"name": "Fresh bread", "description": "", "price": "3.00", "stock": 9},
+        timeout=10,
+    ).json()
+    # when: read at once, asking for the version the command returned
+    detail = requests.get(
+        f"{live_stack.read_url}/api/v1/products/{created['id']}",
+        headers={"X-Min-Version": f"{created['id']}:{created['version']}"},
+        timeout=5,
+    )
+    # then
+    assert detail.status_code == 200
+    assert detail.json()["version"] == created["version"]
+    assert "X-Consistency" not in detail.headers
+
+
+def test_a_version_that_never_comes_answers_stale_within_the_bound(live_stack: LiveStack) -> None:
+    # given
+    product_id = str(uuid.uuid4())
+    # when
+    started = time.monotonic()
+    response = requests.get(
+        f"{live_stack.read_url}/api/v1/products",
+        headers={"X-Min-Version": f"{product_id}:7"},
+        timeout=10,
+    )
+    elapsed = time.monotonic() - started
+    # then
+    assert response.status_code == 200
+    assert response.headers["X-Consistency"] == "stale"
+    assert 1.9 <= elapsed < 4
+
+
+def test_a_malformed_x_min_version_is_400(live_stack: LiveStack) -> None:
+    response = requests.get(
+        f"{live_stack.read_url}/api/v1/products", headers={"X-Min-Version": "nope"}, timeout=5
+    )
+    assert (response.status_code, list(response.json()["error"]["details"])) == (
+        400,
+        ["X-Min-Version"],
+    )
+
+
+def test_product_detail_answers_304_until_a_change_is_projected(live_stack: LiveStack) -> None:
+    # given
+    seller = live_stack.session("seller")
+    w, r = f"{live_stack.write_url}/api/v1", f"{live_stack.read_url}/api/v1"
+    created = seller.post(
+        f"{w}/products",
+        json={"name": "Cup", "description": "", "price": "4.00", "stock": 1},
+        timeout=10,
+    ).json()
+    url = f"{r}/products/{created['id']}"
+    first = eventually(lambda: (x := requests.get(url, timeout=5)).status_code == 200 and x)
+    tag = first.headers["ETag"]
+    # when / then: unchanged → 304
+    again = requests.get(url, headers={"If-None-Match": tag}, timeout=5)
+    assert (again.status_code, again.content) == (304, b"")
+    # when: the price changes and is projected
+    changed = seller.patch(
+        f"{w}/products/{created['id']}", json={"price": "4.50"}, timeout=10
+    ).json()
+    fresh = requests.get(
+        url,
+        headers={"If-None-Match": tag, "X-Min-Version": f"{created['id']}:{changed['version']}"},
+        timeout=5,
+    )
+    # then: the cache never serves the old price
+    assert fresh.status_code == 200
+    assert fresh.json()["price"] == "4.50"
+    assert fresh.headers["ETag"] != tag
