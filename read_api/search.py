@@ -79,3 +79,22 @@ def search_body(query: ProductQuery, *, fuzzy: bool = False) -> dict[str, Any]:
         "sort": sort(query),
         "track_total_hits": True,
     }
+
+
+PRICE_RANGES = [
+    {"key": "under_10", "to": 10},
+    {"key": "10_to_25", "from": 10, "to": 25},
+    {"key": "25_to_50", "from": 25, "to": 50},
+    {"key": "50_to_100", "from": 50, "to": 100},
+    {"key": "100_and_up", "from": 100},
+]
+RATING_BUCKETS = [{"key": f"{n}_and_up", "from": n} for n in (4, 3, 2, 1)]
+
+
+def facets_body() -> dict[str, Any]:
+    """Counts of the matching products by category (subtrees included), price and rating."""
+    return {
+        "categories": {"terms": {"field": "category_path", "size": 50}},
+        "price_ranges": {"range": {"field": "price", "ranges": PRICE_RANGES}},
+        "ratings": {"range": {"field": "rating_average", "ranges": RATING_BUCKETS}},
+    }

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from uuid import UUID
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from infra.clients import opensearch_client, redis_client
 from projections.catalog.search_index import products_alias
 from read_api.caching import product_detail
 from read_api.consistency import requested_min_version, wait_for_version
+from read_api.cursor import decode_cursor
 from read_api.filters import ProductFilters
 from read_api.orders import (
     cart_get,
@@ -28,6 +32,7 @@ from read_api.orders import (
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
+from read_api.search_v2 import product_search_page
 from read_api.selectors import (
     category_list_tree,
     product_get,
@@ -155,3 +160,47 @@ class ProductReviewListApi(APIView):
         reviews = review_list_for_product(product_id)
         results = [review_body(r) for r in reviews[(page - 1) * size : page * size]]
         return Response(paginated(request, page, size, reviews.count(), results))
+
+
+class ProductSearchV2Api(APIView):
+    """v2: typo-tolerant search with the v1 filters, facets and stable cursor pages."""
+
+    authentication_classes: list[type] = []
+
+    class ParamsSerializer(ProductFilters):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+        cursor = serializers.CharField(required=False, max_length=2000, default=None)
+        page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    @extend_schema(parameters=[ParamsSerializer])
+    def get(self, request: Request, version: str) -> Response:
+        if version != "v2":
+            raise NotFound("Product search with facets is a v2 endpoint.")
+        params = self.ParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        cursor = decode_cursor(data["cursor"]) if data["cursor"] else None
+        query = replace(params.product_query(), text=(data["q"] or data["search"]).strip())
+        headers = consistent(request, product_version)
+        page = product_search_page(
+            opensearch_client(),
+            products_alias(settings.SHOPSTREAM_NAMESPACE),
+            query,
+            cursor,
+            data["page_size"],
+        )
+        base = request.build_absolute_uri()
+        return Response(
+            {
+                "count": page["count"],
+                "next": replace_query_param(base, "cursor", page["next"]) if page["next"] else None,
+                "previous": (
+                    replace_query_param(base, "cursor", page["previous"])
+                    if page["previous"]
+                    else None
+                ),
+                "results": [product_from_document(d) for d in page["documents"]],
+                "facets": page["facets"],
+            },
+            headers=headers,
+        )

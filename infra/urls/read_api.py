@@ -20,6 +20,7 @@ from read_api.views import (
     ProductDetailApi,
     ProductListApi,
     ProductReviewListApi,
+    ProductSearchV2Api,
 )
 
 queries = [
@@ -28,6 +29,7 @@ queries = [
     path("orders", OrderListApi.as_view(), name="order-list"),
     path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
     path("products", ProductListApi.as_view(), name="product-list"),
+    path("products/search", ProductSearchV2Api.as_view(), name="product-search"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
     path("products/<uuid:product_id>/reviews", ProductReviewListApi.as_view(), name="review-list"),
 ]
