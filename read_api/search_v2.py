@@ -68,3 +68,23 @@ def _uuid(value: str) -> Any:
         return UUID(value)
     except ValueError:
         return value
+
+
+def product_suggestions(client: OpenSearch, alias: str, prefix: str, size: int = 10) -> list[str]:
+    """Product names completing `prefix`, best first, without repeats."""
+    body = {
+        "_source": ["name"],
+        "suggest": {
+            "names": {
+                "prefix": prefix,
+                "completion": {"field": "suggest", "skip_duplicates": True, "size": size * 2},
+            }
+        },
+    }
+    options = client.search(index=alias, body=body)["suggest"]["names"][0]["options"]
+    names: list[str] = []
+    for option in options:
+        name = option["_source"]["name"]
+        if name not in names:
+            names.append(name)
+    return names[:size]

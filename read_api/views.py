@@ -32,7 +32,7 @@ from read_api.orders import (
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
-from read_api.search_v2 import product_search_page
+from read_api.search_v2 import product_search_page, product_suggestions
 from read_api.selectors import (
     category_list_tree,
     product_get,
@@ -204,3 +204,25 @@ class ProductSearchV2Api(APIView):
             },
             headers=headers,
         )
+
+
+class ProductSuggestV2Api(APIView):
+    """v2: autocomplete product names from a prefix of any word in them."""
+
+    authentication_classes: list[type] = []
+
+    class ParamsSerializer(serializers.Serializer):
+        q = serializers.CharField(min_length=1, max_length=100)
+
+    @extend_schema(parameters=[ParamsSerializer])
+    def get(self, request: Request, version: str) -> Response:
+        if version != "v2":
+            raise NotFound("Suggestions are a v2 endpoint.")
+        params = self.ParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        names = product_suggestions(
+            opensearch_client(),
+            products_alias(settings.SHOPSTREAM_NAMESPACE),
+            params.validated_data["q"].strip(),
+        )
+        return Response({"suggestions": names})

@@ -21,6 +21,7 @@ from read_api.views import (
     ProductListApi,
     ProductReviewListApi,
     ProductSearchV2Api,
+    ProductSuggestV2Api,
 )
 
 queries = [
@@ -30,6 +31,7 @@ queries = [
     path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/search", ProductSearchV2Api.as_view(), name="product-search"),
+    path("products/suggest", ProductSuggestV2Api.as_view(), name="product-suggest"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
     path("products/<uuid:product_id>/reviews", ProductReviewListApi.as_view(), name="review-list"),
 ]

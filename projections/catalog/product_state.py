@@ -78,4 +78,11 @@ def search_document(state: State, category: CategoryPath | None = None) -> dict[
         "discontinued": state["discontinued"],
         "created_at": state["created_at"],
         "version": state["version"],
+        "suggest": {"input": [] if state["discontinued"] else suggestions(state["name"])},
     }
+
+
+def suggestions(name: str) -> list[str]:
+    """What autocomplete matches: the name, and the name from each later word on."""
+    words = name.split()
+    return [" ".join(words[i:]) for i in range(min(len(words), 5))]

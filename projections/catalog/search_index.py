@@ -25,6 +25,7 @@ MAPPINGS: dict[str, Any] = {
         "rating_count": {"type": "integer"},
         "created_at": {"type": "date"},
         "version": {"type": "long"},
+        "suggest": {"type": "completion"},
     },
 }
 
@@ -70,6 +71,15 @@ class SearchIndex:
         actions.append({"add": {"index": index, "alias": self.alias}})
         self.client.indices.update_aliases(body={"actions": actions})
         return [old for old in current if old != index]
+
+    def is_outdated(self) -> bool:
+        """The live generation lacks a field the documents now carry: it needs a rebuild."""
+        mappings = self.client.indices.get_mapping(index=self.alias)
+        for mapping in mappings.values():
+            fields = set(mapping["mappings"].get("properties", {}))
+            if set(MAPPINGS["properties"]) - fields:
+                return True
+        return False
 
     def ensure(self) -> bool:
         """Create the first generation behind the alias when there is none; True if created."""

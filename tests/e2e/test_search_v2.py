@@ -72,3 +72,24 @@ def test_bad_cursor_is_400(live_stack: LiveStack) -> None:
         f"{live_stack.read_url}/api/v2/products/search", params={"cursor": "garbage!"}, timeout=5
     )
     assert (response.status_code, list(response.json()["error"]["details"])) == (400, ["cursor"])
+
+
+def test_suggest_completes_names_from_a_prefix_of_any_word(live_stack: LiveStack) -> None:
+    # given
+    token = f"s{uuid.uuid4().hex[:6]}"
+    seller = live_stack.session("seller")
+    create(live_stack, seller, name=f"{token}lantern brass", price="30.00")
+    create(live_stack, seller, name=f"{token}ladder oak", price="60.00")
+    url = f"{live_stack.read_url}/api/v2/products/suggest"
+    # when
+    both = eventually(
+        lambda: (
+            len((r := requests.get(url, params={"q": token}, timeout=5).json())["suggestions"]) == 2
+            and r
+        )
+    )
+    one = requests.get(url, params={"q": f"{token}lan"}, timeout=5).json()
+    # then
+    assert sorted(both["suggestions"]) == [f"{token}ladder oak", f"{token}lantern brass"]
+    assert one == {"suggestions": [f"{token}lantern brass"]}
+    assert requests.get(url, params={"q": ""}, timeout=5).status_code == 400

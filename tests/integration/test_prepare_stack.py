@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from infra.clients import kafka_admin, opensearch_client
-from projections.catalog.search_index import SearchIndex
+from projections.catalog.search_index import MAPPINGS, SearchIndex
 from projections.models import RelayCheckpoint
 from projections.topics import pipeline_topics
 from tests.integration.conftest import create_products
@@ -67,3 +67,21 @@ def test_prepare_stack_bootstraps_the_configured_admin_once(
     [admin] = User.objects.filter(email="boss@example.com")
     assert (admin.role, admin.is_staff, admin.is_superuser) == (Role.ADMIN, True, True)
     assert admin.check_password("a-long-enough-secret")
+
+
+def test_prepare_stack_rebuilds_an_index_whose_mapping_lacks_new_fields(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: an older generation behind the alias, without the autocomplete field
+    index = SearchIndex(opensearch_client(), isolated_namespace)
+    old_properties = {k: v for k, v in MAPPINGS["properties"].items() if k != "suggest"}
+    index.client.indices.create(
+        index=f"{index.alias}_v1", body={"mappings": {**MAPPINGS, "properties": old_properties}}
+    )
+    index.point_alias_at(f"{index.alias}_v1")
+    assert index.is_outdated()
+    # when
+    call_command("prepare_stack", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # then
+    assert list(index.client.indices.get_alias(name=index.alias)) == [f"{index.alias}_v2"]
+    assert not index.is_outdated()

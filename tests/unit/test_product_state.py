@@ -87,3 +87,10 @@ def test_reservations_and_sales_move_reserved_and_stock() -> None:
     # then
     assert state is not None
     assert (state["stock"], state["reserved"], state["version"]) == (7, 0, 5)
+
+
+def test_suggestions_complete_from_any_word_and_stop_for_discontinued_products() -> None:
+    state = evolve(None, {**CREATED, "data": {**CREATED["data"], "name": "Walnut desk lamp"}})
+    assert state is not None
+    assert search_document(state)["suggest"] == {"input": ["Walnut desk lamp", "desk lamp", "lamp"]}
+    assert search_document({**state, "discontinued": True})["suggest"] == {"input": []}

@@ -50,7 +50,7 @@ class Command(BaseCommand):
 
     def _prepare_search_index(self, app: object) -> None:
         index = SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
-        if index.exists():
+        if index.exists() and not index.is_outdated():
             return
         generation = rebuild_search_index(app, index)  # type: ignore[arg-type]
         self.stdout.write(f"search index built from the event store: {generation}")
