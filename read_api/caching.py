@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -21,14 +22,18 @@ MEMORY_TTL = 24 * 3600
 _MISSING = {"__missing__": True}
 
 
-def product_detail(product_id: UUID) -> tuple[dict[str, Any] | None, str]:
-    """The product body (None if there is none) and its ETag."""
+def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """The product body (None if there is none) and its ETag.
+
+    `fresh` reads past the cache: a reader that waited for a version must not get
+    an entry from the instant between the projector's commit and its generation bump.
+    """
     product_generation = cache_keys.product_key(str(product_id))
     generations = cache.get_many([product_generation, cache_keys.CATEGORY_TREE])
     product_gen = generations.get(product_generation, 0)
     tree_gen = generations.get(cache_keys.CATEGORY_TREE, 0)
     key = f"product:{product_id}:{product_gen}:{tree_gen}"
-    body = cache.get(key)
+    body = None if fresh else cache.get(key)
     if body is None:
         body = product_get(product_id) or _MISSING
         cache.set(key, body, MEMORY_TTL)
@@ -39,3 +44,19 @@ def product_detail(product_id: UUID) -> tuple[dict[str, Any] | None, str]:
 def etag(body: Any) -> str:
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
     return f'"{digest}"'
+
+
+def search_page(
+    request_params: dict[str, Any], build: Callable[[], dict[str, Any]], *, fresh: bool = False
+) -> dict[str, Any]:
+    """A search result page, cached until the catalog projector applies any change."""
+    generation = cache_keys.generation(cache_keys.SEARCH_RESULTS)
+    fingerprint = hashlib.sha256(
+        json.dumps(request_params, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    key = f"search:{generation}:{fingerprint}"
+    page = None if fresh else cache.get(key)
+    if page is None:
+        page = build()
+        cache.set(key, page, MEMORY_TTL)
+    return dict(page)

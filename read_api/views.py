@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -17,8 +18,8 @@ from rest_framework.views import APIView
 
 from infra.clients import opensearch_client, redis_client
 from projections.catalog.search_index import products_alias
-from read_api.caching import product_detail
-from read_api.consistency import requested_min_version, wait_for_version
+from read_api.caching import product_detail, search_page
+from read_api.consistency import HEADER, requested_min_version, wait_for_version
 from read_api.cursor import decode_cursor
 from read_api.filters import ProductFilters
 from read_api.orders import (
@@ -57,15 +58,22 @@ class ProductListApi(APIView):
         params.is_valid(raise_exception=True)
         headers = consistent(request, product_version)
         page, size = params.validated_data["page"], params.validated_data["page_size"]
-        count, documents = product_search(
-            opensearch_client(),
-            products_alias(settings.SHOPSTREAM_NAMESPACE),
-            params.product_query(),
-            page=page,
-            page_size=size,
+
+        def build() -> dict[str, Any]:
+            count, documents = product_search(
+                opensearch_client(),
+                products_alias(settings.SHOPSTREAM_NAMESPACE),
+                params.product_query(),
+                page=page,
+                page_size=size,
+            )
+            results = [product_from_document(d) for d in documents]
+            return paginated(request, page, size, count, results)
+
+        body = search_page(
+            {"v": version, **params.validated_data, "host": request.get_host()}, build
         )
-        results = [product_from_document(d) for d in documents]
-        return Response(paginated(request, page, size, count, results), headers=headers)
+        return Response(body, headers=headers)
 
 
 def consistent(request: Request, current: Callable[[UUID], int | None]) -> dict[str, str]:
@@ -89,7 +97,7 @@ class ProductDetailApi(APIView):
 
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
         headers = consistent(request, product_version)
-        product, tag = product_detail(product_id)
+        product, tag = product_detail(product_id, fresh=HEADER in request.headers)
         if product is None:
             raise NotFound(f"Product {product_id} does not exist.")
         headers |= {"ETag": tag, "Cache-Control": "no-cache"}

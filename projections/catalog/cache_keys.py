@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.core.cache import cache
 
 CATEGORY_TREE = "gen:categories"
+# Any change a search could show (product, category, rating): cached result pages expire.
+SEARCH_RESULTS = "gen:search"
 
 
 def product_key(product_id: str) -> str:

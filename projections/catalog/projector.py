@@ -36,6 +36,7 @@ class CatalogProjector:
             self._apply_products(products)
         if reviews:
             self._apply_reviews(reviews)
+        transaction.on_commit(lambda: cache_keys.bump(cache_keys.SEARCH_RESULTS))
 
     def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> None:
         """Store each review once, then recompute the ratings of the products reviewed."""

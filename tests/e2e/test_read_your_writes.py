@@ -88,3 +88,30 @@ def test_product_detail_answers_304_until_a_change_is_projected(live_stack: Live
     assert fresh.status_code == 200
     assert fresh.json()["price"] == "4.50"
     assert fresh.headers["ETag"] != tag
+
+
+def test_a_cached_search_page_never_shows_a_price_the_projector_has_replaced(
+    live_stack: LiveStack,
+) -> None:
+    # given: a search page served (and cached) with the old price
+    seller = live_stack.session("seller")
+    token = f"cache{uuid.uuid4().hex[:6]}"
+    w, r = f"{live_stack.write_url}/api/v1", f"{live_stack.read_url}/api/v1/products"
+    created = seller.post(
+        f"{w}/products",
+        json={"name": f"{token} jar", "description": "", "price": "6.00", "stock": 1},
+        timeout=10,
+    ).json()
+    eventually(lambda: requests.get(r, params={"search": token}, timeout=5).json()["count"] == 1)
+    assert (
+        requests.get(r, params={"search": token}, timeout=5).json()["results"][0]["price"] == "6.00"
+    )
+    # when: the price changes
+    seller.patch(f"{w}/products/{created['id']}", json={"price": "7.00"}, timeout=10)
+    # then: once projected, every read (without any header) shows the new price
+    eventually(lambda: requests.get(f"{r}/{created['id']}", timeout=5).json()["price"] == "7.00")
+    prices = {
+        requests.get(r, params={"search": token}, timeout=5).json()["results"][0]["price"]
+        for _ in range(5)
+    }
+    assert prices == {"7.00"}
