@@ -26,6 +26,7 @@ from infra.event_store import event_store_env
 from infra.stack.processes import ROOT, celery, gunicorn, pipeline_processes
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
+from tests.support.shop_data import ADDRESS
 from write_api.application import Shop
 
 LOG_DIR = ROOT / ".local" / "test-logs"
@@ -175,3 +176,23 @@ def settle(check: Any, timeout: float, interval: float = 0.5) -> bool:
     while not check() and time.monotonic() < deadline:
         time.sleep(interval)
     return bool(check())
+
+
+def paid_order(
+    stack: LiveStack, name: str, price: str = "10.00"
+) -> tuple[requests.Session, requests.Session, str]:
+    """A seller, a customer and the id of the customer's paid order for one new product."""
+    seller, customer = stack.session("seller"), stack.session("customer")
+    w = f"{stack.write_url}/api/v1"
+    product = seller.post(
+        f"{w}/products",
+        json={"name": name, "description": "", "price": price, "stock": 2},
+        timeout=10,
+    ).json()
+    customer.post(f"{w}/cart/items", json={"product_id": product["id"], "quantity": 1}, timeout=10)
+    order_id = customer.post(
+        f"{w}/checkout", json={"shipping_address": ADDRESS}, timeout=10
+    ).json()["order_id"]
+    paid = customer.post(f"{w}/orders/{order_id}/pay", json={"payment_token": "tok_ok"}, timeout=10)
+    assert paid.status_code == 200, paid.text
+    return seller, customer, str(order_id)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LiveStack, eventually
-from tests.support.shop_data import ADDRESS
+from tests.e2e.conftest import LiveStack, eventually, paid_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
@@ -25,26 +24,10 @@ def test_a_worker_killed_mid_send_still_sends_exactly_one_confirmation(
     live_stack: LiveStack,
 ) -> None:
     # given: a paid order whose confirmation email is being sent (slowly)
-    seller, customer = live_stack.session("seller"), live_stack.session("customer")
-    w = f"{live_stack.write_url}/api/v1"
-    product = seller.post(
-        f"{w}/products",
-        json={"name": "Clock", "description": "", "price": "15.00", "stock": 2},
-        timeout=10,
-    ).json()
-    customer.post(f"{w}/cart/items", json={"product_id": product["id"], "quantity": 1}, timeout=10)
-    order_id = customer.post(
-        f"{w}/checkout", json={"shipping_address": ADDRESS}, timeout=10
-    ).json()["order_id"]
-    assert (
-        customer.post(
-            f"{w}/orders/{order_id}/pay", json={"payment_token": "tok_ok"}, timeout=10
-        ).status_code
-        == 200
-    )
-    markers = lambda: list(live_stack.mail_dir.glob("sending-*.marker"))  # noqa: E731
-    before = set(markers())
-    eventually(lambda: set(markers()) - before, timeout=30)
+    markers = lambda: set(live_stack.mail_dir.glob("sending-*.marker"))  # noqa: E731
+    before = markers()
+    _, _, order_id = paid_order(live_stack, "Clock", "15.00")
+    eventually(lambda: markers() - before, timeout=30)
     # when: the worker dies while the mail server is still accepting the message
     live_stack.supervisor.kill("celery-worker", signal.SIGKILL)
     assert emails_for(live_stack.mail_dir, order_id) == []
@@ -57,20 +40,17 @@ def test_a_worker_killed_mid_send_still_sends_exactly_one_confirmation(
 
 
 def test_shipping_sends_one_shipping_email(live_stack: LiveStack) -> None:
-    seller, customer = live_stack.session("seller"), live_stack.session("customer")
-    w = f"{live_stack.write_url}/api/v1"
-    product = seller.post(
-        f"{w}/products",
-        json={"name": "Lamp", "description": "", "price": "5.00", "stock": 2},
-        timeout=10,
-    ).json()
-    customer.post(f"{w}/cart/items", json={"product_id": product["id"], "quantity": 1}, timeout=10)
-    order_id = customer.post(
-        f"{w}/checkout", json={"shipping_address": ADDRESS}, timeout=10
-    ).json()["order_id"]
-    customer.post(f"{w}/orders/{order_id}/pay", json={"payment_token": "tok_ok"}, timeout=10)
+    # given
+    seller, _, order_id = paid_order(live_stack, "Lamp", "5.00")
+    # when
     for status in ("processing", "shipped"):
-        assert seller.post(f"{w}/orders/{order_id}/status", json={"status": status}, timeout=10).ok
+        response = seller.post(
+            f"{live_stack.write_url}/api/v1/orders/{order_id}/status",
+            json={"status": status},
+            timeout=10,
+        )
+        assert response.status_code == 200
+    # then: the confirmation and the shipping email, one each
     emails = eventually(
         lambda: len(found := emails_for(live_stack.mail_dir, order_id)) == 2 and found, timeout=60
     )

@@ -126,3 +126,18 @@ def make_actor(shop: Shop, role: str | None) -> Actor:
 
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def customer(shop_app: Shop) -> Actor:
+    return make_actor(shop_app, "customer")
+
+
+@pytest.fixture
+def seller(shop_app: Shop) -> Actor:
+    return make_actor(shop_app, "seller")
+
+
+@pytest.fixture
+def admin(shop_app: Shop) -> Actor:
+    return make_actor(shop_app, "admin")

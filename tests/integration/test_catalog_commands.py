@@ -13,16 +13,6 @@ from write_api.application import Shop
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
-@pytest.fixture
-def seller(shop_app: Shop) -> Actor:
-    return make_actor(shop_app, "seller")
-
-
-@pytest.fixture
-def admin(shop_app: Shop) -> Actor:
-    return make_actor(shop_app, "admin")
-
-
 def create(actor: Actor, **overrides: Any) -> dict[str, Any]:
     body = {"name": "Lamp", "description": "Warm light", "price": "30.00", "stock": 5, **overrides}
     response = actor.client.post("/api/v1/products", body, format="json")

@@ -27,16 +27,6 @@ from write_api.payments.webhooks import HEADER, sign
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
-@pytest.fixture
-def customer(shop_app: Shop) -> Actor:
-    return make_actor(shop_app, "customer")
-
-
-@pytest.fixture
-def seller(shop_app: Shop) -> Actor:
-    return make_actor(shop_app, "seller")
-
-
 def product(shop_app: Shop, seller: Actor, stock: int = 5, price: str = "10.00") -> str:
     saved = shop_app.create_product(
         name=f"P {uuid.uuid4().hex[:6]}",

@@ -11,17 +11,12 @@ from django.test import Client
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from infra import event_store
-from tests.integration.conftest import Actor, make_actor
+from tests.integration.conftest import Actor
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 VALID = {"name": "Teapot", "description": "Cast iron", "price": "45.00", "stock": 2}
-
-
-@pytest.fixture
-def seller(shop_app: Shop) -> Actor:
-    return make_actor(shop_app, "seller")
 
 
 def post_product(seller: Actor, body: Any, **headers: str) -> Any:
