@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from projections.audit.models import AuditEvent
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
 from projections.notifications.models import SentEmail
 from projections.shopping.models import (
@@ -14,6 +15,7 @@ from projections.shopping.models import (
 
 __all__ = [
     "AggregateVersion",
+    "AuditEvent",
     "CartLineView",
     "CartView",
     "CategoryView",

@@ -24,3 +24,17 @@ class TracksOrders(HasReadRole):
     """Customers (their own), sellers (orders with their products) and admins (all)."""
 
     roles = ("customer", "seller", "admin")
+
+
+class IsAdmin(HasReadRole):
+    roles = ("admin",)
+
+
+class ReadsHistory(HasReadRole):
+    """Analysts (read-only access to the event history) and admins."""
+
+    roles = ("analyst", "admin")
+
+
+class OwnsOrdersOrAdmin(HasReadRole):
+    roles = ("customer", "admin")

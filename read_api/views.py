@@ -22,6 +22,7 @@ from read_api.caching import product_detail, search_page
 from read_api.consistency import HEADER, requested_min_version, wait_for_version
 from read_api.cursor import decode_cursor
 from read_api.filters import ProductFilters
+from read_api.history_views import order_detail_as_of
 from read_api.orders import (
     cart_get,
     cart_version,
@@ -146,6 +147,8 @@ class OrderDetailApi(APIView):
     permission_classes = [TracksOrders]
 
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
+        if "as_of" in request.query_params:
+            return order_detail_as_of(request, version, order_id)
         headers = consistent(request, order_version)
         order = order_get_tracking(request.user, order_id)
         if order is None:

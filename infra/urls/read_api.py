@@ -12,6 +12,7 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
     handler500,
     service_patterns,
 )
+from read_api.history_views import AuditSearchApi, EventFeedApi, OrderTimelineApi
 from read_api.views import (
     CartApi,
     CategoryTreeApi,
@@ -29,6 +30,9 @@ queries = [
     path("cart", CartApi.as_view(), name="cart"),
     path("orders", OrderListApi.as_view(), name="order-list"),
     path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<uuid:order_id>/timeline", OrderTimelineApi.as_view(), name="order-timeline"),
+    path("admin/audit", AuditSearchApi.as_view(), name="audit"),
+    path("events", EventFeedApi.as_view(), name="events"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/search", ProductSearchV2Api.as_view(), name="product-search"),
     path("products/suggest", ProductSuggestV2Api.as_view(), name="product-suggest"),

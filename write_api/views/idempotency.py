@@ -48,11 +48,11 @@ def idempotent(view: APIView, request: Request, handle: Callable[[], Response]) 
         raise ValidationFailed(
             "Invalid Idempotency-Key.", {HEADER: ["1 to 255 visible ASCII characters."]}
         )
-    print_ = fingerprint(request)
+    request_print = fingerprint(request)
     with transaction.atomic():
-        stored = _claim(request, key, print_)
+        stored = _claim(request, key, request_print)
         if stored is not None:
-            if stored.fingerprint != print_:
+            if stored.fingerprint != request_print:
                 raise IdempotencyKeyReused(
                     "This Idempotency-Key was used with a different request.", code=None
                 )

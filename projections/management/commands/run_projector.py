@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from infra.clients import kafka_consumer, kafka_producer, opensearch_client, version_announcer
 from infra.signals import stop_on_signals
+from projections.audit.projector import AuditProjector
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner, Projector
@@ -21,6 +22,7 @@ PROJECTORS: dict[str, Callable[[], Projector]] = {
         SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
     ),
     "shopping": ShoppingProjector,
+    "audit": AuditProjector,
     "notifications": lambda: NotificationsProjector(send_order_email.delay),
 }
 

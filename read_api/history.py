@@ -1,0 +1,103 @@
+"""Selectors over the audit log: timelines, audit search, the event feed, orders as of a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from projections.audit.models import AuditEvent
+from projections.shopping.models import OrderView
+
+STATUS_OF = {"OrderPlaced": "pending_payment", "OrderPaid": "paid", "OrderCancelled": "cancelled"}
+
+
+def event_body(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "position": event.position,
+        "event_id": str(event.event_id),
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": str(event.aggregate_id),
+        "version": event.version,
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": {"id": event.actor_id or None, "role": event.actor_role or None},
+        "request_id": event.request_id or None,
+        "data": event.data,
+    }
+
+
+def order_visible_to(user: Any, order_id: UUID) -> bool:
+    """Owners and admins may look into an order's history; others learn nothing."""
+    if user.role == "admin":
+        return OrderView.objects.filter(id=order_id).exists() or order_events(order_id).exists()
+    return OrderView.objects.filter(id=order_id, customer_id=user.id).exists()
+
+
+def order_events(order_id: UUID, until: datetime | None = None) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(aggregate_type="Order", aggregate_id=order_id)
+    return events.filter(occurred_at__lte=until) if until else events
+
+
+def audit_search(
+    *,
+    aggregate_id: UUID | None,
+    actor_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    if aggregate_id:
+        events = events.filter(aggregate_id=aggregate_id)
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lte=until)
+    return events.order_by("position")
+
+
+def event_feed(*, after: int, limit: int, type_: str | None) -> list[AuditEvent]:
+    events = AuditEvent.objects.filter(position__gt=after)
+    if type_:
+        events = events.filter(type=type_)
+    return list(events.order_by("position")[:limit])
+
+
+def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
+    """The order rebuilt from its events up to `when` (None if it did not exist yet)."""
+    state: dict[str, Any] | None = None
+    for event in order_events(order_id, when).order_by("version"):
+        data = event.data
+        if event.type == "OrderPlaced":
+            state = {
+                "id": str(order_id),
+                "status": "pending_payment",
+                "total": data["total"],
+                "items": [
+                    {k: line[k] for k in ("product_id", "name", "unit_price", "quantity")}
+                    for line in data["lines"]
+                ],
+                "shipping_address": data["shipping_address"],
+                "status_history": [],
+            }
+        if state is None:
+            continue
+        status = STATUS_OF.get(event.type) or (
+            data.get("status") if event.type == "OrderStatusChanged" else None
+        )
+        if status:
+            state["status"] = status
+            state["status_history"].append(
+                {
+                    "status": status,
+                    "at": event.occurred_at.isoformat(),
+                    "by": event.actor_id or None,
+                }
+            )
+        state["version"] = event.version
+        state["as_of"] = when.isoformat()
+    return state

@@ -1,0 +1,99 @@
+"""History queries: an order's timeline or past state, the audit search, the event feed."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from read_api.history import (
+    audit_search,
+    event_body,
+    event_feed,
+    order_as_of,
+    order_events,
+    order_visible_to,
+)
+from read_api.pagination import PageParams, paginated
+from read_api.permissions import IsAdmin, OwnsOrdersOrAdmin, ReadsHistory
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+
+
+def order_detail_as_of(request: Request, version: str, order_id: UUID) -> Response:
+    """v2: the order as it was at `as_of`, rebuilt from its events (owner or admin)."""
+    if version != "v2":
+        raise NotFound("?as_of is a v2 feature.")
+    params = AsOfSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    if request.user.role not in ("customer", "admin") or not order_visible_to(
+        request.user, order_id
+    ):
+        raise NotFound(f"Order {order_id} does not exist.")
+    order = order_as_of(order_id, params.validated_data["as_of"])
+    if order is None:
+        raise NotFound(f"Order {order_id} did not exist at that time.")
+    return Response(order)
+
+
+class OrderTimelineApi(APIView):
+    """Every event of an order, in order, with actor and time (owner or admin)."""
+
+    permission_classes = [OwnsOrdersOrAdmin]
+
+    def get(self, request: Request, version: str, order_id: UUID) -> Response:
+        if not order_visible_to(request.user, order_id):
+            raise NotFound(f"Order {order_id} does not exist.")
+        events = [event_body(e) for e in order_events(order_id).order_by("version")]
+        return Response({"order_id": str(order_id), "events": events})
+
+
+class AuditSearchApi(APIView):
+    """Admins search the audit log by aggregate or actor and time range."""
+
+    permission_classes = [IsAdmin]
+
+    class ParamsSerializer(PageParams):
+        aggregate_id = serializers.UUIDField(required=False, default=None)
+        actor_id = serializers.CharField(required=False, max_length=64, default=None)
+        since = serializers.DateTimeField(required=False, default=None)
+        until = serializers.DateTimeField(required=False, default=None)
+
+    @extend_schema(parameters=[ParamsSerializer])
+    def get(self, request: Request, version: str) -> Response:
+        params = self.ParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        page, size = data.pop("page"), data.pop("page_size")
+        events = audit_search(**data)
+        results = [event_body(e) for e in events[(page - 1) * size : page * size]]
+        return Response(paginated(request, page, size, events.count(), results))
+
+
+class EventFeedApi(APIView):
+    """v2: the event history in store order, for analysts and admins replaying it."""
+
+    permission_classes = [ReadsHistory]
+
+    class ParamsSerializer(serializers.Serializer):
+        after = serializers.IntegerField(min_value=0, default=0)
+        limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+        type = serializers.CharField(required=False, max_length=100, default=None)
+
+    @extend_schema(parameters=[ParamsSerializer])
+    def get(self, request: Request, version: str) -> Response:
+        if version != "v2":
+            raise NotFound("The event feed is a v2 endpoint.")
+        params = self.ParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        events = event_feed(after=data["after"], limit=data["limit"], type_=data["type"])
+        last = events[-1].position if events else data["after"]
+        return Response({"events": [event_body(e) for e in events], "next_after": last})

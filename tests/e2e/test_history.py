@@ -1,0 +1,123 @@
+"""Event history on the read API: order timelines, orders as of a time, audit search, event feed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from tests.e2e.conftest import PASSWORD, LiveStack, eventually, paid_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+def test_an_order_timeline_and_its_past_states(live_stack: LiveStack) -> None:
+    # given: an order placed, paid and then processed
+    seller, customer, order_id = paid_order(live_stack, "Globe", "40.00")
+    seller.post(
+        f"{live_stack.write_url}/api/v1/orders/{order_id}/status",
+        json={"status": "processing"},
+        timeout=10,
+    )
+    r1, r2 = f"{live_stack.read_url}/api/v1", f"{live_stack.read_url}/api/v2"
+    timeline = eventually(
+        lambda: (
+            len(
+                (t := customer.get(f"{r1}/orders/{order_id}/timeline", timeout=5).json()).get(
+                    "events", []
+                )
+            )
+            == 3
+            and t
+        )
+    )
+    # then: every event in order, with actor and time
+    events = timeline["events"]
+    assert [e["type"] for e in events] == ["OrderPlaced", "OrderPaid", "OrderStatusChanged"]
+    assert [e["version"] for e in events] == [1, 2, 3]
+    assert [e["actor"]["role"] for e in events] == ["customer", "customer", "seller"]
+    # and: the order as it was just after placement, and before it existed
+    placed_at = datetime.fromisoformat(events[0]["occurred_at"])
+    then = customer.get(
+        f"{r2}/orders/{order_id}",
+        params={"as_of": (placed_at + timedelta(microseconds=1)).isoformat()},
+        timeout=5,
+    )
+    before = customer.get(
+        f"{r2}/orders/{order_id}",
+        params={"as_of": (placed_at - timedelta(seconds=1)).isoformat()},
+        timeout=5,
+    )
+    assert (then.status_code, then.json()["status"], then.json()["version"]) == (
+        200,
+        "pending_payment",
+        1,
+    )
+    assert before.status_code == 404
+    assert (
+        customer.get(
+            f"{r1}/orders/{order_id}", params={"as_of": placed_at.isoformat()}, timeout=5
+        ).status_code
+        == 404
+    )
+    # and: nobody else sees it
+    stranger = live_stack.session("customer")
+    assert stranger.get(f"{r1}/orders/{order_id}/timeline", timeout=5).status_code == 404
+    assert (
+        live_stack.session("admin").get(f"{r1}/orders/{order_id}/timeline", timeout=5).status_code
+        == 200
+    )
+
+
+def test_admins_search_the_audit_log_and_analysts_read_the_event_feed(
+    live_stack: LiveStack,
+) -> None:
+    # given
+    admin = live_stack.session("admin")
+    _, customer, order_id = paid_order(live_stack, "Vase", "12.00")
+    r1, r2 = f"{live_stack.read_url}/api/v1", f"{live_stack.read_url}/api/v2"
+    audit = eventually(
+        lambda: (
+            (
+                a := admin.get(
+                    f"{r1}/admin/audit", params={"aggregate_id": order_id}, timeout=5
+                ).json()
+            )["count"]
+            == 2
+            and a
+        )
+    )
+    # then
+    assert [e["type"] for e in audit["results"]] == ["OrderPlaced", "OrderPaid"]
+    assert all(e["request_id"] for e in audit["results"])
+    assert customer.get(f"{r1}/admin/audit", timeout=5).status_code == 403
+    # given: an analyst, promoted by the admin
+    email = f"analyst-{order_id[:8]}@e2e.example.com"
+    w = f"{live_stack.write_url}/api/v1"
+    user = requests.post(
+        f"{w}/auth/signup", json={"email": email, "password": PASSWORD}, timeout=10
+    ).json()
+    assert admin.post(f"{w}/users/{user['id']}/role", json={"role": "analyst"}, timeout=10).ok
+    token = requests.post(
+        f"{w}/auth/token", json={"email": email, "password": PASSWORD}, timeout=10
+    ).json()
+    analyst = requests.Session()
+    analyst.headers["Authorization"] = f"Bearer {token['access']}"
+    # when
+    feed = analyst.get(f"{r2}/events", params={"after": 0, "limit": 5}, timeout=5).json()
+    paid = analyst.get(
+        f"{r2}/events", params={"type": "OrderPaid", "limit": 1000}, timeout=5
+    ).json()
+    # then: store order, resumable from next_after, filterable by type
+    positions = [e["position"] for e in feed["events"]]
+    assert positions == sorted(positions)
+    assert feed["next_after"] == positions[-1]
+    nxt = analyst.get(
+        f"{r2}/events", params={"after": feed["next_after"], "limit": 1}, timeout=5
+    ).json()
+    assert nxt["events"][0]["position"] > feed["next_after"]
+    assert order_id in {e["aggregate_id"] for e in paid["events"]}
+    assert {e["type"] for e in paid["events"]} == {"OrderPaid"}
+    assert customer.get(f"{r2}/events", timeout=5).status_code == 403
+    assert analyst.get(f"{r1}/events", timeout=5).status_code == 404
