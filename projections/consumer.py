@@ -19,6 +19,7 @@ import structlog
 from django import db
 from django.db import InterfaceError, OperationalError, transaction
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from projections.catalog.search_index import RetryableIndexError
@@ -36,6 +37,8 @@ RETRYABLE: tuple[type[BaseException], ...] = (
 )
 # Below the consumer's max poll interval, so a retrying member keeps its partitions.
 MAX_BACKOFF_SECONDS = 2.0
+# Small enough that a batch finishes well within the poll interval on a busy machine.
+BATCH = 200
 
 
 class Projector(Protocol):
@@ -82,7 +85,7 @@ class ProjectionRunner:
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
-            records = self.consumer.poll(timeout_ms=200, max_records=500)
+            records = self.consumer.poll(timeout_ms=200, max_records=BATCH)
             for partition, messages in records.items():
                 try:
                     self.handle(partition, messages)
@@ -105,11 +108,22 @@ class ProjectionRunner:
             if fresh:
                 checkpoint.position = fresh[-1][1]["position"]
                 checkpoint.save(update_fields=["position", "updated_at"])
-        self.consumer.commit({partition: OffsetAndMetadata(messages[-1].offset + 1, "", -1)})
+        self._commit_offset(partition, messages[-1].offset + 1)
         if fresh:
             self.announce([(e["aggregate_id"], e["version"]) for _, e in fresh])
         if applied:
             log.info("projected", projector=self.projector.name, partition=key, count=applied)
+
+    def _commit_offset(self, partition: TopicPartition, offset: int) -> None:
+        """Only saves re-reading: the checkpoint committed with the rows is what counts.
+
+        A member that was rebalanced out (slow batch, busy machine) cannot commit; it
+        rejoins on its next poll, and whatever is delivered again is skipped.
+        """
+        try:
+            self.consumer.commit({partition: OffsetAndMetadata(offset, "", -1)})
+        except KafkaError as error:
+            log.warning("offset_commit_skipped", partition=str(partition), error=str(error))
 
     def _fresh(self, messages: list[Any], position: int) -> list[tuple[Any, dict[str, Any]]]:
         fresh = []

@@ -69,6 +69,7 @@ class Supervisor:
     ) -> None:
         self.base_env = base_env if base_env is not None else dict(os.environ)
         self.sink = sink
+        self._lock = threading.RLock()  # children change from a watcher thread too
         self.children: list[Managed] = []
         self.stopping = False
 
@@ -88,7 +89,8 @@ class Supervisor:
         )
         managed = Managed(spec, process, COLORS[len(self.children) % len(COLORS)])
         threading.Thread(target=self._pump, args=(managed,), daemon=True).start()
-        self.children.append(managed)
+        with self._lock:
+            self.children.append(managed)
         return managed
 
     def _pump(self, managed: Managed) -> None:
@@ -97,10 +99,15 @@ class Supervisor:
             self.sink(managed.spec.name, line, managed.color)
 
     def find(self, name: str) -> Managed:
-        return next(m for m in reversed(self.children) if m.spec.name == name)
+        with self._lock:
+            return next(m for m in reversed(self.children) if m.spec.name == name)
 
     def restart_crashed(self) -> None:
         """Restart a child that died on its own (at most once a second per child)."""
+        with self._lock:
+            self._restart_crashed()
+
+    def _restart_crashed(self) -> None:
         for managed in list(self.children):
             code = managed.process.poll()
             if code is None or self.stopping or not managed.spec.restart:
@@ -110,6 +117,14 @@ class Supervisor:
             emit("launcher", f"{managed.spec.name} exited with {code}; restarting")
             self.children.remove(managed)
             self.start(managed.spec)
+
+    def ensure_running(self, name: str) -> None:
+        """Start `name` again unless a copy of it is already running."""
+        with self._lock:
+            managed = self.find(name)
+            if managed.process.poll() is not None:
+                self.children.remove(managed)
+                self.start(managed.spec)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         managed = self.find(name)

@@ -59,7 +59,7 @@ class LiveStack:
         return Path(self.supervisor.base_env["EMAIL_FILE_PATH"])
 
     def restart(self, name: str) -> None:
-        self.supervisor.start(self.supervisor.find(name).spec)
+        self.supervisor.ensure_running(name)
 
     def manage(self, *args: str) -> str:
         """Run a management command against this stack, as an operator (or beat) would."""
@@ -153,10 +153,21 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
     )
     for url in (stack.write_url, stack.read_url):
         wait_for(lambda url=url: requests.get(f"{url}/healthz", timeout=1).raise_for_status(), url)
+    # Like `make up` (and compose's restart policy): a crashed process comes back.
+    stopped = threading.Event()
+    watcher = threading.Thread(target=restart_crashed, args=(supervisor, stopped), daemon=True)
+    watcher.start()
     yield stack
+    stopped.set()
+    watcher.join(timeout=5)
     supervisor.stop_all(timeout=5)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database["NAME"]}" WITH (FORCE)')
+
+
+def restart_crashed(supervisor: Supervisor, stopped: threading.Event) -> None:
+    while not stopped.wait(0.5):
+        supervisor.restart_crashed()
 
 
 def eventually(check: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
