@@ -93,7 +93,7 @@ class ProjectionRunner:
                 except RETRYABLE as error:
                     log.warning("projection_retry", error=str(error), retry_in=backoff)
                     db.connection.close()  # a broken connection reconnects on next use
-                    self.consumer.seek(partition, messages[0].offset)
+                    self._rewind(partition, messages[0].offset)
                     stop.wait(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
@@ -113,6 +113,13 @@ class ProjectionRunner:
             self.announce([(e["aggregate_id"], e["version"]) for _, e in fresh])
         if applied:
             log.info("projected", projector=self.projector.name, partition=key, count=applied)
+
+    def _rewind(self, partition: TopicPartition, offset: int) -> None:
+        """Read the batch again; if the partition moved to another member, it reads it."""
+        try:
+            self.consumer.seek(partition, offset)
+        except KafkaError as error:
+            log.warning("rewind_skipped", partition=str(partition), error=str(error))
 
     def _commit_offset(self, partition: TopicPartition, offset: int) -> None:
         """Only saves re-reading: the checkpoint committed with the rows is what counts.
