@@ -63,8 +63,10 @@ def wait_for_version(
             return True
         while (left := deadline - time.monotonic()) > 0:
             message = pubsub.get_message(timeout=left)
-            if message is not None and int(message["data"]) >= wanted.version:
-                return (current() or 0) >= wanted.version
+            # Every projector of the aggregate announces; only ours brings the row.
+            moved = message is not None and int(message["data"]) >= wanted.version
+            if moved and (current() or 0) >= wanted.version:
+                return True
         return False
     finally:
         pubsub.close()

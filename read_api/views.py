@@ -77,6 +77,14 @@ class ProductListApi(APIView):
         return Response(body, headers=headers)
 
 
+def missing(view: APIView, error: NotFound, headers: dict[str, str]) -> Response:
+    """The 404 envelope, keeping headers such as X-Consistency: stale."""
+    response = view.handle_exception(error)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 def consistent(request: Request, current: Callable[[UUID], int | None]) -> dict[str, str]:
     """Honour X-Min-Version: wait (bounded) for the projection; say so when it is still behind."""
     wanted = requested_min_version(request)
@@ -99,8 +107,8 @@ class ProductDetailApi(APIView):
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
         headers = consistent(request, product_version)
         product, tag = product_detail(product_id, fresh=HEADER in request.headers)
-        if product is None:
-            raise NotFound(f"Product {product_id} does not exist.")
+        if product is None:  # a stale 404 must say it is stale, too
+            return missing(self, NotFound(f"Product {product_id} does not exist."), headers)
         headers |= {"ETag": tag, "Cache-Control": "no-cache"}
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers=headers)
@@ -152,7 +160,7 @@ class OrderDetailApi(APIView):
         headers = consistent(request, order_version)
         order = order_get_tracking(request.user, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.")
+            return missing(self, NotFound(f"Order {order_id} does not exist."), headers)
         return Response(order, headers=headers)
 
 

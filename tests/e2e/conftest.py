@@ -79,12 +79,12 @@ class LiveStack:
         if role != "admin":
             email = f"{role}-{uuid.uuid4().hex[:10]}@e2e.example.com"
             body = {"email": email, "password": PASSWORD, "role": role}
-            signed_up = requests.post(f"{self.write_url}/api/v1/auth/signup", json=body, timeout=10)
+            signed_up = requests.post(f"{self.write_url}/api/v1/auth/signup", json=body, timeout=30)
             assert signed_up.status_code == 201, signed_up.text
         tokens = requests.post(
             f"{self.write_url}/api/v1/auth/token",
             json={"email": email, "password": PASSWORD},
-            timeout=10,
+            timeout=30,
         )
         assert tokens.status_code == 200, tokens.text
         session = requests.Session()

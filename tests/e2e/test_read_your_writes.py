@@ -119,3 +119,14 @@ def test_a_cached_search_page_never_shows_a_price_the_projector_has_replaced(
         for _ in range(5)
     }
     assert prices == {"7.00"}
+
+
+def test_a_missing_product_that_was_waited_for_says_it_is_stale(live_stack: LiveStack) -> None:
+    product_id = str(uuid.uuid4())
+    response = requests.get(
+        f"{live_stack.read_url}/api/v1/products/{product_id}",
+        headers={"X-Min-Version": f"{product_id}:1"},
+        timeout=10,
+    )
+    assert (response.status_code, response.headers["X-Consistency"]) == (404, "stale")
+    assert response.json()["error"]["code"] == "not_found"

@@ -114,18 +114,16 @@ def test_projector_skips_redelivered_events_after_a_republish(shop_app: Shop, pi
         projector_runner(prefix, index, producer),
         lambda: _committed(prefix) >= len(published),
     )
-    # then: the duplicates changed nothing
+    # then: the duplicates changed nothing, and no checkpoint went back
     assert len(published) >= 2 * len({e["position"] for e in envelopes(published)}) - 1
     after = {(str(r.id), r.version, r.updated_at) for r in ProductView.objects.filter(id__in=ids)}
     assert after == before
-    assert (
-        dict(
-            ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list(
-                "partition", "position"
-            )
+    now = dict(
+        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list(
+            "partition", "position"
         )
-        == checkpoints
     )
+    assert all(now[partition] >= position for partition, position in checkpoints.items())
 
 
 def test_an_unreadable_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
