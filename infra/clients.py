@@ -43,9 +43,13 @@ def opensearch_client(timeout: float = 10.0) -> OpenSearch:
 
 
 def redis_client(timeout: float = 2.0) -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout
-    )
+    """A client sharing one connection pool per process, URL and timeout."""
+    return _redis(settings.REDIS_URL, timeout)
+
+
+@functools.cache
+def _redis(url: str, timeout: float) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 def kafka_admin() -> KafkaAdminClient:

@@ -33,12 +33,13 @@ def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[dict[str, 
     product_gen = generations.get(product_generation, 0)
     tree_gen = generations.get(cache_keys.CATEGORY_TREE, 0)
     key = f"product:{product_id}:{product_gen}:{tree_gen}"
-    body = None if fresh else cache.get(key)
-    if body is None:
-        body = product_get(product_id) or _MISSING
-        cache.set(key, body, MEMORY_TTL)
-    found = None if body == _MISSING else body
-    return found, etag(found)
+    entry = None if fresh else cache.get(key)
+    if entry is None:
+        found = product_get(product_id)
+        entry = (found or _MISSING, etag(found))  # hashed once per version, not per request
+        cache.set(key, entry, MEMORY_TTL)
+    body, tag = entry
+    return (None if body == _MISSING else body), tag
 
 
 def etag(body: Any) -> str:

@@ -45,7 +45,32 @@ from read_api.selectors import (
 )
 
 
-class ProductListApi(APIView):
+class ReadApi(APIView):
+    """A read view honouring X-Min-Version: it waits (bounded) for the projection, and every
+    answer it then gives, an error included, says `X-Consistency: stale` if the wait ran out."""
+
+    stale = False
+
+    def wait_for(self, request: Request, current: Callable[[UUID], int | None]) -> None:
+        wanted = requested_min_version(request)
+        if wanted is not None:
+            self.stale = not wait_for_version(
+                redis_client(),
+                settings.SHOPSTREAM_NAMESPACE,
+                wanted,
+                lambda: current(wanted.aggregate_id),
+            )
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.stale:
+            response["X-Consistency"] = "stale"
+        return response
+
+
+class ProductListApi(ReadApi):
     """Search and page through buyable products."""
 
     authentication_classes: list[type] = []
@@ -57,7 +82,7 @@ class ProductListApi(APIView):
     def get(self, request: Request, version: str) -> Response:
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        headers = consistent(request, product_version)
+        self.wait_for(request, product_version)
         page, size = params.validated_data["page"], params.validated_data["page_size"]
 
         def build() -> dict[str, Any]:
@@ -74,42 +99,20 @@ class ProductListApi(APIView):
         body = search_page(
             {"v": version, **params.validated_data, "host": request.get_host()}, build
         )
-        return Response(body, headers=headers)
+        return Response(body)
 
 
-def missing(view: APIView, error: NotFound, headers: dict[str, str]) -> Response:
-    """The 404 envelope, keeping headers such as X-Consistency: stale."""
-    response = view.handle_exception(error)
-    for name, value in headers.items():
-        response[name] = value
-    return response
-
-
-def consistent(request: Request, current: Callable[[UUID], int | None]) -> dict[str, str]:
-    """Honour X-Min-Version: wait (bounded) for the projection; say so when it is still behind."""
-    wanted = requested_min_version(request)
-    if wanted is None:
-        return {}
-    fresh = wait_for_version(
-        redis_client(),
-        settings.SHOPSTREAM_NAMESPACE,
-        wanted,
-        lambda: current(wanted.aggregate_id),
-    )
-    return {} if fresh else {"X-Consistency": "stale"}
-
-
-class ProductDetailApi(APIView):
+class ProductDetailApi(ReadApi):
     """One product as currently projected; cached, with ETag / If-None-Match."""
 
     authentication_classes: list[type] = []
 
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
-        headers = consistent(request, product_version)
+        self.wait_for(request, product_version)
         product, tag = product_detail(product_id, fresh=HEADER in request.headers)
-        if product is None:  # a stale 404 must say it is stale, too
-            return missing(self, NotFound(f"Product {product_id} does not exist."), headers)
-        headers |= {"ETag": tag, "Cache-Control": "no-cache"}
+        if product is None:
+            raise NotFound(f"Product {product_id} does not exist.")
+        headers = {"ETag": tag, "Cache-Control": "no-cache"}
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers=headers)
         return Response(product, headers=headers)
@@ -124,14 +127,14 @@ class CategoryTreeApi(APIView):
         return Response(category_list_tree())
 
 
-class CartApi(APIView):
+class CartApi(ReadApi):
     """The caller's cart with current names, unit prices, line totals and total."""
 
     permission_classes = [IsCustomer]
 
     def get(self, request: Request, version: str) -> Response:
-        headers = consistent(request, cart_version)
-        return Response(cart_get(request.user.id), headers=headers)
+        self.wait_for(request, cart_version)
+        return Response(cart_get(request.user.id))
 
 
 class OrderListApi(APIView):
@@ -149,7 +152,7 @@ class OrderListApi(APIView):
         return Response(paginated(request, page, size, orders.count(), results))
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(ReadApi):
     """One order with its lines and status history; another customer's order is 404."""
 
     permission_classes = [TracksOrders]
@@ -157,11 +160,11 @@ class OrderDetailApi(APIView):
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         if "as_of" in request.query_params:
             return order_detail_as_of(request, version, order_id)
-        headers = consistent(request, order_version)
+        self.wait_for(request, order_version)
         order = order_get_tracking(request.user, order_id)
         if order is None:
-            return missing(self, NotFound(f"Order {order_id} does not exist."), headers)
-        return Response(order, headers=headers)
+            raise NotFound(f"Order {order_id} does not exist.")
+        return Response(order)
 
 
 class ProductReviewListApi(APIView):
@@ -181,7 +184,7 @@ class ProductReviewListApi(APIView):
         return Response(paginated(request, page, size, reviews.count(), results))
 
 
-class ProductSearchV2Api(APIView):
+class ProductSearchV2Api(ReadApi):
     """v2: typo-tolerant search with the v1 filters, facets and stable cursor pages."""
 
     authentication_classes: list[type] = []
@@ -200,7 +203,7 @@ class ProductSearchV2Api(APIView):
         data = params.validated_data
         cursor = decode_cursor(data["cursor"]) if data["cursor"] else None
         query = replace(params.product_query(), text=(data["q"] or data["search"]).strip())
-        headers = consistent(request, product_version)
+        self.wait_for(request, product_version)
         page = product_search_page(
             opensearch_client(),
             products_alias(settings.SHOPSTREAM_NAMESPACE),
@@ -221,7 +224,6 @@ class ProductSearchV2Api(APIView):
                 "results": [product_from_document(d) for d in page["documents"]],
                 "facets": page["facets"],
             },
-            headers=headers,
         )
 
 

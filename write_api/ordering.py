@@ -169,14 +169,19 @@ class OrderingCommands(Base):
     def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:
         """Cancel and give the reserved units back, in one transaction."""
 
-        def cancel(order: Order) -> list[Product]:
-            order.cancel(reason=reason, context=context)
-            products = [self.get_product(pid) for pid in order.quantities]
-            for product in products:
-                product.release(order_id=order.id, context=context)
-            return products
+        return self._update(
+            self.get_order, order_id, lambda o: self._cancel_releasing(o, reason, context)
+        )
 
-        return self._update(self.get_order, order_id, cancel)
+    def _cancel_releasing(
+        self, order: Order, reason: str, context: CommandContext
+    ) -> list[Product]:
+        """Cancel the order and release its reservations; returns the products to save with it."""
+        order.cancel(reason=reason, context=context)
+        products = [self.get_product(pid) for pid in order.quantities]
+        for product in products:
+            product.release(order_id=order.id, context=context)
+        return products
 
     def expire_order(
         self, order_id: UUID, *, now: datetime, timeout: timedelta, context: CommandContext
@@ -188,11 +193,7 @@ class OrderingCommands(Base):
             if not order.is_overdue(now, timeout):
                 return []
             expired[0] = True
-            order.cancel(reason="payment_timeout", context=context)
-            products = [self.get_product(pid) for pid in order.quantities]
-            for product in products:
-                product.release(order_id=order.id, context=context)
-            return products
+            return self._cancel_releasing(order, "payment_timeout", context)
 
         self._update(self.get_order, order_id, expire)
         return expired[0]
