@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from uuid import UUID
 
@@ -239,17 +240,31 @@ def test_product_lifecycle_reaches_the_read_row_and_search(shop_app: Shop, pipel
     assert client.get(f"/api/v1/products/{product}").status_code == 404
 
 
+STORED_TOPIC = {"Product": "shopstream.product.", "CategoryTree": "shopstream.category_tree."}
+
+
 def project_everything(shop_app: Shop, prefix: str, index: SearchIndex, producer: object) -> None:
+    """Publish the log, then project until each partition's checkpoint holds its last event."""
     head = shop_app.recorder.max_notification_id()
     run_relay_until(Relay(shop_app, producer, prefix), head)  # type: ignore[arg-type]
-    project_until(
-        projector_runner(prefix, index, producer), lambda: _projected(prefix) >= (head or 0)
+    stored = shop_app.recorder.select_notifications(start=0, limit=100_000)
+    targets: dict[str, int] = {}
+    for aggregate_type, stored_topic in STORED_TOPIC.items():
+        topic = topic_name(prefix, aggregate_type)
+        expected = sum(n.topic.startswith(stored_topic) for n in stored)
+        for record in read_topic(topic, expected=expected):
+            key = f"{topic}:{record.partition}"
+            targets[key] = max(targets.get(key, 0), json.loads(record.value)["position"])
+    project_until(projector_runner(prefix, index, producer), lambda: _projected_to(prefix, targets))
+
+
+def _projected_to(prefix: str, targets: dict[str, int]) -> bool:
+    checkpoints = dict(
+        ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog").values_list(
+            "partition", "position"
+        )
     )
-
-
-def _projected(prefix: str) -> int:
-    positions = ProjectionCheckpoint.objects.filter(projector=f"{prefix}catalog")
-    return max((c.position for c in positions), default=0)
+    return all(checkpoints.get(key, 0) >= position for key, position in targets.items())
 
 
 def _find(tree: list[dict], category_id: str) -> dict:
