@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "infra.middleware.AccessLogMiddleware",
     "infra.errors.UnhandledErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -230,8 +231,22 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+# WhiteNoise serves static files from gunicorn itself (Swagger UI, the admin's CSS).
+# Production serves what `collectstatic` put in STATIC_ROOT (the Dockerfile runs it);
+# development and tests serve straight from the apps, so a fresh clone needs no step.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".local" / "static"
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or (
+    str(BASE_DIR / ".local" / "static") if IS_PRODUCTION else None
+)
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
