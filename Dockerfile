@@ -26,6 +26,12 @@ COPY . .
 RUN pip install . \
     && rm -rf build ./*.egg-info
 
+# Static files (admin CSS, Swagger UI) into the image; WhiteNoise serves them from gunicorn.
+# Settings need their secrets to load: throwaway values, used for nothing but this step.
+RUN SHOPSTREAM_ENV=production DJANGO_SETTINGS_MODULE=infra.settings.write_api \
+        DJANGO_SECRET_KEY=collectstatic-only PAYMENT_WEBHOOK_SECRET=collectstatic-only \
+        python manage.py collectstatic --noinput --verbosity 0
+
 USER shopstream
 
 EXPOSE 8000 8001

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test lint install bench rebuild replay clean
+.PHONY: up test lint install browser bench rebuild replay clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+# e2e tests drive Debian's headless Chromium (Swagger UI, the admin's styling); as root,
+# install it when it is missing. Otherwise those tests fail and say what is missing.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || [ "$$(id -u)" -ne 0 ] || { apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || echo "make test: $(CHROMIUM) is missing (apt-get install chromium)" >&2
+
 # pytest's exit 5 means no test ran: that is a failure, not a pass.
-test: lint
+test: lint browser
 	@$(PY) -m infra.stack run -- $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: no tests ran" >&2; exit 1; fi; exit $$status
 

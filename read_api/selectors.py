@@ -50,7 +50,7 @@ def review_list_for_product(product_id: UUID) -> QuerySet[ReviewView]:
 def review_body(review: ReviewView) -> dict[str, Any]:
     return {
         "id": str(review.id),
-        "customer_id": str(review.customer_id),
+        "reviewer_name": review.reviewer_name,
         "rating": review.rating,
         "comment": review.comment,
         "created_at": review.created_at.isoformat(),

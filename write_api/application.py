@@ -128,9 +128,17 @@ class Shop(OrderingCommands, Application[UUID]):
 
     # -- accounts ---------------------------------------------------------------
     def register_account(
-        self, *, user_id: UUID, email: str, role: str, context: CommandContext
+        self,
+        *,
+        user_id: UUID,
+        email: str,
+        role: str,
+        context: CommandContext,
+        display_name: str = "",
     ) -> Saved:
-        account = Account.register(user_id=user_id, email=email, role=role, context=context)
+        account = Account.register(
+            user_id=user_id, email=email, role=role, display_name=display_name, context=context
+        )
         self.save(account)
         return Saved(account.id, account.version)
 

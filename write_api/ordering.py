@@ -212,9 +212,10 @@ class OrderingCommands(Base):
         product_id: UUID,
         rating: int,
         comment: str,
+        reviewer_name: str,
         context: CommandContext,
     ) -> Saved:
-        """Only a customer who paid for the product reviews it, once."""
+        """Only a customer who paid for the product reviews it, once, under their display name."""
         self.get_product(product_id)
         if not self.purchases_of(customer_id).has_bought(product_id):
             raise Forbidden(
@@ -225,6 +226,7 @@ class OrderingCommands(Base):
             product_id=product_id,
             rating=rating,
             comment=comment,
+            reviewer_name=reviewer_name,
             context=context,
         )
         try:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
@@ -70,12 +71,15 @@ MIDDLEWARE = [
     "infra.middleware.AccessLogMiddleware",
     "infra.errors.UnhandledErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out admin log-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -156,6 +160,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "infra.admin_lockout.AdminLoginLockout",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The admin log-in locks after this many failures per client address and email, for the
+# cool-off; the API's JWT log-in has its own throttle ("auth" below) and is not counted.
+AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ADMIN_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "infra.admin_lockout.AdminLoginAttempts"
+AXES_CLIENT_IP_CALLABLE = "infra.admin_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "infra.admin_lockout.username"
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout are refused without extending it: the cool-off ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -209,9 +231,39 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+# WhiteNoise serves static files from gunicorn itself (Swagger UI, the admin's CSS).
+# Production serves what `collectstatic` put in STATIC_ROOT (the Dockerfile runs it);
+# development and tests serve straight from the apps, so a fresh clone needs no step.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".local" / "static"
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or (
+    str(BASE_DIR / ".local" / "static") if IS_PRODUCTION else None
+)
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
+# HTTPS in production: redirect plain HTTP, HSTS, cookies only over TLS. Behind a proxy
+# that terminates TLS, DJANGO_SECURE_PROXY_SSL_HEADER names the header it sets to
+# "https" (e.g. X-Forwarded-Proto; the proxy must overwrite it from clients).
+# `make up` is development: plain HTTP, none of this.
+SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", IS_PRODUCTION)
+# Health probes of an orchestrator come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+_PROXY_SSL_HEADER = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000" if IS_PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", IS_PRODUCTION)
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_SECURE_HSTS_PRELOAD", IS_PRODUCTION)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION and not env_flag("SHOPSTREAM_INSECURE_COOKIES")

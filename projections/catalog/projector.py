@@ -9,7 +9,13 @@ from django.db.models import Avg, Count
 
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
-from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
+from projections.catalog.models import (
+    ANONYMOUS_REVIEWER,
+    AggregateVersion,
+    CategoryView,
+    ProductView,
+    ReviewView,
+)
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.search_index import SearchIndex
 
@@ -47,6 +53,7 @@ class CatalogProjector:
                 defaults={
                     "product_id": data["product_id"],
                     "customer_id": data["customer_id"],
+                    "reviewer_name": data.get("reviewer_name", ANONYMOUS_REVIEWER),
                     "rating": data["rating"],
                     "comment": data["comment"],
                     "created_at": envelope["occurred_at"],

@@ -59,6 +59,36 @@ def test_signup_may_choose_seller(anonymous: APIClient, shop_app: Shop) -> None:
     assert (response.status_code, response.json()["role"]) == (201, "seller")
 
 
+def test_signup_may_choose_a_public_display_name(anonymous: APIClient, shop_app: Shop) -> None:
+    # when
+    named = signup(
+        anonymous, email="tea@example.com", password=PASSWORD, display_name=" Tea Lover "
+    )
+    unnamed = signup(anonymous, email="quiet@example.com", password=PASSWORD)
+    # then
+    assert (named.status_code, named.json()["display_name"]) == (201, "Tea Lover")
+    assert (unnamed.status_code, unnamed.json()["display_name"]) == (201, "")
+    assert User.objects.get(id=named.json()["id"]).display_name == "Tea Lover"
+    assert shop_app.get_account(named.json()["id"]).display_name == "Tea Lover"
+
+
+@pytest.mark.parametrize("display_name", ["x" * 41, "Ann\u0007", "Ann\nBob", 42])
+def test_signup_refuses_a_bad_display_name_and_creates_nothing(
+    anonymous: APIClient, shop_app: Shop, display_name: object
+) -> None:
+    # given
+    head = shop_app.recorder.max_notification_id()
+    # when
+    response = signup(
+        anonymous, email="odd@example.com", password=PASSWORD, display_name=display_name
+    )
+    # then
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["display_name"]
+    assert not User.objects.filter(email="odd@example.com").exists()
+    assert shop_app.recorder.max_notification_id() == head
+
+
 @pytest.mark.parametrize(
     ("extra", "refused"),
     [

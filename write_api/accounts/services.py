@@ -14,14 +14,31 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from write_api.accounts.models import Role, User
 from write_api.application import Saved, Shop
+from write_api.domain.account import clean_display_name
 from write_api.domain.errors import NotFound
 from write_api.domain.metadata import CommandContext
 
 
-def sign_up(app: Shop, *, email: str, password: str, role: str, context: CommandContext) -> User:
+def sign_up(
+    app: Shop,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    context: CommandContext,
+    display_name: str = "",
+) -> User:
     with transaction.atomic():
-        user = User.objects.create_user(email, password, role=role)
-        app.register_account(user_id=user.id, email=user.email, role=role, context=context)
+        user = User.objects.create_user(
+            email, password, role=role, display_name=clean_display_name(display_name)
+        )
+        app.register_account(
+            user_id=user.id,
+            email=user.email,
+            role=role,
+            display_name=user.display_name,
+            context=context,
+        )
     return user
 
 

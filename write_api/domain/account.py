@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -11,6 +12,17 @@ from write_api.domain.metadata import CommandContext
 
 ROLES = ("customer", "seller", "admin", "analyst")
 SELF_SERVICE_ROLES = ("customer", "seller")
+DISPLAY_NAME_MAX = 40
+
+
+def clean_display_name(name: str) -> str:
+    """The public name shown on reviews: optional (""), trimmed, printable, short."""
+    name = name.strip()
+    if len(name) > DISPLAY_NAME_MAX:
+        raise field_error("display_name", f"Must be at most {DISPLAY_NAME_MAX} characters.")
+    if any(unicodedata.category(c) in {"Cc", "Cs"} for c in name):
+        raise field_error("display_name", "Must not contain control characters.")
+    return name
 
 
 def check_role(role: str) -> None:
@@ -28,16 +40,37 @@ class Account(Aggregate):
         return user_id
 
     @classmethod
-    def register(cls, *, user_id: UUID, email: str, role: str, context: CommandContext) -> Account:
+    def register(
+        cls,
+        *,
+        user_id: UUID,
+        email: str,
+        role: str,
+        context: CommandContext,
+        display_name: str = "",
+    ) -> Account:
         check_role(role)
-        return cls(user_id=user_id, email=email, role=role, metadata=context.as_event_metadata())
+        return cls(
+            user_id=user_id,
+            email=email,
+            role=role,
+            display_name=clean_display_name(display_name),
+            metadata=context.as_event_metadata(),
+        )
 
     @event("Created", topic="shopstream.account.Created")
     def __init__(
-        self, *, user_id: UUID, email: str, role: str, metadata: dict[str, str | None]
+        self,
+        *,
+        user_id: UUID,
+        email: str,
+        role: str,
+        metadata: dict[str, str | None],
+        display_name: str = "",  # absent from events stored before display names
     ) -> None:
         self.email = email
         self.role = role
+        self.display_name = display_name
         self.active = True
 
     def change_role(self, *, role: str, context: CommandContext) -> None:

@@ -7,12 +7,20 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from write_api.domain.account import clean_display_name
 from write_api.domain.errors import ValidationFailed
 from write_api.domain.metadata import CommandContext
 
 REVIEW_NAMESPACE = uuid.UUID("4d3c2b1a-8f7e-4a5b-9c6d-0e1f2a3b4c5d")
 PURCHASES_NAMESPACE = uuid.UUID("b7e1c9a0-2d4f-4e6a-8b1c-3f5d7e9a0b2c")
 COMMENT_MAX = 2_000
+# Shown for a reviewer who chose no display name: never their email or account id.
+ANONYMOUS_REVIEWER = "Verified buyer"
+
+
+def reviewer_label(display_name: str) -> str:
+    """How a review names its author in public (a name the read model can hold)."""
+    return clean_display_name(display_name) or ANONYMOUS_REVIEWER
 
 
 def review_id(customer_id: UUID, product_id: UUID) -> UUID:
@@ -41,8 +49,10 @@ class Review(Aggregate):
         product_id: UUID,
         rating: int,
         comment: str,
+        reviewer_name: str,
         context: CommandContext,
     ) -> Review:
+        """`reviewer_name` is the buyer's display name now: the review keeps it as written."""
         errors: dict[str, list[str]] = {}
         if not 1 <= rating <= 5:
             errors["rating"] = ["Must be 1 to 5."]
@@ -55,6 +65,7 @@ class Review(Aggregate):
             product_id=product_id,
             rating=rating,
             comment=comment,
+            reviewer_name=reviewer_label(reviewer_name),
             metadata=context.as_event_metadata(),
         )
 
@@ -67,11 +78,13 @@ class Review(Aggregate):
         rating: int,
         comment: str,
         metadata: dict[str, str | None],
+        reviewer_name: str = ANONYMOUS_REVIEWER,  # absent from events stored before names
     ) -> None:
         self.customer_id = customer_id
         self.product_id = product_id
         self.rating = rating
         self.comment = comment
+        self.reviewer_name = reviewer_name
 
 
 class Purchases(Aggregate):

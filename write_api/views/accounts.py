@@ -20,7 +20,7 @@ from infra.event_store import shop
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.context import command_context
-from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
+from write_api.domain.account import DISPLAY_NAME_MAX, ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
 from write_api.fields import StrictCharField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
@@ -28,11 +28,17 @@ from write_api.serializers import StrictSerializer
 
 
 def user_body(user: User) -> dict[str, Any]:
-    return {"id": str(user.id), "email": user.email, "role": user.role, "is_active": user.is_active}
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "is_active": user.is_active,
+    }
 
 
 class SignupApi(APIView):
-    """Create a customer or seller account; nothing more can be chosen."""
+    """Create a customer or seller account, with an optional public display name."""
 
     authentication_classes: list[type] = []
     throttle_scope = "auth"
@@ -41,6 +47,7 @@ class SignupApi(APIView):
         email = serializers.EmailField(max_length=254)
         password = StrictCharField(max_length=128, trim_whitespace=False)
         role = serializers.ChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
+        display_name = StrictCharField(max_length=DISPLAY_NAME_MAX, allow_blank=True, default="")
 
         def validate_email(self, email: str) -> str:
             email = email.strip().lower()

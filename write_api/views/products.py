@@ -17,7 +17,7 @@ from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.errors import field_error
 from write_api.domain.product import DESCRIPTION_MAX, Product
-from write_api.domain.review import COMMENT_MAX
+from write_api.domain.review import COMMENT_MAX, reviewer_label
 from write_api.fields import MoneyField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
@@ -162,6 +162,7 @@ class ProductReviewCreateApi(APIView):
             customer_id=request.user.id,
             product_id=product_id,
             **body.validated_data,
+            reviewer_name=request.user.display_name,
             context=command_context(request),
         )
         return Response(
@@ -169,6 +170,7 @@ class ProductReviewCreateApi(APIView):
                 "id": str(saved.id),
                 "version": saved.version,
                 "product_id": str(product_id),
+                "reviewer_name": reviewer_label(request.user.display_name),
                 **body.validated_data,
             },
             status=status.HTTP_201_CREATED,
