@@ -1,7 +1,8 @@
 """The one place that owns the error envelope of both APIs.
 
 Every 4xx/5xx body is {"error": {"code", "message", "details", "request_id"}}:
-DRF errors, domain errors, Django's own 404/405/500 and anything unexpected.
+DRF errors, domain errors, Django's own 404/405/500, CSRF refusals, oversized
+bodies and anything unexpected.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
@@ -32,6 +34,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     OpenSearchError,
     RedisConnectionError,
 )
+# Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
 # Refusals whose code has its own status in API.md.
 CODE_STATUS = {
@@ -69,6 +73,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    if isinstance(exc, TOO_LARGE):
+        return Response(envelope(request, *PAYLOAD_TOO_LARGE), status=413)
     if isinstance(exc, UNAVAILABLE):
         log.error("dependency_unavailable", error=repr(exc))
         body = envelope(request, "service_unavailable", "A backing service is unavailable; retry.")
@@ -82,6 +88,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     assert isinstance(exc, drf.APIException)
     response.data = envelope(request, *_describe(exc))
     return response
+
+
+PAYLOAD_TOO_LARGE = ("payload_too_large", "The request body is too large.")
 
 
 def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
@@ -123,6 +132,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return json_error(request, 500, "internal_error", "An unexpected error occurred.")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: only session (admin) views check CSRF; the API uses bearer tokens."""
+    return json_error(request, 403, "csrf_failed", "CSRF verification failed.")
+
+
 class UnhandledErrorMiddleware:
     """Last line of defence: an exception escaping any view becomes a logged 500 envelope."""
 
@@ -135,5 +149,7 @@ class UnhandledErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404 | DjangoPermissionDenied):
             return None
+        if isinstance(exception, TOO_LARGE):
+            return json_error(request, 413, *PAYLOAD_TOO_LARGE)
         log.exception("unhandled_exception", exc_info=exception)
         return server_error(request)

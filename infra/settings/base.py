@@ -167,7 +167,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["infra.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "infra.errors.api_exception_handler",
     # Scopes are set per view: per user when logged in, per client IP otherwise (Redis-backed).
@@ -216,6 +216,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION and not env_flag("SHOPSTREAM_INSECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# CSRF guards the session-based admin only: API views authenticate by bearer token and
+# are exempt, and so is the catch-all 404 (infra.urls.common).
+CSRF_FAILURE_VIEW = "infra.errors.csrf_failure"
+# Larger bodies are refused with 413 (infra.errors); Django's default, stated.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "write_api.payments.fake_gateway.FakeGateway")
 PAYMENT_WEBHOOK_SECRET = required("PAYMENT_WEBHOOK_SECRET", "whsec_development_only")
