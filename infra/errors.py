@@ -16,6 +16,8 @@ from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import RequestError as OpenSearchRequestError
 from opensearchpy.exceptions import TransportError as OpenSearchError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import exceptions as drf
@@ -31,7 +33,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     DjangoDatabaseError,
     PersistenceOperationalError,
     PersistenceInterfaceError,
-    OpenSearchError,
+    OpenSearchConnectionError,  # includes its timeouts
     RedisConnectionError,
 )
 # Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
@@ -75,10 +77,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf.PermissionDenied()
     if isinstance(exc, TOO_LARGE):
         return Response(envelope(request, *PAYLOAD_TOO_LARGE), status=413)
-    if isinstance(exc, UNAVAILABLE):
+    if is_unavailable(exc):
         log.error("dependency_unavailable", error=repr(exc))
         body = envelope(request, "service_unavailable", "A backing service is unavailable; retry.")
         return Response(body, status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, OpenSearchRequestError):
+        # Every search input is validated first, so this is input we failed to foresee.
+        log.warning("search_refused", error=repr(exc))
+        return Response(envelope(request, *SEARCH_REFUSED), status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled_exception", exc_info=exc)
@@ -91,6 +97,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 PAYLOAD_TOO_LARGE = ("payload_too_large", "The request body is too large.")
+SEARCH_REFUSED = ("invalid_search", "The search service refused this query.")
+
+
+def is_unavailable(exc: Exception) -> bool:
+    """A backing server down, stalled or overloaded: the client may retry later.
+
+    An OpenSearch answer of 4xx is not unavailability (the query was refused), except
+    429, its way of saying it is overloaded.
+    """
+    if isinstance(exc, OpenSearchError) and not isinstance(exc, OpenSearchConnectionError):
+        status = exc.status_code
+        return isinstance(status, int) and (status == 429 or status >= 500)
+    return isinstance(exc, UNAVAILABLE)
 
 
 def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:

@@ -34,6 +34,7 @@ from read_api.orders import (
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
+from read_api.search import sort
 from read_api.search_v2 import product_search_page, product_suggestions
 from read_api.selectors import (
     category_list_tree,
@@ -201,8 +202,8 @@ class ProductSearchV2Api(ReadApi):
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        cursor = decode_cursor(data["cursor"]) if data["cursor"] else None
         query = replace(params.product_query(), text=(data["q"] or data["search"]).strip())
+        cursor = decode_cursor(data["cursor"], sort(query)) if data["cursor"] else None
         self.wait_for(request, product_version)
         page = product_search_page(
             opensearch_client(),
