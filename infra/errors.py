@@ -20,6 +20,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import RequestError as OpenSearchRequestError
 from opensearchpy.exceptions import TransportError as OpenSearchError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,6 +36,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     PersistenceInterfaceError,
     OpenSearchConnectionError,  # includes its timeouts
     RedisConnectionError,
+    RedisTimeoutError,  # a stalled Redis: not a ConnectionError in redis-py
 )
 # Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
