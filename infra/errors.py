@@ -142,6 +142,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: Django's answer to a SuspiciousOperation outside a view, e.g. an oversized
+    form read by CsrfViewMiddleware (which is a 413 here, like inside a view)."""
+    if isinstance(exception, TOO_LARGE):
+        return json_error(request, 413, *PAYLOAD_TOO_LARGE)
     return json_error(request, 400, "bad_request", "The request could not be understood.")
 
 

@@ -70,6 +70,38 @@ def test_an_oversized_command_of_a_logged_in_seller_is_a_413(seller: Actor, shop
     assert shop_app.recorder.max_notification_id() == head
 
 
+def admin_client_with_csrf_cookie() -> Client:
+    client = strict_client()
+    assert client.get("/admin/login/").status_code == 200
+    assert "csrftoken" in client.cookies
+    return client
+
+
+def test_an_oversized_form_to_the_admin_is_a_413_before_the_csrf_check(shop_app: Shop) -> None:
+    # given: the CSRF cookie any visitor of the log-in page gets
+    client = admin_client_with_csrf_cookie()
+    # when: CsrfViewMiddleware reads the form for its token, before any view runs
+    response = client.post(
+        "/admin/login/", {"username": "root@example.com", "password": "x" * 2_700_000}
+    )
+    # then
+    assert error_of(response) == (413, "payload_too_large")
+
+
+def test_a_form_with_too_many_fields_to_the_admin_is_a_413(shop_app: Shop) -> None:
+    client = admin_client_with_csrf_cookie()
+    response = client.post("/admin/login/", {f"f{i}": "1" for i in range(1_200)})
+    assert error_of(response) == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x"])
+def test_an_oversized_body_of_a_type_the_api_does_not_take_is_refused_cleanly(
+    shop_app: Shop, content_type: str
+) -> None:
+    response = strict_client().post("/api/v1/auth/token", TOO_LARGE, content_type=content_type)
+    assert error_of(response) in {(413, "payload_too_large"), (415, "unsupported_media_type")}
+
+
 @pytest.mark.parametrize("depth", [33, 5_000, 50_000])
 @pytest.mark.parametrize("path", ["/api/v1/auth/signup", "/api/v1/auth/token"])
 def test_json_nested_too_deep_is_a_400(shop_app: Shop, path: str, depth: int) -> None:
