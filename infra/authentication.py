@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -32,3 +33,9 @@ class UserJWTAuthentication(JWTAuthentication):
         if user_id_claim(validated_token) is None:
             raise InvalidToken("Token contained no recognizable user identification")
         return super().get_user(validated_token)
+
+
+class UserJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme: the same bearer JWT as simplejwt's (drf-spectacular)."""
+
+    target_class = "infra.authentication.UserJWTAuthentication"

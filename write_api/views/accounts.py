@@ -72,21 +72,22 @@ class TokenApi(TokenObtainPairView):
     throttle_scope = "auth"
 
 
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """simplejwt's, but the token of a user who is gone (or of no UUID) is a 401, not a 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        user_id = user_id_claim(self.token_class(attrs["refresh"]))
+        if user_id is None or not User.objects.filter(pk=user_id).exists():
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        return super().validate(attrs)
+
+
 class TokenRefreshApi(TokenRefreshView):
     """Trade a refresh token for a new pair; the old one is blacklisted."""
 
-    class InputSerializer(TokenRefreshSerializer):
-        """simplejwt's, but the token of a user who is gone (or of no UUID) is a 401, not a 500."""
-
-        def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-            user_id = user_id_claim(self.token_class(attrs["refresh"]))
-            if user_id is None or not User.objects.filter(pk=user_id).exists():
-                raise AuthenticationFailed(
-                    self.error_messages["no_active_account"], "no_active_account"
-                )
-            return super().validate(attrs)
-
-    serializer_class = InputSerializer
+    serializer_class = TokenRefreshInputSerializer
 
 
 class LogoutApi(APIView):
