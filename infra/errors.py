@@ -16,6 +16,7 @@ from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from kombu.exceptions import OperationalError as BrokerError
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import RequestError as OpenSearchRequestError
 from opensearchpy.exceptions import TransportError as OpenSearchError
@@ -37,6 +38,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     OpenSearchConnectionError,  # includes its timeouts
     RedisConnectionError,
     RedisTimeoutError,  # a stalled Redis: not a ConnectionError in redis-py
+    BrokerError,  # Celery could not hand a task to its broker
 )
 # Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)

@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from kombu.exceptions import OperationalError as BrokerError
 from opensearchpy.exceptions import (
     ConnectionTimeout,
     NotFoundError,
     RequestError,
     TransportError,
 )
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from infra.clients import search_client
 from infra.errors import api_exception_handler
@@ -200,6 +202,12 @@ def test_a_query_opensearch_refuses_is_a_400_not_a_503(isolated_namespace: str) 
     # then
     assert response.status_code == 400
     assert response.data["error"]["code"] == "invalid_search"
+
+
+def test_an_unreachable_task_broker_or_a_redis_timeout_is_a_503() -> None:
+    for error in (BrokerError("Error 110 connecting"), RedisTimeoutError("Timeout reading")):
+        response = api_exception_handler(error, {"request": None})
+        assert (response.status_code, response["Retry-After"]) == (503, "5")
 
 
 @pytest.mark.parametrize(
