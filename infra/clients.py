@@ -37,9 +37,20 @@ class TextDeserializer(Deserializer):
 
 
 @functools.cache
-def opensearch_client(timeout: float = 10.0) -> OpenSearch:
-    """One client (and connection pool) per process and timeout; it is thread-safe."""
-    return OpenSearch(hosts=[settings.OPENSEARCH_URL], timeout=timeout, max_retries=2)
+def opensearch_client(timeout: float = 10.0, max_retries: int = 2) -> OpenSearch:
+    """One client (and connection pool) per process and settings; it is thread-safe.
+
+    A timeout is not retried (opensearch-py's default), so `timeout` bounds a stalled call.
+    """
+    return OpenSearch(hosts=[settings.OPENSEARCH_URL], timeout=timeout, max_retries=max_retries)
+
+
+def search_client() -> OpenSearch:
+    """The read API's client: a shopper waits SEARCH_TIMEOUT_SECONDS at most, then gets a 503.
+
+    One retry covers a pooled connection the server has closed; a stall is not retried.
+    """
+    return opensearch_client(settings.SEARCH_TIMEOUT_SECONDS, max_retries=1)
 
 
 def redis_client(timeout: float = 2.0) -> redis.Redis:

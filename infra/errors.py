@@ -1,7 +1,8 @@
 """The one place that owns the error envelope of both APIs.
 
 Every 4xx/5xx body is {"error": {"code", "message", "details", "request_id"}}:
-DRF errors, domain errors, Django's own 404/405/500 and anything unexpected.
+DRF errors, domain errors, Django's own 404/405/500, CSRF refusals, oversized
+bodies and anything unexpected.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ from typing import Any
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
+from kombu.exceptions import OperationalError as BrokerError
+from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+from opensearchpy.exceptions import RequestError as OpenSearchRequestError
 from opensearchpy.exceptions import TransportError as OpenSearchError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,9 +35,13 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     DjangoDatabaseError,
     PersistenceOperationalError,
     PersistenceInterfaceError,
-    OpenSearchError,
+    OpenSearchConnectionError,  # includes its timeouts
     RedisConnectionError,
+    RedisTimeoutError,  # a stalled Redis: not a ConnectionError in redis-py
+    BrokerError,  # Celery could not hand a task to its broker
 )
+# Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
 # Refusals whose code has its own status in API.md.
 CODE_STATUS = {
@@ -69,10 +79,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
-    if isinstance(exc, UNAVAILABLE):
+    if isinstance(exc, TOO_LARGE):
+        return Response(envelope(request, *PAYLOAD_TOO_LARGE), status=413)
+    if is_unavailable(exc):
         log.error("dependency_unavailable", error=repr(exc))
         body = envelope(request, "service_unavailable", "A backing service is unavailable; retry.")
         return Response(body, status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, OpenSearchRequestError):
+        # Every search input is validated first, so this is input we failed to foresee.
+        log.warning("search_refused", error=repr(exc))
+        return Response(envelope(request, *SEARCH_REFUSED), status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled_exception", exc_info=exc)
@@ -82,6 +98,22 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     assert isinstance(exc, drf.APIException)
     response.data = envelope(request, *_describe(exc))
     return response
+
+
+PAYLOAD_TOO_LARGE = ("payload_too_large", "The request body is too large.")
+SEARCH_REFUSED = ("invalid_search", "The search service refused this query.")
+
+
+def is_unavailable(exc: Exception) -> bool:
+    """A backing server down, stalled or overloaded: the client may retry later.
+
+    An OpenSearch answer of 4xx is not unavailability (the query was refused), except
+    429, its way of saying it is overloaded.
+    """
+    if isinstance(exc, OpenSearchError) and not isinstance(exc, OpenSearchConnectionError):
+        status = exc.status_code
+        return isinstance(status, int) and (status == 429 or status >= 500)
+    return isinstance(exc, UNAVAILABLE)
 
 
 def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
@@ -112,6 +144,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: Django's answer to a SuspiciousOperation outside a view, e.g. an oversized
+    form read by CsrfViewMiddleware (which is a 413 here, like inside a view)."""
+    if isinstance(exception, TOO_LARGE):
+        return json_error(request, 413, *PAYLOAD_TOO_LARGE)
     return json_error(request, 400, "bad_request", "The request could not be understood.")
 
 
@@ -121,6 +157,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return json_error(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: only session (admin) views check CSRF; the API uses bearer tokens."""
+    return json_error(request, 403, "csrf_failed", "CSRF verification failed.")
 
 
 class UnhandledErrorMiddleware:
@@ -135,5 +176,7 @@ class UnhandledErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404 | DjangoPermissionDenied):
             return None
+        if isinstance(exception, TOO_LARGE):
+            return json_error(request, 413, *PAYLOAD_TOO_LARGE)
         log.exception("unhandled_exception", exc_info=exception)
         return server_error(request)

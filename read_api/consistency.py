@@ -2,7 +2,8 @@
 
 Projectors publish on `<namespace>:projected:<aggregate id>` after each commit; a
 waiting request subscribes, checks the read model once, and checks again only when
-told that the aggregate moved: no polling loop against the database.
+told that the aggregate moved: no polling loop against the database. Without Redis
+the wait cannot be told anything: it checks once more and answers (stale if behind).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import redis
+import structlog
 from rest_framework import serializers
 from rest_framework.request import Request
 
@@ -21,6 +23,7 @@ from projections.progress import projected_channel
 
 HEADER = "X-Min-Version"
 MAX_WAIT_SECONDS = 2.0
+log = structlog.get_logger("shopstream.consistency")
 _FORMAT = re.compile(r"^([0-9a-fA-F-]{36}):(\d{1,9})$")
 
 
@@ -52,9 +55,24 @@ def wait_for_version(
     current: Callable[[], int | None],
     timeout: float = MAX_WAIT_SECONDS,
 ) -> bool:
-    """True once `current()` reaches the wanted version, False if `timeout` passes first."""
+    """True once `current()` reaches the wanted version, False if `timeout` passes first
+    (or Redis fails before it is reached)."""
     if (current() or 0) >= wanted.version:
         return True
+    try:
+        return _wait_for_announcement(client, namespace, wanted, current, timeout)
+    except redis.RedisError as error:
+        log.warning("version_wait_unavailable", error=repr(error))
+        return (current() or 0) >= wanted.version
+
+
+def _wait_for_announcement(
+    client: redis.Redis,
+    namespace: str,
+    wanted: MinVersion,
+    current: Callable[[], int | None],
+    timeout: float,
+) -> bool:
     deadline = time.monotonic() + timeout
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from opensearchpy import OpenSearch
 
-from projections.catalog import cache_keys
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from read_api.representations import category_tree, product_from_row
 from read_api.search import ProductQuery, search_body
@@ -28,9 +26,8 @@ def product_version(product_id: UUID) -> int | None:
 
 
 def category_list_tree() -> list[dict[str, Any]]:
-    """The whole tree, cached until the catalog projector moves the tree's generation."""
-    key = f"categories:tree:{cache_keys.generation(cache_keys.CATEGORY_TREE)}"
-    return cache.get_or_set(key, lambda: category_tree(list(CategoryView.objects.all())), None)
+    """The whole tree, every category nested under its parent (read_api.caching caches it)."""
+    return category_tree(list(CategoryView.objects.all()))
 
 
 def product_search(

@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from infra.clients import opensearch_client, redis_client
+from infra.clients import redis_client, search_client
 from projections.catalog.search_index import products_alias
-from read_api.caching import product_detail, search_page
+from read_api.caching import category_tree, product_detail, search_page
 from read_api.consistency import HEADER, requested_min_version, wait_for_version
 from read_api.cursor import decode_cursor
 from read_api.filters import ProductFilters
@@ -34,9 +34,9 @@ from read_api.orders import (
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders
 from read_api.representations import product_from_document
+from read_api.search import sort
 from read_api.search_v2 import product_search_page, product_suggestions
 from read_api.selectors import (
-    category_list_tree,
     product_get,
     product_search,
     product_version,
@@ -55,7 +55,7 @@ class ReadApi(APIView):
         wanted = requested_min_version(request)
         if wanted is not None:
             self.stale = not wait_for_version(
-                redis_client(),
+                redis_client(settings.REDIS_BEST_EFFORT_TIMEOUT_SECONDS),
                 settings.SHOPSTREAM_NAMESPACE,
                 wanted,
                 lambda: current(wanted.aggregate_id),
@@ -87,7 +87,7 @@ class ProductListApi(ReadApi):
 
         def build() -> dict[str, Any]:
             count, documents = product_search(
-                opensearch_client(),
+                search_client(),
                 products_alias(settings.SHOPSTREAM_NAMESPACE),
                 params.product_query(),
                 page=page,
@@ -124,7 +124,7 @@ class CategoryTreeApi(APIView):
     authentication_classes: list[type] = []
 
     def get(self, request: Request, version: str) -> Response:
-        return Response(category_list_tree())
+        return Response(category_tree())
 
 
 class CartApi(ReadApi):
@@ -201,11 +201,11 @@ class ProductSearchV2Api(ReadApi):
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        cursor = decode_cursor(data["cursor"]) if data["cursor"] else None
         query = replace(params.product_query(), text=(data["q"] or data["search"]).strip())
+        cursor = decode_cursor(data["cursor"], sort(query)) if data["cursor"] else None
         self.wait_for(request, product_version)
         page = product_search_page(
-            opensearch_client(),
+            search_client(),
             products_alias(settings.SHOPSTREAM_NAMESPACE),
             query,
             cursor,
@@ -242,7 +242,7 @@ class ProductSuggestV2Api(APIView):
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         names = product_suggestions(
-            opensearch_client(),
+            search_client(),
             products_alias(settings.SHOPSTREAM_NAMESPACE),
             params.validated_data["q"].strip(),
         )

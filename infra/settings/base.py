@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -106,13 +107,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Cached reads, throttle counters and read-your-writes waits can go without Redis:
+# they wait for it this long at most, then read PostgreSQL, let the request through,
+# or answer stale (README, "Redis").
+REDIS_BEST_EFFORT_TIMEOUT_SECONDS = float(
+    os.environ.get("REDIS_BEST_EFFORT_TIMEOUT_SECONDS", "0.5")
+)
+
+
+def redis_url_with_timeout(url: str, seconds: float) -> str:
+    """`url` with its socket timeouts: django-redis keys its connection pools by URL."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(socket_timeout=str(seconds), socket_connect_timeout=str(seconds))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream"),
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-    }
+    },
+    # The same keys, for callers that degrade without Redis (read_api.caching, throttles).
+    "best_effort": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": redis_url_with_timeout(REDIS_URL, REDIS_BEST_EFFORT_TIMEOUT_SECONDS),
+        "KEY_PREFIX": os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream"),
+    },
 }
 
 KAFKA_BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -120,6 +143,8 @@ KAFKA_PARTITIONS = int(os.environ.get("KAFKA_PARTITIONS", "3"))
 # Group joins wait for the rebalance timeout, which kafka-python takes from this value.
 KAFKA_MAX_POLL_INTERVAL_MS = int(os.environ.get("KAFKA_MAX_POLL_INTERVAL_MS", "5000"))
 OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+# How long a search request waits for OpenSearch before it answers 503.
+SEARCH_TIMEOUT_SECONDS = float(os.environ.get("SEARCH_TIMEOUT_SECONDS", "1.2"))
 # Prefix of topics, consumer groups, index aliases and cache keys, so that two
 # deployments (or a test run) can share servers without seeing each other.
 SHOPSTREAM_NAMESPACE = os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream")
@@ -185,15 +210,15 @@ PASSWORD_HASHERS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "infra.authentication.UserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["infra.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "infra.errors.api_exception_handler",
     # Scopes are set per view: per user when logged in, per client IP otherwise (Redis-backed).
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["infra.throttling.FailOpenScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "cart": os.environ.get("THROTTLE_CART", "60/min"),
         "checkout": os.environ.get("THROTTLE_CHECKOUT", "10/min"),
@@ -268,6 +293,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = IS_PRODUCTION and not env_flag("SHOPSTREAM_INSECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# CSRF guards the session-based admin only: API views authenticate by bearer token and
+# are exempt, and so is the catch-all 404 (infra.urls.common).
+CSRF_FAILURE_VIEW = "infra.errors.csrf_failure"
+# Larger bodies are refused with 413 (infra.errors); Django's default, stated.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "write_api.payments.fake_gateway.FakeGateway")
 PAYMENT_WEBHOOK_SECRET = required("PAYMENT_WEBHOOK_SECRET", "whsec_development_only")

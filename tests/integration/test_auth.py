@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
+from django import db
 from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.integration.conftest import PASSWORD, Actor, make_actor
+from write_api.accounts import services
 from write_api.accounts.models import User
 from write_api.application import Shop
+from write_api.domain.errors import ValidationFailed
+from write_api.domain.metadata import CommandContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -298,3 +305,124 @@ def test_role_change_refuses_an_unknown_role_or_user(shop_app: Shop) -> None:
     assert (bad_role.status_code, list(bad_role.json()["error"]["details"])) == (400, ["role"])
     assert unknown.status_code == 404
     assert User.objects.get(id=user.user.id).role == "customer"
+
+
+def signed_access_token(user_id: Any) -> str:
+    """A correctly signed access token whose user id claim is `user_id`."""
+    token = AccessToken()
+    token["user_id"] = user_id
+    return str(token)
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "1 OR 1=1", 12345, {"id": 1}, ["x"], None])
+@pytest.mark.parametrize("urls", ["infra.urls.write_api", "infra.urls.read_api"])
+def test_a_signed_token_whose_user_id_is_not_a_uuid_is_a_401(
+    user_id: Any, urls: str, settings: Any
+) -> None:
+    # given
+    settings.ROOT_URLCONF = urls
+    client = APIClient(SERVER_NAME="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_access_token(user_id)}")
+    # when
+    response = client.get("/api/v1/auth/me" if urls.endswith("write_api") else "/api/v1/cart")
+    # then
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_not_valid"
+
+
+def test_a_signed_token_of_a_user_who_does_not_exist_is_a_401() -> None:
+    client = APIClient(SERVER_NAME="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_access_token(str(uuid.uuid4()))}")
+    response = client.get("/api/v1/auth/me")
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "user_not_found")
+
+
+def test_the_refresh_token_of_a_user_who_no_longer_exists_is_a_401(
+    anonymous: APIClient, shop_app: Shop
+) -> None:
+    # given
+    gone = make_actor(shop_app, "customer")
+    assert gone.user is not None
+    User.objects.filter(id=gone.user.id).delete()
+    # when
+    response = anonymous.post(
+        "/api/v1/auth/token/refresh", {"refresh": gone.refresh}, format="json"
+    )
+    # then
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+    assert not User.objects.filter(id=gone.user.id).exists()
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", 12345])
+def test_a_signed_refresh_token_whose_user_id_is_not_a_uuid_is_a_401(
+    anonymous: APIClient, user_id: Any
+) -> None:
+    # given
+    refresh = RefreshToken()
+    refresh["user_id"] = user_id
+    # when
+    response = anonymous.post(
+        "/api/v1/auth/token/refresh", {"refresh": str(refresh)}, format="json"
+    )
+    # then
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+
+
+def test_a_sign_up_whose_email_was_taken_meanwhile_is_refused_like_any_duplicate(
+    shop_app: Shop,
+) -> None:
+    # given: the email was registered after the request's own check (the race's loser)
+    services.sign_up(
+        shop_app,
+        email="race@example.com",
+        password=PASSWORD,
+        role="customer",
+        context=CommandContext(),
+    )
+    head = shop_app.recorder.max_notification_id()
+    # when
+    with pytest.raises(ValidationFailed) as refused:
+        services.sign_up(
+            shop_app,
+            email="race@example.com",
+            password=PASSWORD,
+            role="seller",
+            context=CommandContext(),
+        )
+    # then
+    assert refused.value.details == {"email": ["An account with this email already exists."]}
+    assert User.objects.get(email="race@example.com").role == "customer"
+    assert shop_app.recorder.max_notification_id() == head
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_sign_ups_with_one_email_make_one_account_and_nine_400s(
+    shop_app: Shop,
+) -> None:
+    # given
+    head = shop_app.recorder.max_notification_id()
+    start = threading.Barrier(10)
+
+    def sign_up(_: int) -> Any:
+        try:
+            start.wait()
+            return signup(
+                APIClient(SERVER_NAME="localhost"), email="same@example.com", password=PASSWORD
+            )
+        finally:
+            db.connections.close_all()
+
+    # when
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(sign_up, range(10)))
+    # then
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [400] * 9
+    refusals = [r.json()["error"] for r in responses if r.status_code == 400]
+    assert {(e["code"], tuple(e["details"])) for e in refusals} == {
+        ("validation_error", ("email",))
+    }
+    assert User.objects.filter(email="same@example.com").count() == 1
+    assert shop_app.recorder.max_notification_id() == (head or 0) + 1

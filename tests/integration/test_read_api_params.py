@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from django.test import Client
 
@@ -42,3 +45,33 @@ def test_query_syntax_in_search_text_is_just_text() -> None:
     )
     assert response.status_code == 200
     assert response.json()["count"] >= 0
+
+
+def cursor_token(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": cursor_token({"a": ["x", "y"], "b": False})},
+        {"cursor": cursor_token({"a": [1], "b": False})},
+        {"cursor": cursor_token({"a": [1, 2, 3, 4], "b": False})},
+        {"cursor": cursor_token({"a": [None, "id"], "b": False})},
+        {"cursor": cursor_token({"a": [10**30, "id"], "b": False})},
+        {"cursor": cursor_token({"a": [1.5, 2, "id"], "b": False}), "ordering": "-created"},
+        {"cursor": cursor_token({"a": [1, "id"], "b": True}), "ordering": "-rating"},
+        {"cursor": base64.urlsafe_b64encode(b"[" * 1400).decode()},
+        {"cursor": "not a cursor"},
+    ],
+)
+def test_a_crafted_search_cursor_is_a_400_not_a_503(params: dict[str, str]) -> None:
+    # when
+    response = Client(SERVER_NAME="localhost").get("/api/v2/products/search", params)
+    # then
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["details"]) == (
+        "validation_error",
+        {"cursor": ["Not a cursor this API gave out."]},
+    )

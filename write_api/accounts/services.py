@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from write_api.accounts.models import Role, User
 from write_api.application import Saved, Shop
 from write_api.domain.account import clean_display_name
-from write_api.domain.errors import NotFound
+from write_api.domain.errors import NotFound, field_error
 from write_api.domain.metadata import CommandContext
+
+EMAIL_TAKEN = "An account with this email already exists."
 
 
 def sign_up(
@@ -28,17 +30,27 @@ def sign_up(
     context: CommandContext,
     display_name: str = "",
 ) -> User:
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email, password, role=role, display_name=clean_display_name(display_name)
-        )
-        app.register_account(
-            user_id=user.id,
-            email=user.email,
-            role=role,
-            display_name=user.display_name,
-            context=context,
-        )
+    """A new user and its Account event; an email taken meanwhile is refused like any taken one.
+
+    The serializer's check cannot see a concurrent sign-up with the same email: the
+    unique index decides, and its refusal is the same 400 a sequential duplicate gets.
+    """
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email, password, role=role, display_name=clean_display_name(display_name)
+            )
+            app.register_account(
+                user_id=user.id,
+                email=user.email,
+                role=role,
+                display_name=user.display_name,
+                context=context,
+            )
+    except IntegrityError:
+        if User.objects.filter(email__iexact=email).exists():
+            raise field_error("email", EMAIL_TAKEN) from None
+        raise
     return user
 
 

@@ -9,13 +9,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from infra.authentication import user_id_claim
 from infra.event_store import shop
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
@@ -52,7 +55,7 @@ class SignupApi(APIView):
         def validate_email(self, email: str) -> str:
             email = email.strip().lower()
             if User.objects.filter(email__iexact=email).exists():
-                raise serializers.ValidationError("An account with this email already exists.")
+                raise serializers.ValidationError(services.EMAIL_TAKEN)
             return email
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +77,24 @@ class TokenApi(TokenObtainPairView):
     """Log in with email and password: an access and a refresh token (rate limited per IP)."""
 
     throttle_scope = "auth"
+
+
+class TokenRefreshInputSerializer(TokenRefreshSerializer):
+    """simplejwt's, but the token of a user who is gone (or of no UUID) is a 401, not a 500."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        user_id = user_id_claim(self.token_class(attrs["refresh"]))
+        if user_id is None or not User.objects.filter(pk=user_id).exists():
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            )
+        return super().validate(attrs)
+
+
+class TokenRefreshApi(TokenRefreshView):
+    """Trade a refresh token for a new pair; the old one is blacklisted."""
+
+    serializer_class = TokenRefreshInputSerializer
 
 
 class LogoutApi(APIView):
