@@ -7,6 +7,7 @@ class DomainError(Exception):
     """Base of every business-rule refusal."""
 
     code = "domain_error"
+    transient = False  # True: the same request may succeed later (not stored as an outcome)
 
     def __init__(
         self, message: str, details: dict[str, object] | None = None, *, code: str | None = None
