@@ -1,9 +1,18 @@
 from decimal import Decimal
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
-from write_api.published_events import ENVELOPE_KEYS, event_id, to_envelope, topic_name
+from write_api.domain.order import Order
+from write_api.published_events import (
+    ENVELOPE_KEYS,
+    ORDER_EVENT_TYPES,
+    event_id,
+    to_envelope,
+    topic_name,
+)
 
 SELLER = UUID("00000000-0000-0000-0000-0000000000aa")
 
@@ -69,11 +78,6 @@ def test_topic_name_is_prefixed_and_per_aggregate_type() -> None:
 
 def test_every_event_the_order_records_is_a_registered_published_type() -> None:
     # given: the event classes the Order aggregate defines (Created is never recorded)
-    from eventsourcing.domain import Aggregate
-
-    from write_api.domain.order import Order
-    from write_api.published_events import ORDER_EVENT_TYPES
-
     defined = {
         f"Order{name}"
         for name, value in vars(Order).items()

@@ -6,7 +6,8 @@ SETUP = "import django; django.setup(); from django.conf import settings; print(
 
 
 def run_setup(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SHOPSTREAM_", "PAYMENT_"))}
+    ours = ("DJANGO_", "SHOPSTREAM_", "PAYMENT_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     clean["DJANGO_SETTINGS_MODULE"] = "infra.settings.write_api"
     return subprocess.run(
         [sys.executable, "-c", SETUP],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -14,6 +15,8 @@ from write_api.domain.metadata import CommandContext
 from write_api.payments.inbox import receive_once
 from write_api.payments.notices import parse_gateway_event
 from write_api.payments.webhooks import HEADER, BadSignature, verify
+
+log = structlog.get_logger("shopstream.payments")
 
 
 class PaymentWebhookApi(APIView):
@@ -43,7 +46,11 @@ class PaymentWebhookApi(APIView):
             raise ValidationFailed(
                 "The webhook signature is invalid.", {HEADER: [str(bad)]}
             ) from None
-        notice = parse_gateway_event(raw)
+        try:
+            notice = parse_gateway_event(raw)
+        except ValidationFailed as malformed:
+            log.warning("gateway_event_malformed", fields=sorted(malformed.details))
+            raise
         context = CommandContext(
             actor_role="payment_gateway",
             request_id=getattr(request._request, "request_id", None),
