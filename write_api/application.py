@@ -18,6 +18,7 @@ from write_api.domain.category import TREE_ID, CategoryTree
 from write_api.domain.errors import Conflict, NotFound, field_error
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
+from write_api.order_payments import OrderPaymentCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, Saved, StockLevel, Unchanged
 
@@ -26,7 +27,7 @@ A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 8
 
 
-class Shop(OrderingCommands, Application[UUID]):
+class Shop(OrderPaymentCommands, OrderingCommands, Application[UUID]):
     """Commands on accounts, the category tree, the catalog, carts and orders."""
 
     name = "shopstream"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from write_api.domain.cart import Cart, cart_id
@@ -18,8 +16,7 @@ from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
 from write_api.domain.review import Purchases, Review, purchases_id
-from write_api.payments.notices import ChargeNotice
-from write_api.results import Saved, StartedPayment
+from write_api.results import Saved
 
 if TYPE_CHECKING:
     from write_api.application import Shop
@@ -134,132 +131,6 @@ class OrderingCommands(Base):
             self.get_order, order_id, lambda o: o.advance(status=status, context=context)
         )
 
-    def begin_payment(
-        self,
-        order_id: UUID,
-        *,
-        currency: str,
-        now: datetime,
-        resume_after: timedelta,
-        context: CommandContext,
-    ) -> StartedPayment:
-        """Record a new payment attempt (or resume a stalled one) before the gateway is called."""
-        started: list[StartedPayment] = []
-        new_attempt = uuid.uuid4()
-
-        def begin(order: Order) -> None:
-            attempt = order.begin_payment(
-                attempt_id=new_attempt,
-                currency=currency,
-                now=now,
-                resume_after=resume_after,
-                context=context,
-            )
-            started[:] = [
-                StartedPayment(
-                    order.id, 0, attempt["attempt_id"], attempt["amount"], attempt["currency"]
-                )
-            ]
-
-        saved = self._update(self.get_order, order_id, begin)
-        return replace(started[0], version=saved.version)
-
-    def pay_order(
-        self,
-        order_id: UUID,
-        *,
-        charge_id: str,
-        context: CommandContext,
-        attempt_id: UUID | None = None,
-    ) -> Saved:
-        """The captured payment turns each reservation into a sale, in one transaction."""
-        return self._update(
-            self.get_order, order_id, lambda o: self._pay(o, charge_id, attempt_id, context)
-        )
-
-    def _pay(
-        self, order: Order, charge_id: str, attempt_id: UUID | None, context: CommandContext
-    ) -> list[Aggregate]:
-        if not order.mark_paid(charge_id=charge_id, attempt_id=attempt_id, context=context):
-            return []  # already paid by this very charge: nothing more to sell
-        products = [self.get_product(pid) for pid in order.quantities]
-        for product in products:
-            product.sell(order_id=order.id, context=context)
-        purchases = self.purchases_of(order.customer_id)
-        purchases.record(order_id=order.id, product_ids=list(order.quantities), context=context)
-        return [*products, purchases]
-
-    def settle_gateway_charge(
-        self,
-        order_id: UUID,
-        *,
-        notice: ChargeNotice,
-        expected_currency: str,
-        context: CommandContext,
-    ) -> bool:
-        """Apply a gateway's verdict on a charge once it matches what the order started.
-
-        Returns False when the order already records this charge as paid (nothing changed).
-        """
-        changed = [True]
-
-        def settle(order: Order) -> list[Aggregate]:
-            order.check_gateway_charge(
-                charge_id=notice.charge_id,
-                attempt_id=notice.attempt_id,
-                amount=notice.amount,
-                currency=notice.currency,
-                expected_currency=expected_currency,
-            )
-            changed[0] = not order.paid_by(notice.charge_id)
-            if not changed[0]:
-                return []
-            if notice.succeeded:
-                return self._pay(order, notice.charge_id, order_attempt_id(order), context)
-            order.record_payment_declined(
-                charge_id=notice.charge_id,
-                reason=notice.reason,
-                attempt_id=order_attempt_id(order),
-                context=context,
-            )
-            return []
-
-        self._update(self.get_order, order_id, settle)
-        return changed[0]
-
-    def record_payment_declined(
-        self,
-        order_id: UUID,
-        *,
-        charge_id: str,
-        reason: str,
-        context: CommandContext,
-        attempt_id: UUID | None = None,
-    ) -> Saved:
-        return self._update(
-            self.get_order,
-            order_id,
-            lambda o: o.record_payment_declined(
-                charge_id=charge_id, reason=reason, attempt_id=attempt_id, context=context
-            ),
-        )
-
-    def record_payment_pending(
-        self,
-        order_id: UUID,
-        *,
-        charge_id: str,
-        context: CommandContext,
-        attempt_id: UUID | None = None,
-    ) -> Saved:
-        return self._update(
-            self.get_order,
-            order_id,
-            lambda o: o.record_payment_pending(
-                charge_id=charge_id, attempt_id=attempt_id, context=context
-            ),
-        )
-
     def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:
         """Cancel and give the reserved units back, in one transaction."""
 
@@ -334,7 +205,3 @@ class OrderingCommands(Base):
         if product.discontinued:
             raise NotFound(f"Product {product_id} is no longer sold.")
         return product
-
-
-def order_attempt_id(order: Order) -> UUID | None:
-    return order.payment_attempt["attempt_id"] if order.payment_attempt else None

@@ -293,3 +293,17 @@ def test_event_types_we_do_not_act_on_are_ignored(shop: Shop, payments: Payments
     assert payments.apply_gateway_event(GatewayNotice("evt_1", "charge.refunded"), CONTEXT) == (
         "ignored"
     )
+
+
+def test_a_charge_left_pending_before_attempts_were_recorded_still_settles(
+    shop: Shop, payments: Payments
+) -> None:
+    # given: an order whose pending charge was recorded without an attempt (older code)
+    order_id, _ = placed_order(shop)
+    shop.record_payment_pending(order_id, charge_id="ch_old", context=CONTEXT)
+    # when
+    other = payments.apply_gateway_event(notice(order_id, charge_id="ch_other"), CONTEXT)
+    settled = payments.apply_gateway_event(notice(order_id, charge_id="ch_old"), CONTEXT)
+    # then
+    assert (other, settled) == ("refused: unknown_charge", "applied")
+    assert kinds(shop, order_id) == ["Placed", "PaymentPending", "Paid"]

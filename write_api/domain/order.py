@@ -171,8 +171,8 @@ class Order(Aggregate):
 
     def _attempt_owns(self, charge_id: str, attempt_id: UUID | None) -> bool:
         attempt = self.payment_attempt
-        if attempt is None:
-            return False
+        if attempt is None:  # a charge left pending before attempts were recorded
+            return attempt_id is None and self.payment_pending_charge == charge_id
         if attempt_id is not None and attempt_id != attempt["attempt_id"]:
             return False
         if attempt["charge_id"] is not None:
