@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ import requests
 
 from tests.e2e.conftest import LiveStack, eventually
 from tests.support.shop_data import ADDRESS
+from write_api.payments.webhooks import HEADER, sign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -150,3 +153,31 @@ def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) ->
     )
     late = post(live_stack, customer, f"/orders/{order_id}/pay", {"payment_token": "tok_ok"})
     assert (late.status_code, late.json()["error"]["code"]) == (409, "illegal_transition")
+
+
+def test_the_stack_verifies_webhooks_with_its_generated_secret_not_the_source_constant(
+    live_stack: LiveStack,
+) -> None:
+    # given: the secret the launcher generated and handed to every process of the stack
+    secret = live_stack.supervisor.base_env["PAYMENT_WEBHOOK_SECRET"]
+    body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": "charge.updated"}).encode()
+    url = f"{live_stack.write_url}/api/v1/payments/webhook"
+
+    def deliver(signed_with: str) -> requests.Response:
+        headers = {"Content-Type": "application/json", HEADER: sign(body, signed_with)}
+        return requests.post(url, data=body, headers=headers, timeout=10)
+
+    # when
+    with_constant = deliver("whsec_development_only")
+    with_generated = deliver(secret)
+    # then
+    assert secret.startswith("whsec_")
+    assert secret != "whsec_development_only"
+    assert (with_constant.status_code, with_constant.json()["error"]["code"]) == (
+        400,
+        "validation_error",
+    )
+    assert (with_generated.status_code, with_generated.json()) == (
+        200,
+        {"received": True, "outcome": "ignored"},
+    )
