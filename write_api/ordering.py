@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 
 from write_api.domain.cart import Cart, cart_id
-from write_api.domain.errors import Conflict, Forbidden, NotFound
+from write_api.domain.errors import ConcurrentChange, Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
@@ -78,7 +78,7 @@ class OrderingCommands(Base):
                 self._back_off(attempt)
                 continue
             return order
-        raise Conflict("The cart or its products changed too often; try again.")
+        raise ConcurrentChange("The cart or its products changed too often; try again.")
 
     def _place(
         self,

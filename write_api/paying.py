@@ -126,6 +126,8 @@ class Payments:
         except NotFound:
             return self._refused(notice, "unknown_order")
         except DomainError as refused:
+            if refused.transient:
+                raise  # not an answer: nothing is recorded, and the gateway delivers it again
             return self._refused(notice, refused.code)
         return "applied" if changed else "already_recorded"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +14,10 @@ from tests.integration.conftest import Actor
 from tests.integration.test_shopping import pay, placed_order, settle_event, webhook
 from write_api.application import Shop
 from write_api.commands.models import GatewayEvent, IdempotencyRecord
+from write_api.domain.errors import ConcurrentChange
 from write_api.payments.fake_gateway import charges_made
+from write_api.payments.inbox import receive_once
+from write_api.payments.notices import parse_gateway_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -174,3 +178,23 @@ def test_payment_in_progress_is_not_stored_as_the_idempotency_keys_answer(
     assert (busy.status_code, busy.json()["error"]["code"]) == (409, "payment_in_progress")
     assert not IdempotencyRecord.objects.filter(key="busy-1").exists()
     assert charges_made(order_id) == 1
+
+
+def test_an_error_while_applying_records_nothing_so_the_gateway_delivers_it_again(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given
+    order_id = pending_order(shop_app, customer, seller)
+    event = settle_event(shop_app, order_id)
+    notice = parse_gateway_event(json.dumps(event).encode())
+
+    def lost_race() -> str:
+        raise ConcurrentChange("changed too often")
+
+    # when
+    with pytest.raises(ConcurrentChange):
+        receive_once(notice, lost_race)
+    retried = webhook(customer.client, event)
+    # then
+    assert retried.json() == {"received": True, "outcome": "applied"}
+    assert GatewayEvent.objects.get(event_id=event["id"]).outcome == "applied"

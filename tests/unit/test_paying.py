@@ -12,7 +12,7 @@ from tests.support.gateways import RecordingGateway
 from tests.support.shop_data import ADDRESS
 from tests.unit.conftest import CONTEXT, create_product
 from write_api.application import Shop
-from write_api.domain.errors import Conflict, NotFound
+from write_api.domain.errors import ConcurrentChange, Conflict, NotFound
 from write_api.paying import PaymentDeclined, Payments, gateway_key
 from write_api.payments.notices import ChargeNotice, GatewayNotice
 
@@ -307,3 +307,18 @@ def test_a_charge_left_pending_before_attempts_were_recorded_still_settles(
     # then
     assert (other, settled) == ("refused: unknown_charge", "applied")
     assert kinds(shop, order_id) == ["Placed", "PaymentPending", "Paid"]
+
+
+def test_a_lost_race_is_not_an_answer_to_the_gateway(
+    shop: Shop, gateway: RecordingGateway, clock: Clock
+) -> None:
+    # given: an order that keeps changing under the settlement
+    class Busy(Shop):
+        def settle_gateway_charge(self, *args: object, **kwargs: object) -> bool:
+            raise ConcurrentChange("changed too often")
+
+    busy = Busy(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    payments = Payments(busy, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
+    # when / then: it propagates (nothing recorded, the gateway retries) instead of "refused"
+    with pytest.raises(ConcurrentChange):
+        payments.apply_gateway_event(notice(uuid4()), CONTEXT)

@@ -43,5 +43,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ConcurrentChange(Conflict):
+    """Lost too many races for one aggregate: the same request may well succeed if retried."""
+
+    transient = True
+
+
 def field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed("The request is invalid.", {field: [message]})

@@ -47,6 +47,6 @@ def deliver_gateway_webhook(  # type: ignore[no-untyped-def]
         )
     except requests.RequestException as error:
         raise self.retry(exc=error) from None
-    if response.status_code >= 500:
+    if not 200 <= response.status_code < 300:  # like providers: anything but a 2xx again
         raise self.retry(exc=RuntimeError(f"webhook answered {response.status_code}"))
     return response.status_code
