@@ -50,6 +50,9 @@ def test_a_failed_charge_keeps_its_reason_and_an_unhandled_type_only_its_id() ->
     failed = parse({**body(reason="card expired"), "type": "charge.failed"})
     assert isinstance(failed, ChargeNotice)
     assert (failed.succeeded, failed.reason) == (False, "card expired")
+    unexplained = parse({**body(reason=None), "type": "charge.failed"})
+    assert isinstance(unexplained, ChargeNotice)
+    assert unexplained.reason == ""
     other = parse({"id": "evt_2", "type": "charge.refunded", "data": {"anything": "\u0000"}})
     assert other == GatewayNotice("evt_2", "charge.refunded")
 

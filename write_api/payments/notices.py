@@ -70,7 +70,8 @@ def parse_gateway_event(raw: bytes) -> GatewayNotice:
     amount = _text(data, "amount", _AMOUNT, errors, "data.")
     currency = _text(data, "currency", _CURRENCY, errors, "data.")
     attempt = _text(metadata, "attempt_id", _UUID, errors, "data.metadata.", optional=True)
-    reason = data.get("reason", "")
+    reason = data.get("reason")
+    reason = "" if reason is None else reason
     if not isinstance(reason, str) or len(reason) > REASON_MAX or not reason.isprintable():
         errors["data.reason"] = [f"At most {REASON_MAX} printable characters."]
     if errors:
