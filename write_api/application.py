@@ -15,9 +15,10 @@ from eventsourcing.persistence import RecordConflictError
 
 from write_api.domain.account import Account
 from write_api.domain.category import TREE_ID, CategoryTree
-from write_api.domain.errors import Conflict, NotFound, field_error
+from write_api.domain.errors import ConcurrentChange, NotFound, field_error
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
+from write_api.order_payments import OrderPaymentCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, Saved, StockLevel, Unchanged
 
@@ -26,7 +27,7 @@ A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 8
 
 
-class Shop(OrderingCommands, Application[UUID]):
+class Shop(OrderPaymentCommands, OrderingCommands, Application[UUID]):
     """Commands on accounts, the category tree, the catalog, carts and orders."""
 
     name = "shopstream"
@@ -184,7 +185,7 @@ class Shop(OrderingCommands, Application[UUID]):
     def _back_off(attempt: int) -> None:
         """Jittered sleep after a lost race, so racing writers stop colliding in lockstep."""
         if attempt >= ATTEMPTS:
-            raise Conflict("The resource changed concurrently too often; try again.")
+            raise ConcurrentChange("The resource changed concurrently too often; try again.")
         time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not security
 
     def _get(self, aggregate_id: UUID, kind: type[A], label: str) -> A:

@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from write_api.domain.cart import Cart, cart_id
-from write_api.domain.errors import Conflict, Forbidden, NotFound
+from write_api.domain.errors import ConcurrentChange, Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
@@ -79,7 +78,7 @@ class OrderingCommands(Base):
                 self._back_off(attempt)
                 continue
             return order
-        raise Conflict("The cart or its products changed too often; try again.")
+        raise ConcurrentChange("The cart or its products changed too often; try again.")
 
     def _place(
         self,
@@ -130,40 +129,6 @@ class OrderingCommands(Base):
     def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:
         return self._update(
             self.get_order, order_id, lambda o: o.advance(status=status, context=context)
-        )
-
-    def pay_order(self, order_id: UUID, *, charge_id: str, context: CommandContext) -> Saved:
-        """The captured payment turns each reservation into a sale, in one transaction."""
-
-        def pay(order: Order) -> list[Aggregate]:
-            order.mark_paid(charge_id=charge_id, context=context)
-            products = [self.get_product(pid) for pid in order.quantities]
-            for product in products:
-                product.sell(order_id=order.id, context=context)
-            purchases = self.purchases_of(order.customer_id)
-            purchases.record(order_id=order.id, product_ids=list(order.quantities), context=context)
-            return [*products, purchases]
-
-        return self._update(self.get_order, order_id, pay)
-
-    def record_payment_declined(
-        self, order_id: UUID, *, charge_id: str, reason: str, context: CommandContext
-    ) -> Saved:
-        return self._update(
-            self.get_order,
-            order_id,
-            lambda o: o.record_payment_declined(
-                charge_id=charge_id, reason=reason, context=context
-            ),
-        )
-
-    def record_payment_pending(
-        self, order_id: UUID, *, charge_id: str, context: CommandContext
-    ) -> Saved:
-        return self._update(
-            self.get_order,
-            order_id,
-            lambda o: o.record_payment_pending(charge_id=charge_id, context=context),
         )
 
     def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:

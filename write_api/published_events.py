@@ -32,6 +32,20 @@ ENVELOPE_KEYS = frozenset(
     }
 )
 AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order", "Review", "Purchases")
+# Order event types as published: the shopping, notifications and audit projectors and the
+# read API's history fold these; a new Order event must be added here and handled there.
+ORDER_EVENT_TYPES = frozenset(
+    {
+        "OrderPlaced",
+        "OrderPaymentStarted",
+        "OrderPaymentResumed",
+        "OrderPaymentPending",
+        "OrderPaymentFailed",
+        "OrderPaid",
+        "OrderStatusChanged",
+        "OrderCancelled",
+    }
+)
 DEAD_LETTER = "deadletter"
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "metadata"}
 

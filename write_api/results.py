@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 from uuid import UUID
 
@@ -28,3 +29,12 @@ class StockLevel(Saved):
 
     stock: int
     reserved: int
+
+
+@dataclass(frozen=True)
+class StartedPayment(Saved):
+    """The payment attempt in flight: what to charge, and the id its gateway key derives from."""
+
+    attempt_id: UUID
+    amount: Decimal
+    currency: str

@@ -306,6 +306,8 @@ PAYMENT_WEBHOOK_URL = os.environ.get(
     "PAYMENT_WEBHOOK_URL",
     f"http://127.0.0.1:{os.environ.get('WRITE_API_PORT', '8000')}/api/v1/payments/webhook",
 )
+# A payment attempt without progress for this long may be resumed (same gateway key).
+PAYMENT_ATTEMPT_RESUME_SECONDS = float(os.environ.get("PAYMENT_ATTEMPT_RESUME_SECONDS", "60"))
 FAKE_GATEWAY_SETTLE_SECONDS = float(os.environ.get("FAKE_GATEWAY_SETTLE_SECONDS", "1"))
 CURRENCY = os.environ.get("SHOPSTREAM_CURRENCY", "USD")
 

@@ -25,16 +25,24 @@ WORKDIR = Path(os.environ.get("SHOPSTREAM_LOCAL_DIR", ROOT / ".local"))
 
 
 def development_env() -> dict[str, str]:
-    secret_file = WORKDIR / "secret_key"
-    if not secret_file.exists():
-        WORKDIR.mkdir(parents=True, exist_ok=True)
-        secret_file.write_text(secrets.token_urlsafe(50))
-        secret_file.chmod(0o600)
+    """Settings every process of this stack shares; secrets are generated once per checkout."""
     return {
         "SHOPSTREAM_ENV": os.environ.get("SHOPSTREAM_ENV", "development"),
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secret_file.read_text(),
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or stack_secret("secret_key"),
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET")
+        or "whsec_" + stack_secret("webhook_secret"),
         "PYTHONPATH": str(ROOT),
     }
+
+
+def stack_secret(name: str) -> str:
+    """A random secret kept in the stack's directory, readable by its owner only."""
+    secret_file = WORKDIR / name
+    if not secret_file.exists():
+        WORKDIR.mkdir(parents=True, exist_ok=True)
+        secret_file.touch(mode=0o600)
+        secret_file.write_text(secrets.token_urlsafe(50))
+    return secret_file.read_text()
 
 
 def wait_for_signal() -> threading.Event:
@@ -52,7 +60,13 @@ def prepare(env: dict[str, str]) -> None:
 
 def write_stack_env(env: dict[str, str]) -> Path:
     """Let commands in another shell (`make rebuild`) find the servers of the running stack."""
-    keys = ["SHOPSTREAM_ENV", "DJANGO_SECRET_KEY", "SHOPSTREAM_NAMESPACE", *SERVER_VARIABLES]
+    keys = [
+        "SHOPSTREAM_ENV",
+        "DJANGO_SECRET_KEY",
+        "PAYMENT_WEBHOOK_SECRET",
+        "SHOPSTREAM_NAMESPACE",
+        *SERVER_VARIABLES,
+    ]
     path = WORKDIR / "stack.env"
     path.write_text("".join(f"{k}={shlex.quote(env[k])}\n" for k in keys if env.get(k)))
     return path

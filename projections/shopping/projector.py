@@ -14,7 +14,9 @@ from projections.shopping.models import (
 
 Envelope = dict[str, Any]
 STATUS_OF = {"OrderPaid": "paid", "OrderCancelled": "cancelled"}
+# Other Order events (PaymentResumed) only move the row's version on.
 PAYMENT_OF = {
+    "OrderPaymentStarted": "pending",
     "OrderPaymentFailed": "declined",
     "OrderPaymentPending": "pending",
     "OrderPaid": "captured",

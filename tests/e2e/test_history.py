@@ -28,15 +28,20 @@ def test_an_order_timeline_and_its_past_states(live_stack: LiveStack) -> None:
                     "events", []
                 )
             )
-            == 3
+            == 4
             and t
         )
     )
     # then: every event in order, with actor and time
     events = timeline["events"]
-    assert [e["type"] for e in events] == ["OrderPlaced", "OrderPaid", "OrderStatusChanged"]
-    assert [e["version"] for e in events] == [1, 2, 3]
-    assert [e["actor"]["role"] for e in events] == ["customer", "customer", "seller"]
+    assert [e["type"] for e in events] == [
+        "OrderPlaced",
+        "OrderPaymentStarted",
+        "OrderPaid",
+        "OrderStatusChanged",
+    ]
+    assert [e["version"] for e in events] == [1, 2, 3, 4]
+    assert [e["actor"]["role"] for e in events] == ["customer", "customer", "customer", "seller"]
     # and: the order as it was just after placement, and before it existed
     placed_at = datetime.fromisoformat(events[0]["occurred_at"])
     then = customer.get(
@@ -84,12 +89,16 @@ def test_admins_search_the_audit_log_and_analysts_read_the_event_feed(
                     f"{r1}/admin/audit", params={"aggregate_id": order_id}, timeout=5
                 ).json()
             )["count"]
-            == 2
+            == 3
             and a
         )
     )
     # then
-    assert [e["type"] for e in audit["results"]] == ["OrderPlaced", "OrderPaid"]
+    assert [e["type"] for e in audit["results"]] == [
+        "OrderPlaced",
+        "OrderPaymentStarted",
+        "OrderPaid",
+    ]
     assert all(e["request_id"] for e in audit["results"])
     assert customer.get(f"{r1}/admin/audit", timeout=5).status_code == 403
     # given: an analyst, promoted by the admin

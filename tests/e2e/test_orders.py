@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import redis
 import requests
 
 from tests.e2e.conftest import LiveStack, eventually
 from tests.support.shop_data import ADDRESS
+from write_api.payments.webhooks import HEADER, sign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -150,3 +156,67 @@ def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) ->
     )
     late = post(live_stack, customer, f"/orders/{order_id}/pay", {"payment_token": "tok_ok"})
     assert (late.status_code, late.json()["error"]["code"]) == (409, "illegal_transition")
+
+
+def test_the_stack_verifies_webhooks_with_its_generated_secret_not_the_source_constant(
+    live_stack: LiveStack,
+) -> None:
+    # given: the secret the launcher generated and handed to every process of the stack
+    secret = live_stack.supervisor.base_env["PAYMENT_WEBHOOK_SECRET"]
+    body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": "charge.updated"}).encode()
+    url = f"{live_stack.write_url}/api/v1/payments/webhook"
+
+    def deliver(signed_with: str) -> requests.Response:
+        headers = {"Content-Type": "application/json", HEADER: sign(body, signed_with)}
+        return requests.post(url, data=body, headers=headers, timeout=10)
+
+    # when
+    with_constant = deliver("whsec_development_only")
+    with_generated = deliver(secret)
+    # then
+    assert secret.startswith("whsec_")
+    assert secret != "whsec_development_only"
+    assert (with_constant.status_code, with_constant.json()["error"]["code"]) == (
+        400,
+        "validation_error",
+    )
+    assert (with_generated.status_code, with_generated.json()) == (
+        200,
+        {"received": True, "outcome": "ignored"},
+    )
+
+
+@pytest.mark.slow
+def test_eight_concurrent_pays_on_the_live_stack_make_one_gateway_charge(
+    live_stack: LiveStack,
+) -> None:
+    # given: a pending order of 15.00
+    seller, customer = live_stack.session("seller"), live_stack.session("customer")
+    product = post(
+        live_stack,
+        seller,
+        "/products",
+        {"name": "Jug", "description": "", "price": "15.00", "stock": 2},
+    ).json()
+    post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 1})
+    order_id = post(live_stack, customer, "/checkout", {"shipping_address": ADDRESS}).json()[
+        "order_id"
+    ]
+    # when: eight payers at once, across the API's worker processes
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(
+            pool.map(
+                lambda _: post(
+                    live_stack, customer, f"/orders/{order_id}/pay", {"payment_token": "tok_ok"}
+                ),
+                range(8),
+            )
+        )
+    # then: one charge at the gateway, one attempt on the order
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7
+    ledger = redis.Redis.from_url(os.environ["REDIS_URL"])
+    charges = ledger.get(f"{live_stack.namespace}:1:fake-gateway:charges:{order_id}")
+    assert int(charges or 0) == 1
+    store = live_stack.shop()  # kept: its connection pool closes with it
+    kinds = [type(e).__name__ for e in store.events.get(uuid.UUID(order_id))]
+    assert kinds == ["Placed", "PaymentStarted", "Paid"]

@@ -200,7 +200,7 @@ def test_a_declined_payment_keeps_the_order_payable(
     assert (declined.status_code, declined.json()["error"]["code"]) == (402, "payment_declined")
     assert retried.status_code == 200
     kinds = [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))]
-    assert kinds == ["Placed", "PaymentFailed", "Paid"]
+    assert kinds == ["Placed", "PaymentStarted", "PaymentFailed", "PaymentStarted", "Paid"]
 
 
 def test_pay_with_an_idempotency_key_charges_once(
@@ -211,7 +211,7 @@ def test_pay_with_an_idempotency_key_charges_once(
     again = pay(customer, order_id, "tok_ok", **{"Idempotency-Key": "pay-1"})
     assert (first.status_code, again.status_code, again.json()) == (200, 200, first.json())
     kinds = [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))]
-    assert kinds == ["Placed", "Paid"]
+    assert kinds == ["Placed", "PaymentStarted", "Paid"]
 
 
 def test_only_the_owner_pays_and_others_see_no_such_order(
@@ -249,11 +249,19 @@ def deliver(actor: Actor, event: dict[str, Any]) -> Any:
         db.connections.close_all()
 
 
-def settle_event(order_id: str) -> dict[str, Any]:
+def settle_event(shop_app: Shop, order_id: str) -> dict[str, Any]:
+    """What the gateway sends when the order's pending charge (if any) is captured."""
+    attempt = shop_app.get_order(uuid.UUID(order_id)).payment_attempt or {}
     return {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "charge.succeeded",
-        "data": {"charge_id": "ch_async", "reference": order_id, "amount": "20.00"},
+        "data": {
+            "charge_id": attempt.get("charge_id") or "ch_async",
+            "reference": order_id,
+            "amount": "20.00",
+            "currency": settings.CURRENCY,
+            "metadata": {"attempt_id": str(attempt.get("attempt_id", uuid.UUID(int=0)))},
+        },
     }
 
 
@@ -263,7 +271,7 @@ def test_async_payment_is_settled_by_a_signed_webhook_applied_once(
     # given
     order_id = placed_order(shop_app, customer, seller)
     pending = pay(customer, order_id, "tok_async")
-    event = settle_event(order_id)
+    event = settle_event(shop_app, order_id)
     # when
     first = webhook(customer.client, event)
     replay = webhook(customer.client, event)
@@ -272,7 +280,7 @@ def test_async_payment_is_settled_by_a_signed_webhook_applied_once(
     assert (first.status_code, first.json()["outcome"]) == (200, "applied")
     assert (replay.status_code, replay.json()["duplicate"]) == (200, True)
     kinds = [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))]
-    assert kinds == ["Placed", "PaymentPending", "Paid"]
+    assert kinds == ["Placed", "PaymentStarted", "PaymentPending", "Paid"]
 
 
 @pytest.mark.parametrize("attack", ["forged", "tampered", "stale", "future", "unsigned", "garbage"])
@@ -281,7 +289,7 @@ def test_a_bad_webhook_is_400_and_changes_nothing(
 ) -> None:
     # given
     order_id = placed_order(shop_app, customer, seller)
-    event = settle_event(order_id)
+    event = settle_event(shop_app, order_id)
     now = int(time.time())
     # when
     if attack == "forged":
@@ -387,7 +395,8 @@ def test_five_concurrent_deliveries_of_one_webhook_pay_once(
 ) -> None:
     # given
     order_id = placed_order(shop_app, customer, seller)
-    event = settle_event(order_id)
+    assert pay(customer, order_id, "tok_async").status_code == 202
+    event = settle_event(shop_app, order_id)
     # when
     with ThreadPoolExecutor(max_workers=5) as pool:
         responses = list(pool.map(lambda _: deliver(customer, event), range(5)))
@@ -395,7 +404,7 @@ def test_five_concurrent_deliveries_of_one_webhook_pay_once(
     assert [r.status_code for r in responses] == [200] * 5
     assert sum(r.json().get("outcome") == "applied" for r in responses) == 1
     kinds = [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))]
-    assert kinds == ["Placed", "Paid"]
+    assert kinds == ["Placed", "PaymentStarted", "PaymentPending", "Paid"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,9 +1,18 @@
 from decimal import Decimal
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
-from write_api.published_events import ENVELOPE_KEYS, event_id, to_envelope, topic_name
+from write_api.domain.order import Order
+from write_api.published_events import (
+    ENVELOPE_KEYS,
+    ORDER_EVENT_TYPES,
+    event_id,
+    to_envelope,
+    topic_name,
+)
 
 SELLER = UUID("00000000-0000-0000-0000-0000000000aa")
 
@@ -65,3 +74,14 @@ def test_event_id_is_the_same_every_time_an_event_is_republished() -> None:
 
 def test_topic_name_is_prefixed_and_per_aggregate_type() -> None:
     assert topic_name("shopstream.", "Product") == "shopstream.product.events"
+
+
+def test_every_event_the_order_records_is_a_registered_published_type() -> None:
+    # given: the event classes the Order aggregate defines (Created is never recorded)
+    defined = {
+        f"Order{name}"
+        for name, value in vars(Order).items()
+        if isinstance(value, type) and issubclass(value, Aggregate.Event)
+    } - {"OrderCreated", "OrderEvent"}
+    # then: a new Order event is registered (and so checked against every projector)
+    assert defined == ORDER_EVENT_TYPES

@@ -6,7 +6,8 @@ SETUP = "import django; django.setup(); from django.conf import settings; print(
 
 
 def run_setup(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SHOPSTREAM_"))}
+    ours = ("DJANGO_", "SHOPSTREAM_", "PAYMENT_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     clean["DJANGO_SETTINGS_MODULE"] = "infra.settings.write_api"
     return subprocess.run(
         [sys.executable, "-c", SETUP],
@@ -23,6 +24,14 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     # then
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_webhook_secret() -> None:
+    # when
+    result = run_setup(SHOPSTREAM_ENV="production", DJANGO_SECRET_KEY="k" * 50)
+    # then
+    assert result.returncode != 0
+    assert "PAYMENT_WEBHOOK_SECRET must be set in production" in result.stderr
 
 
 def test_production_is_the_default_environment() -> None:

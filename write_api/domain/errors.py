@@ -7,6 +7,7 @@ class DomainError(Exception):
     """Base of every business-rule refusal."""
 
     code = "domain_error"
+    transient = False  # True: the same request may succeed later (not stored as an outcome)
 
     def __init__(
         self, message: str, details: dict[str, object] | None = None, *, code: str | None = None
@@ -40,6 +41,12 @@ class Conflict(DomainError):
     """The change clashes with the aggregate's current state (or a concurrent change)."""
 
     code = "conflict"
+
+
+class ConcurrentChange(Conflict):
+    """Lost too many races for one aggregate: the same request may well succeed if retried."""
+
+    transient = True
 
 
 def field_error(field: str, message: str) -> ValidationFailed:

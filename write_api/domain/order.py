@@ -23,6 +23,19 @@ PENDING_PAYMENT, PAID, PROCESSING, SHIPPED, DELIVERED, CANCELLED = (
 )
 FULFILMENT = {PAID: PROCESSING, PROCESSING: SHIPPED, SHIPPED: DELIVERED}
 CANCELLABLE = {PENDING_PAYMENT, PAID, PROCESSING}
+# The payment attempt in flight: attempt_id, amount, currency, charge_id (None until known).
+Attempt = dict[str, Any]
+
+
+class PaymentInProgress(Conflict):
+    """Another payment attempt of this order is in flight; it may be retried once it ends."""
+
+    code = "payment_in_progress"
+    transient = True
+
+
+class ChargeRefused(Conflict):
+    """A gateway notice that does not match the payment this order started."""
 
 
 def illegal(current: str, wanted: str) -> Conflict:
@@ -65,6 +78,7 @@ class Order(Aggregate):
         self.shipping_address = shipping_address
         self.status = PENDING_PAYMENT
         self.payment_pending_charge: str | None = None
+        self.payment_attempt: Attempt | None = None
         self.charge_id: str | None = None
 
     @property
@@ -75,35 +89,164 @@ class Order(Aggregate):
     def quantities(self) -> dict[UUID, int]:
         return {line["product_id"]: line["quantity"] for line in self.lines}
 
+    # -- payment: start (or resume) an attempt, then record its outcome ----------------
+    def begin_payment(
+        self,
+        *,
+        attempt_id: UUID,
+        currency: str,
+        now: datetime,
+        resume_after: timedelta,
+        context: CommandContext,
+    ) -> Attempt:
+        """Start an attempt for the whole total, or resume one left without progress.
+
+        Saved before the gateway is called, so concurrent payers conflict on the order's
+        version and only one charges; a resumed attempt reuses its gateway idempotency key.
+        """
+        self._require(PENDING_PAYMENT, PAID)
+        attempt = self.payment_attempt
+        if attempt is None:
+            self._payment_started(
+                attempt_id=attempt_id,
+                amount=self.total,
+                currency=currency,
+                metadata=context.as_event_metadata(),
+            )
+        elif now - self.modified_on >= resume_after:
+            self._payment_resumed(
+                attempt_id=attempt["attempt_id"], metadata=context.as_event_metadata()
+            )
+        else:
+            raise PaymentInProgress(
+                "A payment of this order is already in progress.",
+                {"attempt_id": str(attempt["attempt_id"])},
+            )
+        assert self.payment_attempt is not None
+        return self.payment_attempt
+
+    @event("PaymentStarted", topic="shopstream.order.PaymentStarted")
+    def _payment_started(
+        self, *, attempt_id: UUID, amount: Decimal, currency: str, metadata: Metadata
+    ) -> None:
+        self.payment_attempt = {
+            "attempt_id": attempt_id,
+            "amount": amount,
+            "currency": currency,
+            "charge_id": None,
+        }
+
+    @event("PaymentResumed", topic="shopstream.order.PaymentResumed")
+    def _payment_resumed(self, *, attempt_id: UUID, metadata: Metadata) -> None:
+        """Only marks progress: the attempt is the same, and so is its gateway key."""
+
+    def check_gateway_charge(
+        self,
+        *,
+        charge_id: str,
+        attempt_id: UUID | None,
+        amount: Decimal,
+        currency: str,
+        expected_currency: str,
+    ) -> None:
+        """A gateway notice must be about the charge this order started, for its total."""
+        if amount != self.total:
+            raise ChargeRefused(
+                f"The charge is for {amount}, the order for {self.total}.", code="amount_mismatch"
+            )
+        if currency != expected_currency:
+            raise ChargeRefused(
+                f"The charge is in {currency}, the shop in {expected_currency}.",
+                code="currency_mismatch",
+            )
+        if self.paid_by(charge_id):
+            return
+        if not self._attempt_owns(charge_id, attempt_id):
+            raise ChargeRefused(
+                "The charge is not the one this order started.", code="unknown_charge"
+            )
+
+    def paid_by(self, charge_id: str) -> bool:
+        return self.status != PENDING_PAYMENT and self.charge_id == charge_id
+
+    def _attempt_owns(self, charge_id: str, attempt_id: UUID | None) -> bool:
+        attempt = self.payment_attempt
+        if attempt is None:  # a charge left pending before attempts were recorded
+            return attempt_id is None and self.payment_pending_charge == charge_id
+        if attempt_id is not None and attempt_id != attempt["attempt_id"]:
+            return False
+        if attempt["charge_id"] is not None:
+            return bool(attempt["charge_id"] == charge_id)
+        return attempt_id is not None  # charge not recorded yet: only the echo links them
+
+    def _require_attempt(self, attempt_id: UUID | None) -> None:
+        """Outcomes of a gateway attempt belong to the attempt in flight, not an ended one."""
+        attempt = self.payment_attempt
+        if attempt_id is not None and (attempt is None or attempt["attempt_id"] != attempt_id):
+            raise ChargeRefused(
+                "That payment attempt is no longer in progress.", code="unknown_charge"
+            )
+
     def record_payment_declined(
-        self, *, charge_id: str, reason: str, context: CommandContext
+        self,
+        *,
+        charge_id: str,
+        reason: str,
+        context: CommandContext,
+        attempt_id: UUID | None = None,
     ) -> None:
         self._require(PENDING_PAYMENT, "paid")
+        self._require_attempt(attempt_id)
         self._payment_failed(
-            charge_id=charge_id, reason=reason, metadata=context.as_event_metadata()
+            charge_id=charge_id,
+            reason=reason,
+            attempt_id=attempt_id,
+            metadata=context.as_event_metadata(),
         )
 
     @event("PaymentFailed", topic="shopstream.order.PaymentFailed")
-    def _payment_failed(self, *, charge_id: str, reason: str, metadata: Metadata) -> None:
+    def _payment_failed(
+        self, *, charge_id: str, reason: str, metadata: Metadata, attempt_id: UUID | None = None
+    ) -> None:
         self.payment_pending_charge = None
+        self.payment_attempt = None
 
-    def record_payment_pending(self, *, charge_id: str, context: CommandContext) -> None:
+    def record_payment_pending(
+        self, *, charge_id: str, context: CommandContext, attempt_id: UUID | None = None
+    ) -> None:
+        if self.paid_by(charge_id):
+            return  # the gateway's webhook settled it before the pay call recorded "pending"
         self._require(PENDING_PAYMENT, "paid")
-        self._payment_pending(charge_id=charge_id, metadata=context.as_event_metadata())
+        self._require_attempt(attempt_id)
+        self._payment_pending(
+            charge_id=charge_id, attempt_id=attempt_id, metadata=context.as_event_metadata()
+        )
 
     @event("PaymentPending", topic="shopstream.order.PaymentPending")
-    def _payment_pending(self, *, charge_id: str, metadata: Metadata) -> None:
+    def _payment_pending(
+        self, *, charge_id: str, metadata: Metadata, attempt_id: UUID | None = None
+    ) -> None:
         self.payment_pending_charge = charge_id
+        if self.payment_attempt is not None:
+            self.payment_attempt = {**self.payment_attempt, "charge_id": charge_id}
 
-    def mark_paid(self, *, charge_id: str, context: CommandContext) -> None:
+    def mark_paid(
+        self, *, charge_id: str, context: CommandContext, attempt_id: UUID | None = None
+    ) -> bool:
+        """Record the captured charge; False (and no event) if this charge already paid it."""
+        if self.paid_by(charge_id):
+            return False
         self._require(PENDING_PAYMENT, PAID)
-        self._paid(charge_id=charge_id, metadata=context.as_event_metadata())
+        self._require_attempt(attempt_id)
+        self._paid(charge_id=charge_id, attempt_id=attempt_id, metadata=context.as_event_metadata())
+        return True
 
     @event("Paid", topic="shopstream.order.Paid")
-    def _paid(self, *, charge_id: str, metadata: Metadata) -> None:
+    def _paid(self, *, charge_id: str, metadata: Metadata, attempt_id: UUID | None = None) -> None:
         self.status = PAID
         self.charge_id = charge_id
         self.payment_pending_charge = None
+        self.payment_attempt = None
 
     def advance(self, *, status: str, context: CommandContext) -> None:
         """Move along fulfilment: paid -> processing -> shipped -> delivered."""
@@ -116,10 +259,15 @@ class Order(Aggregate):
         self.status = status
 
     def is_overdue(self, now: datetime, timeout: timedelta) -> bool:
-        """Unpaid for longer than `timeout`, with no charge still pending at the gateway."""
+        """Unpaid for longer than `timeout`, with no charge pending or attempt in flight.
+
+        An attempt in flight may have been captured at the gateway: expiring its order
+        could take money for a cancelled order, so it waits for the attempt's outcome.
+        """
         return (
             self.status == PENDING_PAYMENT
             and self.payment_pending_charge is None
+            and self.payment_attempt is None
             and now - self.created_on >= timeout
         )
 

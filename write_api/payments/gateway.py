@@ -23,7 +23,17 @@ class Charge:
 
 class PaymentGateway(Protocol):
     def charge(
-        self, *, amount: Decimal, currency: str, token: str, reference: str, idempotency_key: str
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        token: str,
+        reference: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
     ) -> Charge:
-        """Charge `amount`; the same idempotency key returns the same charge, never a second one."""
+        """Charge `amount`; the same idempotency key returns the same charge, never a second one.
+
+        `reference` and `metadata` come back in the gateway's webhooks about this charge.
+        """
         ...

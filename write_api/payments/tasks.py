@@ -8,25 +8,33 @@ import requests
 from celery import shared_task
 from django.conf import settings
 
+from write_api.payments.fake_gateway import settle
 from write_api.payments.webhooks import HEADER, sign
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, default_retry_delay=2)
-def deliver_gateway_webhook(
+def deliver_gateway_webhook(  # type: ignore[no-untyped-def]
     self,
     *,
     event_id: str,
     charge_id: str,
     reference: str,
-    amount: str,  # type: ignore[no-untyped-def]
+    amount: str,
+    currency: str = "",
+    metadata: dict[str, str] | None = None,
+    idempotency_key: str = "",
 ) -> int:
-    body = json.dumps(
-        {
-            "id": event_id,
-            "type": "charge.succeeded",
-            "data": {"charge_id": charge_id, "reference": reference, "amount": amount},
-        }
-    ).encode()
+    """`charge.succeeded` with what a provider reports: the charge, its order, amount, currency."""
+    if idempotency_key:
+        settle(idempotency_key)
+    data = {
+        "charge_id": charge_id,
+        "reference": reference,
+        "amount": amount,
+        "currency": currency or settings.CURRENCY,
+        "metadata": metadata or {},
+    }
+    body = json.dumps({"id": event_id, "type": "charge.succeeded", "data": data}).encode()
     try:
         response = requests.post(
             settings.PAYMENT_WEBHOOK_URL,
@@ -39,6 +47,6 @@ def deliver_gateway_webhook(
         )
     except requests.RequestException as error:
         raise self.retry(exc=error) from None
-    if response.status_code >= 500:
+    if not 200 <= response.status_code < 300:  # like providers: anything but a 2xx again
         raise self.retry(exc=RuntimeError(f"webhook answered {response.status_code}"))
     return response.status_code

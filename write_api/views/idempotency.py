@@ -81,10 +81,16 @@ def _claim(request: Request, key: str, print_: str) -> IdempotencyRecord | None:
 
 
 def _outcome(view: APIView, request: Request, handle: Callable[[], Response]) -> Response:
-    """The response to store: a refusal is an outcome too (a retry must not act again)."""
+    """The response to store: a refusal is an outcome too (a retry must not act again).
+
+    A transient refusal (another payment in flight) is not stored: the key's row is
+    rolled back with the exception, so a retry with the same key may still succeed.
+    """
     try:
         return handle()
     except DomainError as refused:
+        if refused.transient:
+            raise
         response = api_exception_handler(refused, {"request": request, "view": view})
         if response.status_code >= 500:
             raise

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,19 +11,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.event_store import shop
+from infra.payments import payments
 from write_api.accounts.models import Role
 from write_api.context import command_context
-from write_api.domain.errors import DomainError, NotFound
-from write_api.domain.order import FULFILMENT, PENDING_PAYMENT, Order, illegal
+from write_api.domain.errors import NotFound
+from write_api.domain.order import FULFILMENT, Order
 from write_api.fields import StrictCharField
-from write_api.payments.gateway import Outcome, PaymentGateway
 from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
-
-
-def gateway() -> PaymentGateway:
-    return import_string(settings.PAYMENT_GATEWAY)()
 
 
 def own_order(request: Request, order_id: UUID) -> Order:
@@ -34,10 +28,6 @@ def own_order(request: Request, order_id: UUID) -> Order:
     if order.customer_id != request.user.id:
         raise NotFound(f"Order {order_id} does not exist.")
     return order
-
-
-class PaymentDeclined(DomainError):
-    code = "payment_declined"
 
 
 class OrderPayApi(APIView):
@@ -57,31 +47,16 @@ class OrderPayApi(APIView):
         )
 
     def pay(self, request: Request, order_id: UUID, token: str) -> Response:
-        order = own_order(request, order_id)
-        if order.status != PENDING_PAYMENT:
-            raise illegal(order.status, "paid")
-        context = command_context(request)
-        key = request.headers.get("Idempotency-Key") or context.request_id or ""
-        charge = gateway().charge(
-            amount=order.total,
-            currency=settings.CURRENCY,
+        result = payments().pay_order_with_token(
+            order_id,
+            customer_id=request.user.id,
             token=token,
-            reference=str(order.id),
-            idempotency_key=f"{order.id}:{key}",
+            context=command_context(request),
         )
-        if charge.outcome is Outcome.DECLINED:
-            shop().record_payment_declined(
-                order.id, charge_id=charge.id, reason=charge.failure_reason, context=context
-            )
-            raise PaymentDeclined("The payment was declined.", {"reason": charge.failure_reason})
-        if charge.outcome is Outcome.PENDING:
-            saved = shop().record_payment_pending(order.id, charge_id=charge.id, context=context)
-            return Response(
-                {"order_id": str(order.id), "status": "payment_pending", "version": saved.version},
-                status=status.HTTP_202_ACCEPTED,
-            )
-        saved = shop().pay_order(order.id, charge_id=charge.id, context=context)
-        return Response({"order_id": str(order.id), "status": "paid", "version": saved.version})
+        return Response(
+            {"order_id": str(result.order_id), "status": result.status, "version": result.version},
+            status=status.HTTP_202_ACCEPTED if result.status == "payment_pending" else 200,
+        )
 
 
 class OrderCancelApi(APIView):

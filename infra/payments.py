@@ -1,0 +1,20 @@
+"""Wiring of the payment use cases: the shop, the configured gateway, currency and timings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from infra.event_store import shop
+from write_api.paying import Payments
+
+
+def payments() -> Payments:
+    return Payments(
+        shop(),
+        import_string(settings.PAYMENT_GATEWAY)(),
+        currency=settings.CURRENCY,
+        resume_after=timedelta(seconds=settings.PAYMENT_ATTEMPT_RESUME_SECONDS),
+    )

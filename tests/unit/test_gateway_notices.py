@@ -1,0 +1,95 @@
+"""A verified webhook body is still validated like user input before anything is stored."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from write_api.domain.errors import ValidationFailed
+from write_api.payments.notices import ChargeNotice, GatewayNotice, parse_gateway_event
+
+ORDER = "6f1c1f8e-7a52-4d1c-9d55-3f1f0e0c5a10"
+ATTEMPT = "0b7e4c55-94f4-4a3f-b1f3-2a1d1f0c9e11"
+
+
+def body(**data: Any) -> dict[str, Any]:
+    fields = {
+        "charge_id": "ch_abc",
+        "reference": ORDER,
+        "amount": "25.00",
+        "currency": "USD",
+        "metadata": {"attempt_id": ATTEMPT},
+    }
+    fields.update(data)
+    return {"id": "evt_1", "type": "charge.succeeded", "data": fields}
+
+
+def parse(event: Any) -> GatewayNotice:
+    return parse_gateway_event(json.dumps(event).encode())
+
+
+def test_a_charge_event_becomes_a_typed_notice() -> None:
+    assert parse(body()) == ChargeNotice(
+        "evt_1",
+        "charge.succeeded",
+        charge_id="ch_abc",
+        order_id=UUID(ORDER),
+        amount=Decimal("25.00"),
+        currency="USD",
+        attempt_id=UUID(ATTEMPT),
+        succeeded=True,
+        reason="",
+    )
+
+
+def test_a_failed_charge_keeps_its_reason_and_an_unhandled_type_only_its_id() -> None:
+    failed = parse({**body(reason="card expired"), "type": "charge.failed"})
+    assert isinstance(failed, ChargeNotice)
+    assert (failed.succeeded, failed.reason) == (False, "card expired")
+    unexplained = parse({**body(reason=None), "type": "charge.failed"})
+    assert isinstance(unexplained, ChargeNotice)
+    assert unexplained.reason == ""
+    other = parse({"id": "evt_2", "type": "charge.refunded", "data": {"anything": "\u0000"}})
+    assert other == GatewayNotice("evt_2", "charge.refunded")
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (body(charge_id="ch_\u0000x"), "data.charge_id"),
+        (body(reason="declined\u0000"), "data.reason"),
+        (body(reason="\ud800"), "data.reason"),
+        (body(reason="x" * 201), "data.reason"),
+        (body(charge_id="c" * 101), "data.charge_id"),
+        (body(charge_id="ch 1"), "data.charge_id"),
+        (body(charge_id=7), "data.charge_id"),
+        ({**body(), "id": "evt_\u0000"}, "id"),
+        ({**body(), "type": "charge.\u0000"}, "type"),
+        (body(amount="0.1"), "data.amount"),
+        (body(amount=25), "data.amount"),
+        (body(amount="1e3"), "data.amount"),
+        (body(amount="\u0661\u0662.00"), "data.amount"),
+        (body(amount=None), "data.amount"),
+        (body(currency="usd"), "data.currency"),
+        (body(currency=None), "data.currency"),
+        (body(reference="not-a-uuid"), "data.reference"),
+        (body(metadata={"attempt_id": "x"}), "data.metadata.attempt_id"),
+    ],
+)
+def test_dirty_ids_and_malformed_money_are_refused_naming_the_field(
+    event: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse(event)
+    assert list(refused.value.details) == [field]
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"not json", b'"evt"', b"null"])
+def test_a_body_that_is_not_an_object_is_refused(raw: bytes) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse_gateway_event(raw)
+    assert refused.value.details == {"body": ["Not a JSON object."]}

@@ -1,0 +1,157 @@
+"""Payment commands of the Shop application (a mixin): attempts and their outcomes on orders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from write_api.domain.metadata import CommandContext
+from write_api.domain.order import Order
+from write_api.payments.notices import ChargeNotice
+from write_api.results import Saved, StartedPayment
+
+if TYPE_CHECKING:
+    from write_api.application import Shop
+
+    Base = Shop
+else:
+    Base = object
+
+
+class OrderPaymentCommands(Base):
+    """Each payment step is saved with optimistic concurrency on the order it pays."""
+
+    def begin_payment(
+        self,
+        order_id: UUID,
+        *,
+        currency: str,
+        now: datetime,
+        resume_after: timedelta,
+        context: CommandContext,
+    ) -> StartedPayment:
+        """Record a new payment attempt (or resume a stalled one) before the gateway is called."""
+        started: list[StartedPayment] = []
+        new_attempt = uuid.uuid4()
+
+        def begin(order: Order) -> None:
+            attempt = order.begin_payment(
+                attempt_id=new_attempt,
+                currency=currency,
+                now=now,
+                resume_after=resume_after,
+                context=context,
+            )
+            started[:] = [
+                StartedPayment(
+                    order.id, 0, attempt["attempt_id"], attempt["amount"], attempt["currency"]
+                )
+            ]
+
+        saved = self._update(self.get_order, order_id, begin)
+        return replace(started[0], version=saved.version)
+
+    def pay_order(
+        self,
+        order_id: UUID,
+        *,
+        charge_id: str,
+        context: CommandContext,
+        attempt_id: UUID | None = None,
+    ) -> Saved:
+        """The captured payment turns each reservation into a sale, in one transaction."""
+        return self._update(
+            self.get_order, order_id, lambda o: self._pay(o, charge_id, attempt_id, context)
+        )
+
+    def _pay(
+        self, order: Order, charge_id: str, attempt_id: UUID | None, context: CommandContext
+    ) -> list[Aggregate]:
+        if not order.mark_paid(charge_id=charge_id, attempt_id=attempt_id, context=context):
+            return []  # already paid by this very charge: nothing more to sell
+        products = [self.get_product(pid) for pid in order.quantities]
+        for product in products:
+            product.sell(order_id=order.id, context=context)
+        purchases = self.purchases_of(order.customer_id)
+        purchases.record(order_id=order.id, product_ids=list(order.quantities), context=context)
+        return [*products, purchases]
+
+    def settle_gateway_charge(
+        self,
+        order_id: UUID,
+        *,
+        notice: ChargeNotice,
+        expected_currency: str,
+        context: CommandContext,
+    ) -> bool:
+        """Apply a gateway's verdict on a charge once it matches what the order started.
+
+        Returns False when the order already records this charge as paid (nothing changed).
+        """
+        changed = [True]
+
+        def settle(order: Order) -> list[Aggregate]:
+            order.check_gateway_charge(
+                charge_id=notice.charge_id,
+                attempt_id=notice.attempt_id,
+                amount=notice.amount,
+                currency=notice.currency,
+                expected_currency=expected_currency,
+            )
+            changed[0] = not order.paid_by(notice.charge_id)
+            if not changed[0]:
+                return []
+            if notice.succeeded:
+                return self._pay(order, notice.charge_id, order_attempt_id(order), context)
+            order.record_payment_declined(
+                charge_id=notice.charge_id,
+                reason=notice.reason,
+                attempt_id=order_attempt_id(order),
+                context=context,
+            )
+            return []
+
+        self._update(self.get_order, order_id, settle)
+        return changed[0]
+
+    def record_payment_declined(
+        self,
+        order_id: UUID,
+        *,
+        charge_id: str,
+        reason: str,
+        context: CommandContext,
+        attempt_id: UUID | None = None,
+    ) -> Saved:
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_declined(
+                charge_id=charge_id, reason=reason, attempt_id=attempt_id, context=context
+            ),
+        )
+
+    def record_payment_pending(
+        self,
+        order_id: UUID,
+        *,
+        charge_id: str,
+        context: CommandContext,
+        attempt_id: UUID | None = None,
+    ) -> Saved:
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_pending(
+                charge_id=charge_id, attempt_id=attempt_id, context=context
+            ),
+        )
+
+
+def order_attempt_id(order: Order) -> UUID | None:
+    return order.payment_attempt["attempt_id"] if order.payment_attempt else None
