@@ -93,3 +93,12 @@ def test_a_body_that_is_not_an_object_is_refused(raw: bytes) -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_gateway_event(raw)
     assert refused.value.details == {"body": ["Not a JSON object."]}
+
+
+def test_a_body_nested_past_the_json_parsers_depth_is_malformed_not_a_crash() -> None:
+    # given a verified body of 100,000 nested arrays
+    raw = b"[" * 100_000 + b"]" * 100_000
+    # when / then
+    with pytest.raises(ValidationFailed) as refused:
+        parse_gateway_event(raw)
+    assert refused.value.details == {"body": ["Not a JSON object."]}

@@ -50,7 +50,7 @@ def parse_gateway_event(raw: bytes) -> GatewayNotice:
     """The notice in a verified body; ValidationFailed naming every bad field otherwise."""
     try:
         event = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # signed, yet nested past the parser's depth
         event = None
     if not isinstance(event, dict):
         raise _malformed({"body": ["Not a JSON object."]})
