@@ -6,7 +6,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from write_api.domain.errors import Conflict, field_error
+from write_api.domain.errors import Conflict, ValidationFailed, field_error
+from write_api.domain.limits import EMAIL_MAX, text_errors
 from write_api.domain.metadata import CommandContext
 
 ROLES = ("customer", "seller", "admin", "analyst")
@@ -30,6 +31,8 @@ class Account(Aggregate):
     @classmethod
     def register(cls, *, user_id: UUID, email: str, role: str, context: CommandContext) -> Account:
         check_role(role)
+        if errors := text_errors(email, min_length=3, max_length=EMAIL_MAX):
+            raise ValidationFailed("The account is invalid.", {"email": errors})
         return cls(user_id=user_id, email=email, role=role, metadata=context.as_event_metadata())
 
     @event("Created", topic="shopstream.account.Created")

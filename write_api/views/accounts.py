@@ -22,6 +22,7 @@ from write_api.accounts.models import Role, User
 from write_api.context import command_context
 from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
+from write_api.domain.limits import EMAIL_MAX, PASSWORD_MAX
 from write_api.fields import StrictCharField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer
@@ -38,8 +39,8 @@ class SignupApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(StrictSerializer):
-        email = serializers.EmailField(max_length=254)
-        password = StrictCharField(max_length=128, trim_whitespace=False)
+        email = serializers.EmailField(max_length=EMAIL_MAX)
+        password = StrictCharField(max_length=PASSWORD_MAX, trim_whitespace=False)
         role = serializers.ChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
 
         def validate_email(self, email: str) -> str:

@@ -16,6 +16,7 @@ from infra.event_store import shop
 from write_api.accounts.models import Role
 from write_api.context import command_context
 from write_api.domain.errors import DomainError, NotFound
+from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT, PENDING_PAYMENT, Order, illegal
 from write_api.fields import StrictCharField
 from write_api.payments.gateway import Outcome, PaymentGateway
@@ -46,7 +47,7 @@ class OrderPayApi(APIView):
     permission_classes = [IsCustomer]
 
     class InputSerializer(StrictSerializer):
-        payment_token = StrictCharField(max_length=200)
+        payment_token = StrictCharField(max_length=PAYMENT_TOKEN_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: dict, 202: dict, 402: dict})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
