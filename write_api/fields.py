@@ -34,6 +34,22 @@ class StrictCharField(serializers.CharField):
         return value
 
 
+class StrictChoiceField(serializers.ChoiceField):
+    """One of `choices`; the refusal lists them and never echoes the input.
+
+    DRF's message quotes the input, and a lone surrogate in it cannot be encoded as UTF-8.
+    """
+
+    def __init__(self, *, choices: list[str] | tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(choices=choices, **kwargs)
+        self.error_messages["invalid_choice"] = f"Must be one of: {', '.join(choices)}."
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates written as escapes (\\ud800), so it can be encoded as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer only; DRF would accept "5" and 5.0."""
 

@@ -39,7 +39,7 @@ def send(actor: Actor, method: str, path: str, body: Any, allowed: set[int]) -> 
 def play(case: dict[str, Any], shop: Shop, seller: Actor, admin: Actor) -> None:
     """One shopper's story with a new product; it stops at the first refusal."""
     if case["signup_email"] is not None:
-        body = {"email": case["signup_email"], "password": PASSWORD}
+        body = {"email": case["signup_email"], "password": PASSWORD, "role": case["signup_role"]}
         send(make_actor(shop, None), "post", "/auth/signup", body, {201, 400})
     product_body = dict(case["product"])
     if case["category"] is not None:

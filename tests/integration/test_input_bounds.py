@@ -291,3 +291,62 @@ def test_a_payment_token_must_be_clean_and_short(
     assert list(response.json()["error"]["details"]) == ["payment_token"]
     assert shop_app.recorder.max_notification_id() == head
     assert shop_app.get_order(order_id).status == "pending_payment"
+
+
+def test_an_unknown_field_named_with_a_lone_surrogate_is_a_400_not_a_500(
+    seller: Actor, shop_app: Shop
+) -> None:
+    # given
+    head = shop_app.recorder.max_notification_id()
+    # when
+    response = post(seller, "/products", {**PRODUCT, LONE_SURROGATE: 1})
+    # then: the key is reported escaped, since UTF-8 cannot carry it
+    assert_refused(response, 400, "validation_error", {"\\ud800": ["This field is not allowed."]})
+    assert shop_app.recorder.max_notification_id() == head
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        (
+            "/auth/signup",
+            {"email": "new@example.com", "password": "correct-horse-battery", "role": "\ud800"},
+            "role",
+            "Must be one of: customer, seller.",
+        ),
+        (
+            "/auth/signup",
+            {"email": "x@example.com", "password": "correct-horse-9", "role": 5},
+            "role",
+            "Must be one of: customer, seller.",
+        ),
+    ],
+)
+def test_a_refused_choice_never_echoes_the_input(
+    shop_app: Shop, path: str, body: dict[str, Any], field: str, message: str
+) -> None:
+    head = shop_app.recorder.max_notification_id()
+    response = post(make_actor(shop_app, None), path, body)
+    assert_refused(response, 400, "validation_error", {field: [message]})
+    assert shop_app.recorder.max_notification_id() == head
+
+
+def test_an_order_status_with_a_lone_surrogate_is_a_400(
+    shop_app: Shop, seller: Actor, customer: Actor, admin: Actor
+) -> None:
+    # given: a paid order
+    product = new_product(shop_app, seller)
+    post(customer, "/cart/items", {"product_id": str(product), "quantity": 1})
+    order_id = post(customer, "/checkout", {"shipping_address": ADDRESS}).json()["order_id"]
+    post(customer, f"/orders/{order_id}/pay", {"payment_token": "tok_ok"})
+    version = shop_app.get_order(order_id).version
+    # when
+    response = post(admin, f"/orders/{order_id}/status", {"status": LONE_SURROGATE})
+    # then
+    assert_refused(
+        response,
+        400,
+        "validation_error",
+        {"status": ["Must be one of: delivered, processing, shipped."]},
+    )
+    assert shop_app.get_order(order_id).version == version

@@ -50,12 +50,16 @@ def hostile_text(max_length: int) -> Strategy[Any]:
 def with_one_hostile(
     valid: dict[str, Strategy[Any]], hostile: dict[str, Strategy[Any]]
 ) -> Strategy[dict[str, Any]]:
-    """A valid body (3 times in 4), else the same with one field made hostile."""
+    """A valid body (3 times in 5), else the same with one field made hostile or one unknown."""
     body = st.fixed_dictionaries(valid)
     spoiled = st.tuples(body, st.sampled_from(sorted(hostile))).flatmap(
         lambda pair: hostile[pair[1]].map(lambda bad: {**pair[0], pair[1]: bad})
     )
-    return st.one_of(body, body, body, spoiled)
+    unknown_key = st.sampled_from(["\ud800", "\x00", "is_staff"]) | st.text(
+        ANY_CHARACTER | st.sampled_from(SPECIAL), min_size=1, max_size=5
+    )
+    extended = st.tuples(body, unknown_key).map(lambda pair: {**pair[0], pair[1]: 1})
+    return st.one_of(body, body, body, spoiled, extended)
 
 
 def mostly(strategy: Strategy[Any]) -> Strategy[Any]:
@@ -168,6 +172,9 @@ def scenario() -> Strategy[dict[str, Any]]:
             ),
             "review": mostly(review_body()),
             "signup_email": mostly(emails()),
+            "signup_role": st.one_of(
+                *[st.sampled_from(["customer", "seller"])] * 3, hostile_text(10)
+            ),
         }
     )
 
@@ -181,6 +188,7 @@ _QUIET = {
     "token": "tok_ok",
     "review": None,
     "signup_email": None,
+    "signup_role": "customer",
 }
 PRODUCT = {"name": "Teapot", "description": "", "price": "45.00", "stock": 2}
 # Every limit at once: the longest texts (4-byte characters), the highest price, the most

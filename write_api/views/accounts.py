@@ -23,7 +23,7 @@ from write_api.context import command_context
 from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
 from write_api.domain.limits import EMAIL_MAX, PASSWORD_MAX
-from write_api.fields import StrictCharField
+from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer
 
@@ -41,7 +41,7 @@ class SignupApi(APIView):
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=EMAIL_MAX)
         password = StrictCharField(max_length=PASSWORD_MAX, trim_whitespace=False)
-        role = serializers.ChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
+        role = StrictChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
 
         def validate_email(self, email: str) -> str:
             email = email.strip().lower()
@@ -108,7 +108,7 @@ class UserRoleApi(APIView):
     permission_classes = [IsAdmin]
 
     class InputSerializer(StrictSerializer):
-        role = serializers.ChoiceField(choices=ROLES)
+        role = StrictChoiceField(choices=ROLES)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str, user_id: UUID) -> Response:

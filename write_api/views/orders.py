@@ -7,7 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +18,7 @@ from write_api.context import command_context
 from write_api.domain.errors import DomainError, NotFound
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT, PENDING_PAYMENT, Order, illegal
-from write_api.fields import StrictCharField
+from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.gateway import Outcome, PaymentGateway
 from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
 from write_api.serializers import StrictSerializer
@@ -112,7 +112,7 @@ class OrderStatusApi(APIView):
     permission_classes = [IsSellerOrAdmin]
 
     class InputSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=sorted(set(FULFILMENT.values())))
+        status = StrictChoiceField(choices=sorted(set(FULFILMENT.values())))
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
