@@ -18,7 +18,7 @@ from write_api.domain.limits import (
 )
 from write_api.domain.metadata import CommandContext
 
-NAME_MAX = PRODUCT_NAME_MAX  # the admin form's name
+NAME_MAX = PRODUCT_NAME_MAX  # kept for the admin form (infra/admin.py)
 Metadata = dict[str, str | None]
 
 
