@@ -19,6 +19,7 @@ from write_api.domain.limits import (
     text_problem,
 )
 from write_api.domain.order import Order
+from write_api.domain.product import Product
 
 NUL = "\x00"
 LONE_SURROGATE = "\ud800"  # what JSON "\ud800" parses to
@@ -207,3 +208,24 @@ def test_an_account_email_is_clean_text(shop: Shop) -> None:
         )
     assert list(refused.value.details) == ["email"]
     assert shop.recorder.max_notification_id() is None
+
+
+def test_a_product_stored_before_the_limits_only_loses_stock(shop: Shop) -> None:
+    # given: stock at 2^31 - 1, as issue 8's reproduction stored it (the event body skips checks)
+    legacy = Product(
+        name="Old",
+        description="",
+        price=Decimal("1.00"),
+        category_id=None,
+        stock=2**31 - 1,
+        seller_id=uuid4(),
+        metadata=CONTEXT.as_event_metadata(),
+    )
+    shop.save(legacy)
+    # when
+    with pytest.raises(Conflict) as refused:
+        shop.adjust_stock(legacy.id, delta=1, context=CONTEXT)
+    level = shop.adjust_stock(legacy.id, delta=-(2**31 - 1 - STOCK_MAX), context=CONTEXT)
+    # then
+    assert refused.value.code == "stock_above_maximum"
+    assert (level.stock, level.version) == (STOCK_MAX, 2)
