@@ -1,4 +1,9 @@
-"""Serializer fields stricter than DRF's defaults: a wrong JSON type is a validation error."""
+"""Serializer fields stricter than DRF's defaults: a wrong JSON type is a validation error.
+
+Text is checked here once for every command body: clean (no NUL, no lone surrogate, no
+control character) so that every read model can store it. Bounds come from
+`write_api.domain.limits`, the same values the domain enforces.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,43 @@ from typing import Any
 
 from rest_framework import serializers
 
+from write_api.domain.limits import PRICE_MAX, PRICE_MIN, text_problem
+
 
 class StrictCharField(serializers.CharField):
-    """A JSON string only; DRF would turn 123 into "123"."""
+    """A JSON string only (DRF would turn 123 into "123"), of clean, storable text.
+
+    `multiline=True` allows tabs and line breaks (descriptions, comments).
+    """
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        problem = text_problem(value, multiline=self.multiline)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """One of `choices`; the refusal lists them and never echoes the input.
+
+    DRF's message quotes the input, and a lone surrogate in it cannot be encoded as UTF-8.
+    """
+
+    def __init__(self, *, choices: list[str] | tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(choices=choices, **kwargs)
+        self.error_messages["invalid_choice"] = f"Must be one of: {', '.join(choices)}."
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates written as escapes (\\ud800), so it can be encoded as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -35,3 +69,10 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, str | int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class PriceField(MoneyField):
+    """A product's unit price, within the shop's price limits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=PRICE_MIN, max_value=PRICE_MAX, **kwargs)

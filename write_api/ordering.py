@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -110,17 +109,16 @@ class OrderingCommands(Base):
             }
             for pid, p in products.items()
         ]
-        for pid, product in products.items():
-            product.reserve(order_id=order_id, quantity=quantities[pid], context=context)
-        total = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0.00"))
-        return Order(
+        order = Order.place(
             order_id=order_id,
             customer_id=customer_id,
             lines=lines,
-            total=total,
             shipping_address=shipping_address,
-            metadata=context.as_event_metadata(),
+            context=context,
         )
+        for pid, product in products.items():
+            product.reserve(order_id=order_id, quantity=quantities[pid], context=context)
+        return order
 
     # -- order lifecycle --------------------------------------------------------
     def get_order(self, order_id: UUID) -> Order:

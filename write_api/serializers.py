@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from write_api.fields import printable
+
 
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know, so a typo or an attempt to set more is a 400."""
@@ -14,7 +16,8 @@ class StrictSerializer(serializers.Serializer):
         unknown = {}
         if isinstance(data, dict):
             unknown = {
-                k: ["This field is not allowed."] for k in sorted(set(data) - set(self.fields))
+                printable(str(k)): ["This field is not allowed."]
+                for k in sorted(set(data) - set(self.fields))
             }
         try:
             value = super().to_internal_value(data)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import unicodedata
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from write_api.domain.errors import Conflict, field_error
+from write_api.domain.errors import Conflict, ValidationFailed, field_error
+from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, text_errors
 from write_api.domain.metadata import CommandContext
 
 ROLES = ("customer", "seller", "admin", "analyst")
 SELF_SERVICE_ROLES = ("customer", "seller")
-DISPLAY_NAME_MAX = 40
 
 
 def clean_display_name(name: str) -> str:
     """The public name shown on reviews: optional (""), trimmed, printable, short."""
     name = name.strip()
-    if len(name) > DISPLAY_NAME_MAX:
-        raise field_error("display_name", f"Must be at most {DISPLAY_NAME_MAX} characters.")
-    if any(unicodedata.category(c) in {"Cc", "Cs"} for c in name):
-        raise field_error("display_name", "Must not contain control characters.")
+    if errors := text_errors(name, max_length=DISPLAY_NAME_MAX):
+        raise ValidationFailed("The account is invalid.", {"display_name": errors})
     return name
 
 
@@ -50,6 +47,8 @@ class Account(Aggregate):
         display_name: str = "",
     ) -> Account:
         check_role(role)
+        if errors := text_errors(email, min_length=3, max_length=EMAIL_MAX):
+            raise ValidationFailed("The account is invalid.", {"email": errors})
         return cls(
             user_id=user_id,
             email=email,

@@ -8,11 +8,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed, field_error
+from write_api.domain.limits import CART_LINES_MAX as MAX_LINES
+from write_api.domain.limits import QUANTITY_MAX as MAX_QUANTITY
 from write_api.domain.metadata import CommandContext
 
 CART_NAMESPACE = uuid.UUID("9a0d3b59-3f0e-4a40-8e38-58f4a5c4fd27")
-MAX_QUANTITY = 99
-MAX_LINES = 100
 Metadata = dict[str, str | None]
 
 

@@ -14,10 +14,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from write_api.domain.errors import NotFound, ValidationFailed, field_error
+from write_api.domain.limits import CATEGORY_NAME_MAX, text_errors
 from write_api.domain.metadata import CommandContext
 
 TREE_ID = uuid.UUID("0c8a3f8e-5d0e-4d8b-9d0c-2f7a5c1e6b11")
-NAME_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,9 @@ class CategoryTree(Aggregate):
 
     def _check_name(self, name: str, parent_id: UUID | None, exclude: UUID | None) -> str:
         name = name.strip()
-        if not 1 <= len(name) <= NAME_MAX:
-            raise field_error("name", f"Must be 1 to {NAME_MAX} characters.")
+        errors = text_errors(name, min_length=1, max_length=CATEGORY_NAME_MAX)
+        if errors:
+            raise ValidationFailed("The request is invalid.", {"name": errors})
         taken = {
             n.name.casefold()
             for i, n in self.nodes.items()

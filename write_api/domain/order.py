@@ -9,7 +9,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from write_api.domain.errors import Conflict
+from write_api.domain.errors import Conflict, ValidationFailed
+from write_api.domain.limits import ADDRESS_FIELDS, ORDER_TOTAL_MAX, text_errors
 from write_api.domain.metadata import CommandContext
 
 Metadata = dict[str, str | None]
@@ -46,6 +47,21 @@ def illegal(current: str, wanted: str) -> Conflict:
     )
 
 
+def check_shipping_address(address: dict[str, Any]) -> None:
+    """Raise ValidationFailed naming each address field that is unknown, missing or unclean."""
+    errors: dict[str, list[str]] = {
+        field: ["Not an address field."] for field in sorted(set(address) - set(ADDRESS_FIELDS))
+    }
+    for field, (low, high) in ADDRESS_FIELDS.items():
+        value = address.get(field, "")
+        if not isinstance(value, str):
+            errors[field] = ["Must be text."]
+        elif found := text_errors(value, min_length=low, max_length=high):
+            errors[field] = found
+    if errors:
+        raise ValidationFailed("The shipping address is invalid.", {"shipping_address": errors})
+
+
 class Order(Aggregate):
     """A customer's order: lines priced at checkout, a shipping address, a status."""
 
@@ -60,6 +76,35 @@ class Order(Aggregate):
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
         return order_id
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        order_id: UUID,
+        customer_id: UUID,
+        lines: list[dict[str, Any]],
+        shipping_address: dict[str, Any],
+        context: CommandContext,
+    ) -> Order:
+        """An order for priced lines; its total is their sum, within what any order may cost."""
+        check_shipping_address(shipping_address)
+        total = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0.00"))
+        if total > ORDER_TOTAL_MAX:
+            # Unreachable with today's price and quantity limits; older products may exceed them.
+            raise Conflict(
+                f"An order may cost at most {ORDER_TOTAL_MAX}.",
+                {"total": [f"{total} is above {ORDER_TOTAL_MAX}."]},
+                code="order_total_too_large",
+            )
+        return cls(
+            order_id=order_id,
+            customer_id=customer_id,
+            lines=lines,
+            total=total,
+            shipping_address=shipping_address,
+            metadata=context.as_event_metadata(),
+        )
 
     @event("Placed", topic="shopstream.order.Placed")
     def __init__(

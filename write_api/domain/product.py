@@ -8,10 +8,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from write_api.domain.errors import Conflict, ValidationFailed
+from write_api.domain.limits import (
+    DESCRIPTION_MAX,
+    PRICE_MAX,
+    PRICE_MIN,
+    PRODUCT_NAME_MAX,
+    STOCK_MAX,
+    text_errors,
+)
 from write_api.domain.metadata import CommandContext
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 5_000
+NAME_MAX = PRODUCT_NAME_MAX  # kept for the admin form (infra/admin.py)
 Metadata = dict[str, str | None]
 
 
@@ -24,21 +31,29 @@ def check_product_fields(
 ) -> None:
     """Raise ValidationFailed naming every given field that breaks a catalog rule."""
     errors: dict[str, list[str]] = {}
-    if name is not None and not 1 <= len(name.strip()) <= NAME_MAX:
-        errors["name"] = [f"Must be 1 to {NAME_MAX} characters."]
-    if description is not None and len(description) > DESCRIPTION_MAX:
-        errors["description"] = [f"Must be at most {DESCRIPTION_MAX} characters."]
+    if name is not None and (
+        found := text_errors(name.strip(), min_length=1, max_length=PRODUCT_NAME_MAX)
+    ):
+        errors["name"] = found
+    if description is not None and (
+        found := text_errors(description, max_length=DESCRIPTION_MAX, multiline=True)
+    ):
+        errors["description"] = found
     if price is not None and not _is_valid_price(price):
-        errors["price"] = ["Must be greater than 0 with at most 2 decimal places."]
-    if stock is not None and stock < 0:
-        errors["stock"] = ["Must be a non-negative integer."]
+        errors["price"] = [f"Must be {PRICE_MIN} to {PRICE_MAX} with at most 2 decimal places."]
+    if stock is not None and not 0 <= stock <= STOCK_MAX:
+        errors["stock"] = [f"Must be 0 to {STOCK_MAX}."]
     if errors:
         raise ValidationFailed("The product is invalid.", errors)
 
 
 def _is_valid_price(price: Decimal) -> bool:
     try:
-        return price.is_finite() and price > 0 and price == price.quantize(Decimal("0.01"))
+        return (
+            price.is_finite()
+            and PRICE_MIN <= price <= PRICE_MAX
+            and price == price.quantize(PRICE_MIN)
+        )
     except InvalidOperation:
         return False
 
@@ -138,7 +153,7 @@ class Product(Aggregate):
         self.category_id = category_id
 
     def adjust_stock(self, *, delta: int, context: CommandContext) -> None:
-        """Add or remove units on hand; never fewer than are reserved for orders."""
+        """Add or remove units on hand; never fewer than are reserved, never above the maximum."""
         self._check_active()
         if self.stock + delta < self.reserved:
             raise Conflict(
@@ -146,6 +161,12 @@ class Product(Aggregate):
                 f"(on hand {self.stock}, change {delta}).",
                 {"delta": [f"At least {self.reserved - self.stock} is required."]},
                 code="stock_below_reserved",
+            )
+        if delta > 0 and self.stock + delta > STOCK_MAX:
+            raise Conflict(
+                f"Stock cannot go above {STOCK_MAX} units (on hand {self.stock}, change {delta}).",
+                {"delta": [f"At most {max(STOCK_MAX - self.stock, 0)} is allowed."]},
+                code="stock_above_maximum",
             )
         if delta:
             self._stock_adjusted(

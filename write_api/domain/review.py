@@ -9,11 +9,11 @@ from eventsourcing.domain import Aggregate, event
 
 from write_api.domain.account import clean_display_name
 from write_api.domain.errors import ValidationFailed
+from write_api.domain.limits import COMMENT_MAX, RATING_MAX, RATING_MIN, text_errors
 from write_api.domain.metadata import CommandContext
 
 REVIEW_NAMESPACE = uuid.UUID("4d3c2b1a-8f7e-4a5b-9c6d-0e1f2a3b4c5d")
 PURCHASES_NAMESPACE = uuid.UUID("b7e1c9a0-2d4f-4e6a-8b1c-3f5d7e9a0b2c")
-COMMENT_MAX = 2_000
 # Shown for a reviewer who chose no display name: never their email or account id.
 ANONYMOUS_REVIEWER = "Verified buyer"
 
@@ -54,10 +54,10 @@ class Review(Aggregate):
     ) -> Review:
         """`reviewer_name` is the buyer's display name now: the review keeps it as written."""
         errors: dict[str, list[str]] = {}
-        if not 1 <= rating <= 5:
-            errors["rating"] = ["Must be 1 to 5."]
-        if len(comment) > COMMENT_MAX:
-            errors["comment"] = [f"Must be at most {COMMENT_MAX} characters."]
+        if not RATING_MIN <= rating <= RATING_MAX:
+            errors["rating"] = [f"Must be {RATING_MIN} to {RATING_MAX}."]
+        if found := text_errors(comment, max_length=COMMENT_MAX, multiline=True):
+            errors["comment"] = found
         if errors:
             raise ValidationFailed("The review is invalid.", errors)
         return cls(

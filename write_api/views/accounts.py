@@ -23,9 +23,10 @@ from infra.event_store import shop
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.context import command_context
-from write_api.domain.account import DISPLAY_NAME_MAX, ROLES, SELF_SERVICE_ROLES
+from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
-from write_api.fields import StrictCharField
+from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
+from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer
 
@@ -47,9 +48,9 @@ class SignupApi(APIView):
     throttle_scope = "auth"
 
     class InputSerializer(StrictSerializer):
-        email = serializers.EmailField(max_length=254)
-        password = StrictCharField(max_length=128, trim_whitespace=False)
-        role = serializers.ChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
+        email = serializers.EmailField(max_length=EMAIL_MAX)
+        password = StrictCharField(max_length=PASSWORD_MAX, trim_whitespace=False)
+        role = StrictChoiceField(choices=SELF_SERVICE_ROLES, default=Role.CUSTOMER)
         display_name = StrictCharField(max_length=DISPLAY_NAME_MAX, allow_blank=True, default="")
 
         def validate_email(self, email: str) -> str:
@@ -135,7 +136,7 @@ class UserRoleApi(APIView):
     permission_classes = [IsAdmin]
 
     class InputSerializer(StrictSerializer):
-        role = serializers.ChoiceField(choices=ROLES)
+        role = StrictChoiceField(choices=ROLES)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str, user_id: UUID) -> Response:

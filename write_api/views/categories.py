@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from infra.event_store import shop
 from write_api.application import UNCHANGED
 from write_api.context import command_context
-from write_api.domain.category import NAME_MAX, CategoryTree
+from write_api.domain.category import CategoryTree
+from write_api.domain.limits import CATEGORY_NAME_MAX
 from write_api.fields import StrictCharField
 from write_api.permissions import IsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
@@ -39,7 +40,7 @@ class CategoryCreateApi(APIView):
     permission_classes = [IsAdmin]
 
     class InputSerializer(StrictSerializer):
-        name = StrictCharField(max_length=NAME_MAX * 2, allow_blank=True)
+        name = StrictCharField(max_length=CATEGORY_NAME_MAX, allow_blank=True)
         parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: dict})
@@ -59,7 +60,7 @@ class CategoryChangeApi(APIView):
     permission_classes = [IsAdmin]
 
     class InputSerializer(NonEmptyPatchSerializer):
-        name = StrictCharField(required=False, max_length=NAME_MAX * 2, allow_blank=True)
+        name = StrictCharField(required=False, max_length=CATEGORY_NAME_MAX, allow_blank=True)
         parent_id = serializers.UUIDField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={200: dict})

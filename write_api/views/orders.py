@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,8 +15,9 @@ from infra.payments import payments
 from write_api.accounts.models import Role
 from write_api.context import command_context
 from write_api.domain.errors import NotFound
+from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT, Order
-from write_api.fields import StrictCharField
+from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
@@ -36,7 +37,7 @@ class OrderPayApi(APIView):
     permission_classes = [IsCustomer]
 
     class InputSerializer(StrictSerializer):
-        payment_token = StrictCharField(max_length=200)
+        payment_token = StrictCharField(max_length=PAYMENT_TOKEN_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: dict, 202: dict, 402: dict})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
@@ -86,7 +87,7 @@ class OrderStatusApi(APIView):
     permission_classes = [IsSellerOrAdmin]
 
     class InputSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=sorted(set(FULFILMENT.values())))
+        status = StrictChoiceField(choices=sorted(set(FULFILMENT.values())))
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:

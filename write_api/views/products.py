@@ -16,9 +16,17 @@ from write_api.accounts.models import Role, User
 from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.errors import field_error
-from write_api.domain.product import DESCRIPTION_MAX, Product
-from write_api.domain.review import COMMENT_MAX, reviewer_label
-from write_api.fields import MoneyField, StrictCharField, StrictIntegerField
+from write_api.domain.limits import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    PRODUCT_NAME_MAX,
+    RATING_MAX,
+    RATING_MIN,
+    STOCK_MAX,
+)
+from write_api.domain.product import Product
+from write_api.domain.review import reviewer_label
+from write_api.fields import PriceField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
 
@@ -44,13 +52,13 @@ class ProductCreateApi(APIView):
     permission_classes = [IsSellerOrAdmin]
 
     class InputSerializer(StrictSerializer):
-        name = StrictCharField(allow_blank=True, trim_whitespace=False)
+        name = StrictCharField(max_length=PRODUCT_NAME_MAX)
         description = StrictCharField(
-            allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX
+            allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX, multiline=True
         )
-        price = MoneyField()
+        price = PriceField()
         category_id = serializers.UUIDField(required=False, allow_null=True, default=None)
-        stock = StrictIntegerField()
+        stock = StrictIntegerField(min_value=0, max_value=STOCK_MAX)
         seller_id = serializers.UUIDField(
             required=False, help_text="Admins only: create on behalf of this seller."
         )
@@ -84,11 +92,15 @@ class ProductApi(APIView):
     permission_classes = [OwnsProductOrIsAdmin]
 
     class PatchSerializer(NonEmptyPatchSerializer):
-        name = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+        name = StrictCharField(required=False, max_length=PRODUCT_NAME_MAX)
         description = StrictCharField(
-            required=False, allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX
+            required=False,
+            allow_blank=True,
+            trim_whitespace=False,
+            max_length=DESCRIPTION_MAX,
+            multiline=True,
         )
-        price = MoneyField(required=False)
+        price = PriceField(required=False)
         category_id = serializers.UUIDField(required=False, allow_null=True)
 
     def owned_product(self, request: Request, product_id: UUID) -> Product:
@@ -125,7 +137,7 @@ class ProductStockApi(APIView):
     permission_classes = [OwnsProductOrIsAdmin]
 
     class InputSerializer(StrictSerializer):
-        delta = StrictIntegerField(min_value=-1_000_000, max_value=1_000_000)
+        delta = StrictIntegerField(min_value=-STOCK_MAX, max_value=STOCK_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str, product_id: UUID) -> Response:
@@ -151,8 +163,10 @@ class ProductReviewCreateApi(APIView):
     permission_classes = [IsCustomer]
 
     class InputSerializer(StrictSerializer):
-        rating = StrictIntegerField(min_value=1, max_value=5)
-        comment = StrictCharField(max_length=COMMENT_MAX, allow_blank=True, default="")
+        rating = StrictIntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+        comment = StrictCharField(
+            max_length=COMMENT_MAX, allow_blank=True, default="", multiline=True
+        )
 
     @extend_schema(request=InputSerializer, responses={201: dict})
     def post(self, request: Request, version: str, product_id: UUID) -> Response:

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from infra.event_store import shop
 from write_api.application import Saved
 from write_api.context import command_context
-from write_api.domain.cart import MAX_QUANTITY
+from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
 from write_api.fields import StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer
 from write_api.serializers import StrictSerializer
@@ -38,7 +38,7 @@ class CartItemAddApi(APIView):
 
     class InputSerializer(StrictSerializer):
         product_id = serializers.UUIDField()
-        quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+        quantity = StrictIntegerField(min_value=1, max_value=QUANTITY_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def post(self, request: Request, version: str) -> Response:
@@ -57,7 +57,7 @@ class CartItemApi(APIView):
     throttle_scope = "cart"
 
     class InputSerializer(StrictSerializer):
-        quantity = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)
+        quantity = StrictIntegerField(min_value=0, max_value=QUANTITY_MAX)
 
     @extend_schema(request=InputSerializer, responses={200: dict})
     def patch(self, request: Request, version: str, product_id: UUID) -> Response:
@@ -79,13 +79,20 @@ class CartItemApi(APIView):
         return Response(cart_body(request.user.id, saved))
 
 
+def address_field(field: str) -> StrictCharField:
+    low, high = ADDRESS_FIELDS[field]
+    if low == 0:
+        return StrictCharField(max_length=high, required=False, allow_blank=True, default="")
+    return StrictCharField(min_length=low, max_length=high)
+
+
 class AddressSerializer(StrictSerializer):
-    name = StrictCharField(max_length=200)
-    line1 = StrictCharField(max_length=200)
-    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
-    city = StrictCharField(max_length=100)
-    postcode = StrictCharField(max_length=20)
-    country = StrictCharField(min_length=2, max_length=2)
+    name = address_field("name")
+    line1 = address_field("line1")
+    line2 = address_field("line2")
+    city = address_field("city")
+    postcode = address_field("postcode")
+    country = address_field("country")
 
 
 class CheckoutApi(APIView):
