@@ -194,6 +194,7 @@ def test_a_review_comment_is_clean_text(shop: Shop) -> None:
             product_id=product,
             rating=5,
             comment=f"Great{NUL}",
+            reviewer_name="Ann",
             context=CONTEXT,
         )
     # then
