@@ -32,6 +32,7 @@ class CacheFlusher:
         self._last_try = float("-inf")
         self._not_before = 0.0
         self._backoff = FIRST_BACKOFF_SECONDS
+        self.failures = 0  # in a row, for logs and tests
 
     def recorded(self) -> None:
         """A commit may have recorded bumps: flush at the next chance."""
@@ -50,10 +51,12 @@ class CacheFlusher:
             self._failed(error)
             return
         self._dirty = flushed >= cache_outbox.FLUSH_LIMIT
+        self.failures = 0
         self._backoff = FIRST_BACKOFF_SECONDS
         self._not_before = 0.0
 
     def _failed(self, error: Exception) -> None:
+        self.failures += 1
         outage = is_outage(error)
         (log.warning if outage else log.error)(
             "cache_bump_flush_failed", error=repr(error), retry_in=self._backoff

@@ -1,0 +1,291 @@
+"""The projector loop on real servers: outages are retried, poison events parked, bumps kept."""
+
+from __future__ import annotations
+
+import socket
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from opensearchpy import OpenSearch
+
+from infra.clients import (
+    kafka_admin,
+    kafka_consumer,
+    kafka_producer,
+    opensearch_client,
+    version_announcer,
+)
+from projections import cache_outbox
+from projections.catalog import cache_keys
+from projections.catalog.models import ProductView
+from projections.catalog.projector import CatalogProjector
+from projections.catalog.search_index import SearchIndex
+from projections.consumer import ProjectionRunner
+from projections.models import ParkedEvent, ProjectionCheckpoint
+from projections.relay import Relay
+from projections.topics import ensure_topics
+from tests.integration.conftest import create_products, run_relay_until
+from tests.integration.projection_support import (
+    UNSTORABLE_STOCK,
+    created_data,
+    eventually,
+    key_on_other_partition,
+    partition_of,
+    product_envelope,
+    running,
+)
+from tests.integration.test_catalog_projector import documents
+from tests.support.stall import stalled
+from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
+from write_api.published_events import topic_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+PARTITIONS = 2
+
+
+@pytest.fixture
+def pipeline(shop_app: Shop, isolated_namespace: str, settings: Any):  # type: ignore[no-untyped-def]
+    """Topics, an index alias and a producer of this test's own namespace."""
+    settings.PROJECTION_MAX_ATTEMPTS = 3
+    prefix = settings.TOPIC_PREFIX
+    admin = kafka_admin()
+    ensure_topics(admin, prefix, partitions=PARTITIONS)
+    admin.close()
+    index = SearchIndex(opensearch_client(), isolated_namespace)
+    index.ensure()
+    producer = kafka_producer()
+    yield prefix, index, producer
+    producer.close()
+    for name in index.client.indices.get(index=f"{index.alias}_v*", ignore_unavailable=True):
+        opensearch_client().indices.delete(index=name)
+
+
+class CountingIndex(SearchIndex):
+    """The real index, counting the projector's write attempts."""
+
+    attempts = 0
+
+    def index_documents(self, *args: Any, **kwargs: Any) -> Any:
+        self.attempts += 1
+        return super().index_documents(*args, **kwargs)
+
+
+def catalog_runner(prefix: str, index: SearchIndex, **kwargs: Any) -> ProjectionRunner:
+    projector = CatalogProjector(index)
+    consumer = kafka_consumer(f"{prefix}catalog", ProjectionRunner.topics(projector, prefix))
+    return ProjectionRunner(projector, consumer, prefix, **kwargs)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_opensearch_that_refuses_connections_is_retried_and_nothing_is_parked(
+    shop_app: Shop, pipeline, isolated_namespace: str
+) -> None:  # type: ignore[no-untyped-def]
+    # given: OpenSearch is away (nothing listens where the projector looks for it)
+    prefix, index, producer = pipeline
+    [product] = create_products(shop_app, 1, name="Outage")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    away = OpenSearch(hosts=[f"http://127.0.0.1:{closed_port()}"], timeout=1, max_retries=0)
+    counting = CountingIndex(away, isolated_namespace)
+    runner = catalog_runner(prefix, counting)
+    with running(runner) as thread:
+        # when: the projector meets the outage more often than it would try a bad event
+        assert eventually(lambda: counting.attempts >= 5)
+        # then: retried, nothing parked, nothing half-written
+        assert ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 0
+        assert not ProductView.objects.filter(id=product).exists()
+        assert thread.is_alive()
+        # when: OpenSearch is back
+        counting.client = opensearch_client()
+        # then: the product arrives in the rows and the index
+        assert eventually(lambda: ProductView.objects.filter(id=product).exists())
+    assert list(documents(index, [product])) == [str(product)]
+    assert ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 0
+
+
+@pytest.mark.slow
+def test_a_stalled_opensearch_times_out_is_retried_and_the_product_appears_after(
+    shop_app: Shop, pipeline, isolated_namespace: str
+) -> None:  # type: ignore[no-untyped-def]
+    # given: the projector talks to the real OpenSearch with a short timeout
+    prefix, index, producer = pipeline
+    impatient = OpenSearch(hosts=[settings.OPENSEARCH_URL], timeout=0.5, max_retries=0)
+    counting = CountingIndex(impatient, isolated_namespace)
+    runner = catalog_runner(prefix, counting)
+    with running(runner) as thread:
+        assert eventually(lambda: runner.consumer.assignment() != set())
+        # when: OpenSearch stalls while a product is projected
+        with stalled(settings.OPENSEARCH_URL):
+            [product] = create_products(shop_app, 1, name="Stalled")
+            head = shop_app.recorder.max_notification_id()
+            run_relay_until(Relay(shop_app, producer, prefix), head)
+            assert eventually(lambda: counting.attempts >= 5)
+            # then: timeouts are outages, not bad data
+            assert ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 0
+            assert not ProductView.objects.filter(id=product).exists()
+        assert eventually(lambda: ProductView.objects.filter(id=product).exists())
+        assert thread.is_alive()
+    assert list(documents(index, [product])) == [str(product)]
+    assert ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 0
+
+
+@pytest.mark.slow
+def test_a_redis_stall_neither_stops_the_projector_nor_loses_the_cache_bump(
+    shop_app: Shop, pipeline
+) -> None:  # type: ignore[no-untyped-def]
+    # given: a projected product whose cache generation Redis holds
+    prefix, index, producer = pipeline
+    [product] = create_products(shop_app, 1, name="Cached")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    runner = catalog_runner(
+        prefix, index, announce=version_announcer(settings.SHOPSTREAM_NAMESPACE)
+    )
+    key = cache_keys.product_key(str(product))
+    with running(runner) as thread:
+        assert eventually(lambda: ProductView.objects.filter(id=product).exists())
+        assert eventually(lambda: cache_outbox.pending() == 0)
+        before = cache_keys.generation(key)
+        # when: Redis stalls while the product is repriced and projected
+        with stalled(settings.REDIS_URL):
+            shop_app.change_product(product, price=Decimal("7.50"), context=CommandContext())
+            head = shop_app.recorder.max_notification_id()
+            run_relay_until(Relay(shop_app, producer, prefix), head)
+            assert eventually(lambda: ProductView.objects.get(id=product).version == 2)
+            # then: the bump waits in the outbox, and the projector goes on
+            assert cache_outbox.pending() >= 1
+            assert eventually(lambda: runner.cache.failures >= 2, timeout=15)
+            assert thread.is_alive()
+        # then: once Redis answers, the bump lands
+        assert eventually(lambda: cache_outbox.pending() == 0)
+        assert thread.is_alive()
+    assert before >= 1
+    # At least once: an INCR sent before a timeout may still run when Redis resumes.
+    assert cache_keys.generation(key) > before
+    assert str(ProductView.objects.get(id=product).price) == "7.50"
+
+
+def test_a_poison_event_is_parked_after_k_attempts_and_holds_back_only_its_aggregate(
+    shop_app: Shop, pipeline
+) -> None:  # type: ignore[no-untyped-def]
+    # given: another product, projected normally
+    prefix, index, producer = pipeline
+    [other] = create_products(shop_app, 1, name="Neighbour")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    # and an older release's envelopes of a product whose stock no read model holds
+    poison = key_on_other_partition(str(other), PARTITIONS)
+    topic = topic_name(prefix, "Product")
+    first, second = 10**12, 10**12 + 1
+    for envelope in (
+        product_envelope(poison, 1, first, "ProductCreated", created_data("Big", UNSTORABLE_STOCK)),
+        product_envelope(poison, 2, second, "ProductRepriced", {"price": "4.00"}),
+    ):
+        producer.send(topic, key=poison, value=envelope).get(timeout=10)
+    runner = catalog_runner(prefix, index)
+    # when: the projector runs, and the other product changes meanwhile
+    with running(runner):
+        assert eventually(lambda: ParkedEvent.objects.filter(aggregate_id=poison).count() == 2)
+        shop_app.change_product(other, price=Decimal("2.25"), context=CommandContext())
+        run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+        assert eventually(lambda: ProductView.objects.get(id=other).version == 2)
+    # then: the culprit is parked with its error after K tries, the next event behind it
+    culprit, behind = ParkedEvent.objects.filter(aggregate_id=poison).order_by("position")
+    assert (culprit.projector, culprit.position, culprit.status, culprit.attempts) == (
+        "catalog",
+        first,
+        "parked",
+        3,
+    )
+    assert "out of range" in culprit.error
+    assert culprit.envelope["data"]["stock"] == UNSTORABLE_STOCK
+    assert culprit.source.startswith(f"{topic}:{partition_of(poison, PARTITIONS)}@")
+    assert (behind.position, behind.status, behind.attempts) == (second, "parked", 0)
+    assert behind.error == "held back: an earlier event of this aggregate is parked"
+    # and the poison aggregate has no row, the other one is current, the checkpoint moved on
+    assert not ProductView.objects.filter(id=poison).exists()
+    assert str(ProductView.objects.get(id=other).price) == "2.25"
+    checkpoint = ProjectionCheckpoint.objects.get(
+        projector=f"{prefix}catalog", partition=f"{topic}:{partition_of(poison, PARTITIONS)}"
+    )
+    assert checkpoint.position == second
+
+
+@pytest.fixture
+def refuse_names_like():  # type: ignore[no-untyped-def]
+    """A read-table constraint that refuses some rows, as a too-narrow column would."""
+    added: list[str] = []
+
+    def refuse(prefix: str) -> None:
+        name = f"refuse_{len(added)}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ALTER TABLE projections_product_view ADD CONSTRAINT {name} "
+                f"CHECK (name NOT LIKE %s) NOT VALID",
+                [f"{prefix}%"],
+            )
+        added.append(name)
+
+    def relax() -> None:
+        with connection.cursor() as cursor:
+            for name in added:
+                cursor.execute(f"ALTER TABLE projections_product_view DROP CONSTRAINT {name}")
+        added.clear()
+
+    refuse.relax = relax  # type: ignore[attr-defined]
+    yield refuse
+    relax()
+
+
+def park_a_product_and_its_reprice(
+    shop_app: Shop, pipeline: Any, refuse: Any, name: str
+) -> tuple[Any, list[ParkedEvent]]:
+    """A product the read table refuses is parked; its reprice parks behind it."""
+    prefix, index, producer = pipeline
+    refuse(name)
+    product = shop_app.create_product(
+        name=f"{name} lamp",
+        description="",
+        price=Decimal("5.00"),
+        category_id=None,
+        stock=2,
+        seller_id=None,
+        context=CommandContext(),
+    ).id
+    shop_app.change_product(product, price=Decimal("6.00"), context=CommandContext())
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    with running(catalog_runner(prefix, index)):
+        assert eventually(
+            lambda: ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 2
+        )
+    return product, list(ParkedEvent.objects.filter(aggregate_id=str(product)).order_by("id"))
+
+
+def test_redrive_after_the_cause_is_fixed_applies_the_parked_events_in_order(
+    shop_app: Shop, pipeline, refuse_names_like
+) -> None:  # type: ignore[no-untyped-def]
+    # given: a product and its reprice, parked while the read table refused the product
+    product, (created, repriced) = park_a_product_and_its_reprice(
+        shop_app, pipeline, refuse_names_like, f"Refused-{pipeline[0]}"
+    )
+    assert ("refuse_0" in created.error, created.attempts) == (True, 3)
+    assert (repriced.attempts, repriced.position > created.position) == (0, True)
+    # when: the cause is fixed (the constraint relaxed) and the operator redrives
+    refuse_names_like.relax()
+    call_command("parked", "redrive", str(created.pk), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # then: both applied, in order, and recorded as redriven
+    row = ProductView.objects.get(id=product)
+    assert (row.version, str(row.price)) == (2, "6.00")
+    for event in ParkedEvent.objects.filter(aggregate_id=str(product)):
+        assert (event.status, event.resolved_by.startswith("cli:")) == ("redriven", True)
+        assert event.resolved_at is not None
+    [document] = documents(pipeline[1], [product]).values()
+    assert (document["version"], document["price_text"]) == (2, "6.00")
+    assert ParkedEvent.objects.filter(aggregate_id=str(product), status="parked").count() == 0
