@@ -128,7 +128,9 @@ class ProjectionRunner:
                 checkpoint.save(update_fields=["position", "updated_at"])
         self._commit_offset(partition, messages[-1].offset + 1)
         if applied:
+            # Bump before announcing: a reader woken by the announcement must miss the old cache.
             self.cache.recorded()
+            self.cache.flush_when_due()
             self._announce([(e["aggregate_id"], e["version"]) for e in applied])
             log.info("projected", projector=self.projector.name, partition=key, count=len(applied))
 
@@ -147,28 +149,39 @@ class ProjectionRunner:
     def _apply_or_park(self, fresh: list[tuple[Any, Envelope]]) -> list[Envelope]:
         """Apply the batch at once; if it fails on data, go one by one and park the culprits.
 
+        Events of an aggregate that already has a parked event park behind it, untried.
         Returns the envelopes applied (parked ones are not).
         """
-        envelopes = [envelope for _, envelope in fresh]
-        if not envelopes:
+        if not fresh:
             return []
         name = self.projector.name
-        held = parking.held_aggregates(name, (e["aggregate_id"] for e in envelopes))
+        held = parking.held_aggregates(name, (e["aggregate_id"] for _, e in fresh))
         if held:
             # Wait for a redrive of these aggregates, then see what is still parked.
             parking.lock_aggregates(name, held)
             held = parking.held_aggregates(name, held)
-        if not held:
-            try:
-                with transaction.atomic():
-                    self.projector.apply(envelopes)
-                return envelopes
-            except Exception as error:
-                if is_outage(error):
-                    raise
-                log.warning("projection_batch_failed_isolating", count=len(envelopes))
-        applied = []
+        flowing = []
         for message, envelope in fresh:
+            if envelope["aggregate_id"] in held:
+                parking.park_behind(name, envelope, _source(message))
+            else:
+                flowing.append((message, envelope))
+        envelopes = [envelope for _, envelope in flowing]
+        if not envelopes:
+            return []
+        try:
+            with transaction.atomic():
+                self.projector.apply(envelopes)
+            return envelopes
+        except Exception as error:
+            if is_outage(error):
+                raise
+            log.warning("projection_batch_failed_isolating", count=len(envelopes))
+        return self._apply_one_by_one(flowing)
+
+    def _apply_one_by_one(self, flowing: list[tuple[Any, Envelope]]) -> list[Envelope]:
+        name, held, applied = self.projector.name, set(), []
+        for message, envelope in flowing:
             if envelope["aggregate_id"] in held:
                 parking.park_behind(name, envelope, _source(message))
                 continue

@@ -190,14 +190,17 @@ def test_a_poison_event_is_parked_after_k_attempts_and_holds_back_only_its_aggre
     ):
         producer.send(topic, key=poison, value=envelope).get(timeout=10)
     runner = catalog_runner(prefix, index)
-    # when: the projector runs, and the other product changes meanwhile
+    # when: the projector runs; then the poison product and the other one change again
     with running(runner):
         assert eventually(lambda: ParkedEvent.objects.filter(aggregate_id=poison).count() == 2)
+        third = product_envelope(poison, 3, second + 1, "ProductDiscontinued", {})
+        producer.send(topic, key=poison, value=third).get(timeout=10)
         shop_app.change_product(other, price=Decimal("2.25"), context=CommandContext())
         run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
         assert eventually(lambda: ProductView.objects.get(id=other).version == 2)
-    # then: the culprit is parked with its error after K tries, the next event behind it
-    culprit, behind = ParkedEvent.objects.filter(aggregate_id=poison).order_by("position")
+        assert eventually(lambda: ParkedEvent.objects.filter(aggregate_id=poison).count() == 3)
+    # then: the culprit is parked with its error after K tries, the later events behind it
+    culprit, behind, later = ParkedEvent.objects.filter(aggregate_id=poison).order_by("position")
     assert (culprit.projector, culprit.position, culprit.status, culprit.attempts) == (
         "catalog",
         first,
@@ -209,13 +212,14 @@ def test_a_poison_event_is_parked_after_k_attempts_and_holds_back_only_its_aggre
     assert culprit.source.startswith(f"{topic}:{partition_of(poison, PARTITIONS)}@")
     assert (behind.position, behind.status, behind.attempts) == (second, "parked", 0)
     assert behind.error == "held back: an earlier event of this aggregate is parked"
+    assert (later.position, later.status, later.attempts) == (second + 1, "parked", 0)
     # and the poison aggregate has no row, the other one is current, the checkpoint moved on
     assert not ProductView.objects.filter(id=poison).exists()
     assert str(ProductView.objects.get(id=other).price) == "2.25"
     checkpoint = ProjectionCheckpoint.objects.get(
         projector=f"{prefix}catalog", partition=f"{topic}:{partition_of(poison, PARTITIONS)}"
     )
-    assert checkpoint.position == second
+    assert checkpoint.position == second + 1
 
 
 @pytest.fixture
