@@ -82,6 +82,7 @@ class CatalogProjector:
             states[aggregate_id] = evolve(state, envelope)
             changed.add(aggregate_id)
         saved = [states[i] for i in changed]
+        _rate_new_products([s for s in saved if s and s["id"] not in rows])
         for state in saved:
             assert state is not None
             ProductView.objects.update_or_create(
@@ -133,6 +134,23 @@ class CatalogProjector:
             return
         rows = ProductView.objects.filter(category_id__in=category_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
+
+
+def _rate_new_products(states: list[State]) -> None:
+    """Reviews applied before their product's row existed (another topic, or the product was
+    parked and redriven later) still count in its rating."""
+    if not states:
+        return
+    stats = (
+        ReviewView.objects.filter(product_id__in=[s["id"] for s in states])
+        .values("product_id")
+        .annotate(average=Avg("rating"), count=Count("id"))
+    )
+    by_product = {str(row["product_id"]): row for row in stats}
+    for state in states:
+        if state["id"] in by_product:
+            state["rating_average"] = round(by_product[state["id"]]["average"], 2)
+            state["rating_count"] = by_product[state["id"]]["count"]
 
 
 def _documents(states: list[State | None]) -> list[dict[str, Any]]:

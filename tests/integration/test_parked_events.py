@@ -8,16 +8,19 @@ import re
 import subprocess
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.test import Client
 
 from infra.clients import opensearch_client
 from projections.catalog.models import ProductView
+from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
 from projections.parking import park, park_behind
@@ -168,6 +171,35 @@ def test_redrive_all_applies_every_parked_aggregate_in_position_order(
     assert rows == {first: ("First", 2, "9.00"), second: ("Second", 2, "9.00")}
     assert set(ParkedEvent.objects.values_list("status", flat=True)) == {"redriven"}
     assert out.count(": redriven #") == 2
+
+
+def test_a_redriven_product_counts_the_reviews_applied_while_it_was_held(
+    isolated_namespace: str,
+) -> None:
+    # given: a held product, and a review of it that the projector applied meanwhile
+    index = SearchIndex(opensearch_client(), isolated_namespace)
+    index.ensure()
+    product, created, _ = parked_chain("Reviewed")
+    review = {
+        **product_envelope(str(uuid.uuid4()), 1, 10**12 + 5, "ReviewCreated", {}),
+        "aggregate_type": "Review",
+        "data": {
+            "product_id": product,
+            "customer_id": str(uuid.uuid4()),
+            "rating": 4,
+            "comment": "",
+        },
+    }
+    with transaction.atomic():
+        CatalogProjector(index).apply([review])
+    # when
+    run("redrive", str(created.pk))
+    # then
+    row = ProductView.objects.get(id=product)
+    assert (row.version, row.rating_average, row.rating_count) == (2, Decimal("4.00"), 1)
+    index.refresh()
+    document = index.client.get(index=index.alias, id=product)["_source"]
+    assert (document["rating_average"], document["rating_count"]) == (4.0, 1)
 
 
 def test_a_rebuild_parks_a_document_the_index_refuses_and_completes(
