@@ -15,9 +15,13 @@ from projections.notifications.projector import NotificationsProjector
 from projections.shopping.projector import ShoppingProjector
 from projections.tasks import send_order_email
 
+# Below the consumer's max poll interval: a stalled OpenSearch costs the loop one timeout
+# per attempt, and the member keeps its partitions while it retries.
+OPENSEARCH_TIMEOUT_SECONDS = 3.0
+
 PROJECTORS: dict[str, Callable[[], Projector]] = {
     "catalog": lambda: CatalogProjector(
-        SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
+        SearchIndex(opensearch_client(OPENSEARCH_TIMEOUT_SECONDS), settings.SHOPSTREAM_NAMESPACE)
     ),
     "shopping": ShoppingProjector,
     "audit": AuditProjector,

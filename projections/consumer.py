@@ -102,7 +102,8 @@ class ProjectionRunner:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
-            for partition, messages in records.items():
+            batches = list(records.items())
+            for done, (partition, messages) in enumerate(batches):
                 try:
                     self.handle(partition, messages)
                     backoff = FIRST_BACKOFF_SECONDS
@@ -111,9 +112,28 @@ class ProjectionRunner:
                         raise
                     log.warning("projection_retry", error=repr(error), retry_in=backoff)
                     db.connection.close()  # a broken connection reconnects on next use
-                    self._rewind(partition, messages[0].offset)
-                    stop.wait(backoff)
+                    for pending, unhandled in batches[done:]:
+                        self._rewind(pending, unhandled[0].offset)
+                    self._back_off(stop, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                    break
+
+    def _back_off(self, stop: threading.Event, seconds: float) -> None:
+        """Wait, polling with every partition paused, so the member stays in its group."""
+        deadline = time.monotonic() + seconds
+        try:
+            self.consumer.pause(*self.consumer.assignment())
+            while not stop.is_set() and time.monotonic() < deadline:
+                left = max(0.0, deadline - time.monotonic())
+                late = self.consumer.poll(timeout_ms=int(min(left, 0.2) * 1000) or 1)
+                # A partition assigned by a rebalance meanwhile is not paused: read it again later.
+                for partition, messages in late.items():
+                    self._rewind(partition, messages[0].offset)
+        except KafkaError as error:
+            log.warning("backoff_poll_failed", error=str(error))
+            stop.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            self.consumer.resume(*self.consumer.paused())
 
     def handle(self, partition: TopicPartition, messages: list[Any]) -> None:
         key = f"{partition.topic}:{partition.partition}"
