@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +21,15 @@ from infra.clients import (
     version_announcer,
 )
 from projections import cache_outbox
+from projections.audit.models import AuditEvent
+from projections.audit.projector import AuditProjector
 from projections.catalog import cache_keys
 from projections.catalog.models import ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
 from projections.models import ParkedEvent, ProjectionCheckpoint
+from projections.parking import original_envelope
 from projections.relay import Relay
 from projections.topics import ensure_topics
 from tests.integration.conftest import create_products, run_relay_until
@@ -303,3 +307,32 @@ def test_redrive_after_the_cause_is_fixed_applies_the_parked_events_in_order(
     [document] = documents(pipeline[1], [product]).values()
     assert (document["version"], document["price_text"]) == (2, "6.00")
     assert ParkedEvent.objects.filter(aggregate_id=str(product), status="parked").count() == 0
+
+
+def test_an_envelope_postgresql_cannot_store_is_parked_exactly_and_the_audit_goes_on(
+    shop_app: Shop, pipeline
+) -> None:  # type: ignore[no-untyped-def]
+    # given: an older release published a NUL character (and a product after it)
+    prefix, _, producer = pipeline
+    order = str(uuid.uuid4())
+    poison = {
+        **product_envelope(order, 1, 10**12, "OrderPaid", {"charge_id": "ch_\x00", "amount": "1"}),
+        "aggregate_type": "Order",
+    }
+    producer.send(topic_name(prefix, "Order"), key=order, value=poison).get(timeout=10)
+    [product] = create_products(shop_app, 1, name="Audited")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    projector = AuditProjector()
+    consumer = kafka_consumer(f"{prefix}audit", ProjectionRunner.topics(projector, prefix))
+    # when
+    with running(ProjectionRunner(projector, consumer, prefix)):
+        assert eventually(lambda: ParkedEvent.objects.filter(aggregate_id=order).exists())
+        assert eventually(
+            lambda: AuditEvent.objects.filter(aggregate_id=product, version=1).exists()
+        )
+    # then: parked with a readable copy, and the exact envelope kept for a redrive
+    [parked] = ParkedEvent.objects.filter(aggregate_id=order)
+    assert (parked.projector, parked.attempts, parked.status) == ("audit", 3, "parked")
+    assert parked.envelope["data"]["charge_id"] == "ch_\ufffd"
+    assert original_envelope(parked) == poison
+    assert not AuditEvent.objects.filter(aggregate_id=order).exists()
