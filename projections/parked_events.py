@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import structlog
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent
 from projections.outages import is_outage
 from projections.parking import MAX_ERROR, clean_text, lock_aggregates, original_envelope
+
+log = structlog.get_logger("shopstream.parked")
 
 
 class ParkedEventsMissing(LookupError):
@@ -78,7 +82,18 @@ def redrive(
         if name not in projectors:
             projectors[name] = build(name)
         results.append(_redrive_aggregate(projectors[name], name, aggregate_id, by))
+    _flush_cache_bumps()
     return results
+
+
+def _flush_cache_bumps() -> None:
+    """Best effort: what Redis does not take now, the projectors flush within seconds."""
+    try:
+        cache_outbox.flush()
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        log.warning("cache_bumps_left_in_outbox", error=repr(error))
 
 
 def skip(ids: Iterable[int], reason: str, by: str) -> list[ParkedEvent]:

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.test import Client
 
 from infra.clients import opensearch_client
+from projections import cache_outbox
+from projections.catalog import cache_keys
 from projections.catalog.models import ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
@@ -325,3 +327,5 @@ def test_the_admin_redrive_action_applies_the_aggregate(
     assert (row.name, row.version, str(row.price)) == ("Redriven", 2, "9.00")
     statuses = {e.pk: e.status for e in ParkedEvent.objects.all()}
     assert statuses == {created.pk: "redriven", behind.pk: "redriven"}
+    assert cache_keys.generation(cache_keys.product_key(product)) >= 1
+    assert cache_outbox.pending() == 0

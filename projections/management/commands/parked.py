@@ -10,7 +10,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from infra.projectors import build_projector
-from projections import cache_outbox
 from projections.models import ParkedEvent
 from projections.outages import is_outage
 from projections.parked_events import (
@@ -104,7 +103,6 @@ class Command(BaseCommand):
         results = redrive(None if options["all"] else options["ids"], build_projector, _by())
         for result in results:
             self.stdout.write(_describe(result))
-        self._flush_cache()
         failed = [r for r in results if r.failed is not None]
         if failed:
             raise CommandError(f"{len(failed)} aggregates still have parked events")
@@ -112,15 +110,6 @@ class Command(BaseCommand):
     def _skip(self, options: dict[str, Any]) -> None:
         events = skip(options["ids"], options["reason"], _by())
         self.stdout.write(f"skipped {', '.join(f'#{e.pk}' for e in events)}")
-
-    def _flush_cache(self) -> None:
-        """Best effort: the projectors flush whatever is left within seconds."""
-        try:
-            cache_outbox.flush()
-        except Exception as error:
-            if not is_outage(error):
-                raise
-            self.stdout.write("cache bumps wait in the outbox; the projectors flush them")
 
 
 def _by() -> str:
