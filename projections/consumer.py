@@ -247,7 +247,7 @@ class ProjectionRunner:
                 raise ValueError("envelope position is not an integer")
             envelope["aggregate_id"] = str(envelope["aggregate_id"])
             return envelope
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, RecursionError) as error:
             raw = (
                 message.value.decode(errors="replace")
                 if isinstance(message.value, bytes)

@@ -7,6 +7,7 @@ An aggregate is *held* while any of its events is parked for that projector.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -102,7 +103,10 @@ def original_envelope(parked: ParkedEvent) -> dict[str, Any]:
 
 
 def storable(envelope: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """What jsonb can hold, plus the exact JSON text when that had to differ (else "")."""
+    """What jsonb can hold, plus the exact JSON text when that had to differ (else "").
+
+    jsonb refuses NUL, lone surrogates, NaN and infinities; the copy shows them as text.
+    """
     if _jsonb_safe(envelope):
         return envelope, ""
     exact = json.dumps(envelope)  # ASCII escapes: PostgreSQL text holds them
@@ -117,6 +121,8 @@ def clean_text(text: str) -> str:
 def _jsonb_safe(value: Any) -> bool:
     if isinstance(value, str):
         return _UNSTORABLE.search(value) is None
+    if isinstance(value, float):
+        return math.isfinite(value)
     if isinstance(value, dict):
         return all(_jsonb_safe(k) and _jsonb_safe(v) for k, v in value.items())
     if isinstance(value, list):
@@ -127,6 +133,8 @@ def _jsonb_safe(value: Any) -> bool:
 def _cleaned(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {clean_text(str(k)): _cleaned(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 from decimal import Decimal
@@ -11,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from kafka import KafkaProducer
 from opensearchpy import OpenSearch
 
 from infra.clients import (
@@ -336,3 +338,32 @@ def test_an_envelope_postgresql_cannot_store_is_parked_exactly_and_the_audit_goe
     assert parked.envelope["data"]["charge_id"] == "ch_\ufffd"
     assert original_envelope(parked) == poison
     assert not AuditEvent.objects.filter(aggregate_id=order).exists()
+
+
+def test_messages_that_are_no_envelope_are_each_parked_once_and_the_stream_goes_on(
+    shop_app: Shop, pipeline
+) -> None:  # type: ignore[no-untyped-def]
+    # given: odd messages on the product topic, then a good event
+    prefix, index, producer = pipeline
+    envelope = product_envelope(str(uuid.uuid4()), 1, 10**12, "ProductCreated", {})
+    odd = {
+        "a-list": b"[1, 2]",
+        "deep": b"[" * 50_000 + b"]" * 50_000,
+        "text-position": json.dumps({**envelope, "position": "12"}).encode(),
+        "not-utf8": b"\xff\xfe",
+    }
+    raw = KafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS)
+    for key, value in odd.items():
+        raw.send(topic_name(prefix, "Product"), key=key.encode(), value=value).get(timeout=10)
+    raw.close()
+    [good] = create_products(shop_app, 1, name="AfterOdd")
+    run_relay_until(Relay(shop_app, producer, prefix), shop_app.recorder.max_notification_id())
+    # when
+    with running(catalog_runner(prefix, index)):
+        assert eventually(lambda: ProductView.objects.filter(id=good).exists())
+    # then
+    parked = {p.aggregate_id: p for p in ParkedEvent.objects.filter(aggregate_id__in=odd)}
+    assert sorted(parked) == sorted(odd)
+    assert all(p.error.startswith("unreadable envelope") for p in parked.values())
+    assert all((p.position, p.status) == (None, "parked") for p in parked.values())
+    assert parked["a-list"].envelope == {"unreadable": "[1, 2]"}

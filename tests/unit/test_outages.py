@@ -88,4 +88,5 @@ def test_an_envelope_postgresql_cannot_hold_is_kept_exactly_beside_a_readable_co
     assert stored == {"data": {"charge_id": "ch_\ufffd", "reason": ["\ufffdx"]}}
     assert exact == '{"data": {"charge_id": "ch_\\u0000", "reason": ["\\ud800x"]}}'
     assert storable({"a": "fine"}) == ({"a": "fine"}, "")
+    assert storable({"n": float("nan")}) == ({"n": "nan"}, '{"n": NaN}')
     assert clean_text("a\x00b") == "a\ufffdb"
