@@ -25,12 +25,11 @@ def record(keys: Iterable[str]) -> None:
 def flush(limit: int = FLUSH_LIMIT) -> int:
     """Bump up to `limit` recorded keys in Redis, then forget them; raise what Redis raised.
 
-    Rows another flusher holds are skipped, not waited for; a bump done twice is harmless.
+    Rows another flusher holds are waited for, not skipped: when this returns, every bump
+    committed before it reached Redis (or it raised), so announcing a version after it is safe.
     """
     with transaction.atomic():
-        rows = list(
-            PendingCacheBump.objects.select_for_update(skip_locked=True).order_by("id")[:limit]
-        )
+        rows = list(PendingCacheBump.objects.select_for_update().order_by("id")[:limit])
         if not rows:
             return 0
         bump_many(row.key for row in rows)
