@@ -136,6 +136,13 @@ class CatalogProjector:
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
 
 
+def row_documents(product_ids: set[str]) -> list[dict[str, Any]]:
+    """Search documents of products as their read rows hold them (possibly held back)."""
+    if not product_ids:
+        return []
+    return _documents([_state(r) for r in ProductView.objects.filter(id__in=sorted(product_ids))])
+
+
 def _rate_new_products(states: list[State]) -> None:
     """Reviews applied before their product's row existed (another topic, or the product was
     parked and redriven later) still count in its rating."""

@@ -2,7 +2,8 @@
 
 A document OpenSearch refuses for its content (say, a stock beyond its integer field,
 published by an older release) does not stop the rebuild: the product's latest event is
-parked for the catalog projector (`manage.py parked`), and the rebuild goes on.
+parked for the catalog projector (`manage.py parked`), and the rebuild goes on. A product
+held back by a parked event is indexed as its read row is, like the live projector shows it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import structlog
 
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
+from projections.catalog.projector import row_documents
 from projections.catalog.search_index import Refusal, SearchIndex
-from projections.parking import park
+from projections.parking import held_aggregates, park
 from write_api.application import Shop
 from write_api.published_events import to_envelope
 
@@ -93,7 +95,7 @@ def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | Non
     generation = index.create_generation()
     catalog = Catalog()
     head, _ = fold(app, 0, catalog)
-    documents = catalog.documents()
+    documents = documents_of(catalog)
     for start in range(0, len(documents), CHUNK):
         chunk = documents[start : start + CHUNK]
         park_refused(catalog, index.index_documents(chunk, index=generation))
@@ -102,12 +104,19 @@ def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | Non
     retired = index.point_alias_at(generation)
     # Events the live projector wrote to the old generation while we indexed.
     _, changed = fold(app, head, catalog)
-    refused = index.index_documents(catalog.documents(changed), version_type="external_gte")
+    refused = index.index_documents(documents_of(catalog, changed), version_type="external_gte")
     park_refused(catalog, refused)
     for old in retired:
         index.client.indices.delete(index=old, ignore_unavailable=True)
     log.info("search_index_rebuilt", index=generation, documents=len(documents), retired=retired)
     return generation
+
+
+def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict]:
+    """Folded documents, but products held back by a parked event as their rows hold them."""
+    wanted = set(catalog.products) if ids is None else ids
+    held = held_aggregates(PROJECTOR, wanted)
+    return catalog.documents(wanted - held) + row_documents(held)
 
 
 def park_refused(catalog: Catalog, refusals: list[Refusal]) -> None:

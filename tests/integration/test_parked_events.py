@@ -23,6 +23,7 @@ from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.models import ProductView
 from projections.catalog.projector import CatalogProjector
+from projections.catalog.rebuild import catalog_envelopes
 from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
 from projections.parking import park, park_behind
@@ -35,6 +36,7 @@ from tests.integration.projection_support import (
 )
 from tests.integration.test_admin import csrf_token, logged_in
 from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,6 +230,36 @@ def test_a_rebuild_parks_a_document_the_index_refuses_and_completes(
     )
     assert parked.envelope["data"]["stock"] == UNSTORABLE_STOCK
     assert "mapper_parsing_exception" in parked.error
+
+
+def test_a_rebuild_indexes_a_held_back_product_as_its_read_row_shows_it(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: the projector applied a product's creation and parked its reprice
+    index = SearchIndex(opensearch_client(), isolated_namespace)
+    index.ensure()
+    product = shop_app.create_product(
+        name="Held lamp",
+        description="",
+        price=Decimal("5.00"),
+        category_id=None,
+        stock=1,
+        seller_id=None,
+        context=CommandContext(),
+    ).id
+    shop_app.change_product(product, price=Decimal("6.00"), context=CommandContext())
+    created, repriced = [
+        e for e in catalog_envelopes(shop_app, 0) if e["aggregate_id"] == str(product)
+    ]
+    with transaction.atomic():
+        CatalogProjector(index).apply([created])
+    park("catalog", repriced, "DataError('numeric field overflow')", attempts=3)
+    # when
+    call_command("rebuild_search_index", stdout=io.StringIO())
+    # then: the index agrees with the held-back row, not with the event store
+    index.refresh()
+    document = index.client.get(index=index.alias, id=str(product))
+    assert (document["_version"], document["_source"]["price_text"]) == (1, "5.00")
 
 
 def test_prepare_stack_starts_with_an_unindexable_product_and_parks_it_once(
