@@ -57,7 +57,8 @@ class ParkedEventAdmin(AdminRoleOnly):
         except Exception as error:
             if not is_outage(error):
                 raise
-            self.message_user(request, f"A server is away, nothing changed: {error!r}", "error")
+            text = f"A server is away; stopped, and what was not done stays parked: {error!r}"
+            self.message_user(request, text, messages.ERROR)
             return
         for result in results:
             done = ", ".join(f"#{i}" for i in result.redriven) or "none"

@@ -70,7 +70,9 @@ class Command(BaseCommand):
             raise CommandError(str(refused)) from None
         except Exception as error:
             if is_outage(error):
-                raise CommandError(f"a server is away, nothing changed: {error!r}") from None
+                raise CommandError(
+                    f"a server is away; stopped, and what was not done stays parked: {error!r}"
+                ) from None
             raise
 
     def _list(self, options: dict[str, Any]) -> None:
