@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 import uuid
@@ -35,6 +36,13 @@ def running(runner: ProjectionRunner) -> Iterator[threading.Thread]:
         stop.set()
         thread.join(timeout=15)
         runner.consumer.close()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (a server that is away)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:

@@ -30,6 +30,7 @@ from projections.parking import park, park_behind
 from tests.integration.conftest import create_products, make_actor
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
+    closed_port,
     created_data,
     product_envelope,
     store_product_as_an_older_release,
@@ -158,6 +159,29 @@ def test_redriving_behind_a_skipped_event_applies_what_can_and_keeps_what_still_
     behind.refresh_from_db()
     assert (behind.status, behind.attempts) == ("parked", 1)
     assert "arrived before ProductCreated" in behind.error
+    assert not ProductView.objects.filter(id=product).exists()
+
+
+def test_a_redrive_while_opensearch_is_away_exits_1_and_leaves_everything_parked(
+    isolated_namespace: str, settings: Any
+) -> None:
+    # given: parked events, and OpenSearch away
+    product, created, behind = parked_chain()
+    settings.OPENSEARCH_URL = f"http://127.0.0.1:{closed_port()}"
+    opensearch_client.cache_clear()
+    try:
+        # when
+        with pytest.raises(CommandError, match="a server is away") as failed:
+            run("redrive", str(created.pk))
+    finally:
+        opensearch_client.cache_clear()
+    # then: an outage is no verdict on the events
+    assert failed.value.returncode == 1
+    after = {e.pk: (e.status, e.attempts, e.error) for e in ParkedEvent.objects.all()}
+    assert after == {
+        created.pk: ("parked", 3, "DataError('value too long')"),
+        behind.pk: ("parked", 0, "held back: an earlier event of this aggregate is parked"),
+    }
     assert not ProductView.objects.filter(id=product).exists()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -37,6 +36,7 @@ from projections.topics import ensure_topics
 from tests.integration.conftest import create_products, run_relay_until
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
+    closed_port,
     created_data,
     eventually,
     key_on_other_partition,
@@ -90,12 +90,6 @@ def catalog_runner(prefix: str, index: SearchIndex, **kwargs: Any) -> Projection
 def group_generation(runner: ProjectionRunner) -> int:
     """The consumer group generation this member joined (kafka-python keeps it private)."""
     return runner.consumer._coordinator._generation.generation_id  # type: ignore[attr-defined]
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_an_opensearch_that_refuses_connections_is_retried_and_nothing_is_parked(
