@@ -149,6 +149,8 @@ SEARCH_TIMEOUT_SECONDS = float(os.environ.get("SEARCH_TIMEOUT_SECONDS", "1.2"))
 # deployments (or a test run) can share servers without seeing each other.
 SHOPSTREAM_NAMESPACE = os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream")
 TOPIC_PREFIX = f"{SHOPSTREAM_NAMESPACE}."
+# Tries before a projector parks an event that fails on its own merits (outages retry forever).
+PROJECTION_MAX_ATTEMPTS = int(os.environ.get("PROJECTION_MAX_ATTEMPTS", "3"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{SHOPSTREAM_NAMESPACE}.tasks"

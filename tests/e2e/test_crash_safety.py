@@ -112,3 +112,6 @@ def test_sigkilled_relay_and_projector_lose_and_duplicate_nothing(live_stack: Li
     assert read_rows(live_stack) == want_rows
     assert indexed_documents(live_stack) == want_documents
     assert sum(1 for s in states.values() if s["name"].startswith("Crash ")) == EVENTS
+    assert live_stack.sql(
+        "SELECT count(*) FROM projections_parkedevent WHERE status = 'parked'"
+    ) == [(0,)]

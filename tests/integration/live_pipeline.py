@@ -87,7 +87,6 @@ def live_pipeline(shop: Shop, namespace: str) -> Iterator[LivePipeline]:
         ProjectionRunner(
             p,
             kafka_consumer(f"{prefix}{p.name}", ProjectionRunner.topics(p, prefix)),
-            producer,
             prefix,
         )
         for p in projectors

@@ -14,6 +14,7 @@ from uuid import UUID
 from projections.audit.models import AuditEvent
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.search_index import SearchIndex
+from projections.models import ParkedEvent
 from projections.shopping.models import CartLineView, CartView, OrderView
 from write_api.application import Shop
 from write_api.published_events import to_envelope
@@ -29,7 +30,8 @@ def unprojected(shop: Shop, index: SearchIndex, start: int) -> list[str]:
         check = CHECKS.get(kind)
         if check is not None:
             problems += check(shop, index, aggregate_id, events)
-    # Once parked events exist: problems += [str(p) for p in ParkedEvent.objects.filter(...)]
+    parked = ParkedEvent.objects.filter(status="parked", position__gt=start)
+    problems += [f"parked {p}: {p.error}" for p in parked]
     return problems
 
 
