@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from infra.health import WRITE_API_CHECKS
 from infra.urls.common import (  # noqa: F401 - Django reads the handlers from here
@@ -19,6 +18,7 @@ from write_api.views.accounts import (
     MeApi,
     SignupApi,
     TokenApi,
+    TokenRefreshApi,
     UserDeactivateApi,
     UserReactivateApi,
     UserRoleApi,
@@ -37,7 +37,7 @@ from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 commands = [
     path("auth/signup", SignupApi.as_view(), name="signup"),
     path("auth/token", TokenApi.as_view(), name="token"),
-    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/refresh", TokenRefreshApi.as_view(), name="token-refresh"),
     path("auth/logout", LogoutApi.as_view(), name="logout"),
     path("auth/me", MeApi.as_view(), name="me"),
     path("users/<uuid:user_id>/role", UserRoleApi.as_view(), name="user-role"),

@@ -18,6 +18,7 @@ from write_api.commands.models import GatewayEvent
 from write_api.domain.errors import DomainError, ValidationFailed
 from write_api.domain.metadata import CommandContext
 from write_api.payments.webhooks import HEADER, BadSignature, verify
+from write_api.views.openapi import SIGNATURE, GatewayEventSerializer, WebhookReceiptSerializer
 
 HANDLED = {"charge.succeeded", "charge.failed"}
 
@@ -28,7 +29,11 @@ class PaymentWebhookApi(APIView):
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(
+        request=GatewayEventSerializer,
+        parameters=[SIGNATURE],
+        responses={200: WebhookReceiptSerializer},
+    )
     def post(self, request: Request, version: str) -> Response:
         raw = request.body
         try:
