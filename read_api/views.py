@@ -215,7 +215,9 @@ class ProductSearchV2Api(ReadApi):
 
     class ParamsSerializer(ProductFilters):
         q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-        cursor = serializers.CharField(required=False, max_length=2000, default=None)
+        cursor = serializers.RegexField(
+            r"^[A-Za-z0-9_-]+$", required=False, max_length=2000, default=None
+        )
         page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
     @extend_schema(versions=["v1"], exclude=True)
