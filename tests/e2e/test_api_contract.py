@@ -11,10 +11,12 @@ the read API's v2 has all of v1's and more. The other two documents are fuzzed.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -22,7 +24,8 @@ import pytest
 import requests
 import yaml
 
-from tests.e2e.conftest import PASSWORD, LiveStack
+from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, LiveStack, eventually
+from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
@@ -47,7 +50,7 @@ def access_token(stack: LiveStack, role: str) -> str:
     email = f"fuzz-{role}-{uuid.uuid4().hex[:8]}@e2e.example.com"
     w = f"{stack.write_url}/api/v1"
     if role == "admin":
-        email = "admin@e2e.example.com"
+        email = ADMIN_EMAIL
     else:
         body = {"email": email, "password": PASSWORD}
         if role == "seller":
@@ -67,18 +70,92 @@ def access_token(stack: LiveStack, role: str) -> str:
     return str(tokens.json()["access"])
 
 
+@dataclass
+class FuzzWorld:
+    """Users of every role, and real ids for schemathesis to use in half of its cases."""
+
+    tokens: dict[str, str]
+    ids: dict[str, list[str]]
+
+    def config(self, path: Path) -> Path:
+        """A schemathesis.toml that draws path, query and body ids from `ids` half the time."""
+        lines = []
+        for name, values in self.ids.items():
+            lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+        lines.append("[parameters]")
+        for parameter, name in ID_PARAMETERS.items():
+            lines.append(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}')
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+ID_PARAMETERS = {
+    "path.product_id": "products",
+    "path.order_id": "orders",
+    "path.category_id": "categories",
+    "path.user_id": "bystanders",
+    "query.category": "categories",
+    "query.seller": "sellers",
+    "query.aggregate_id": "orders",
+    "body.product_id": "products",
+    "body.category_id": "categories",
+}
+
+
 @pytest.fixture(scope="module")
-def tokens(live_stack: LiveStack) -> dict[str, str]:
-    return {role: access_token(live_stack, role) for role in ROLES if role != "anonymous"}
+def world(live_stack: LiveStack) -> FuzzWorld:
+    """A category, products of the fuzzing seller, a paid and reviewed order of the fuzzing
+    customer, and a bystander account that admins may change (never a fuzzing account)."""
+    tokens = {role: access_token(live_stack, role) for role in ROLES if role != "anonymous"}
+    w, r = f"{live_stack.write_url}/api/v1", f"{live_stack.read_url}/api/v1"
+
+    def call(role: str | None, method: str, url: str, body: object = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+        return requests.request(method, url, json=body, headers=headers, timeout=30)
+
+    category = call("admin", "POST", f"{w}/categories", {"name": f"Fuzz {uuid.uuid4().hex[:6]}"})
+    item = {"description": "", "price": "5.00", "stock": 100, "category_id": category.json()["id"]}
+    products = [
+        call("seller", "POST", f"{w}/products", {"name": f"fuzz item {i}", **item}).json()["id"]
+        for i in range(3)
+    ]
+    call("customer", "POST", f"{w}/cart/items", {"product_id": products[0], "quantity": 1})
+    order = call("customer", "POST", f"{w}/checkout", {"shipping_address": ADDRESS}).json()
+    paid = call(
+        "customer", "POST", f"{w}/orders/{order['order_id']}/pay", {"payment_token": "tok_ok"}
+    )
+    review = call("customer", "POST", f"{w}/products/{products[0]}/reviews", {"rating": 4})
+    bystander = call(
+        None,
+        "POST",
+        f"{w}/auth/signup",
+        {"email": f"bystander-{uuid.uuid4().hex[:8]}@e2e.example.com", "password": PASSWORD},
+    )
+    assert (category.status_code, paid.status_code, review.status_code) == (201, 200, 201)
+    timeline = f"{r}/orders/{order['order_id']}/timeline"
+    eventually(lambda: call("customer", "GET", timeline).json().get("events"))
+    eventually(lambda: call(None, "GET", f"{r}/products/{products[0]}/reviews").json().get("count"))
+    return FuzzWorld(
+        tokens,
+        {
+            "products": products,
+            "orders": [order["order_id"]],
+            "categories": [category.json()["id"]],
+            "bystanders": [bystander.json()["id"]],
+            "sellers": [call("seller", "GET", f"{w}/auth/me").json()["id"]],
+        },
+    )
 
 
 def fuzz(
-    schema_url: str, phases: str, token: str | None, workdir: Path
+    schema_url: str, phases: str, token: str | None, config: Path, workdir: Path
 ) -> subprocess.CompletedProcess[str]:
     """One schemathesis run; its state (.schemathesis/, the JUnit report) stays in `workdir`,
     so no run replays another's cases and each is reproducible from its seed alone."""
     command = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(config),
         "run",
         schema_url,
         "--checks",
@@ -120,7 +197,7 @@ def documented_operations(schema_url: str) -> set[str]:
     return {f"{m.upper()} {path}" for path, ops in schema["paths"].items() for m in ops}
 
 
-def tested_operations(report: Path) -> tuple[set[str], dict[str, int]]:
+def operations_in_report(report: Path) -> tuple[set[str], dict[str, int]]:
     """The operations a run's JUnit report covers, and its counts of failures, errors, skips."""
     if not report.exists():
         return set(), {}
@@ -139,7 +216,7 @@ def readable(output: str, width: int = 300, limit: int = 20_000) -> str:
 @pytest.mark.parametrize(("api", "version", "phases"), DOCUMENTS)
 def test_every_operation_answers_as_documented_and_never_with_a_server_error(
     live_stack: LiveStack,
-    tokens: dict[str, str],
+    world: FuzzWorld,
     api: str,
     version: str,
     phases: str,
@@ -149,10 +226,11 @@ def test_every_operation_answers_as_documented_and_never_with_a_server_error(
     # given
     base = live_stack.write_url if api == "write" else live_stack.read_url
     schema_url = f"{base}/api/schema/?version={version}"
+    config = world.config(tmp_path / "schemathesis.toml")
     # when
-    run = fuzz(schema_url, phases, tokens.get(role), tmp_path)
+    run = fuzz(schema_url, phases, world.tokens.get(role), config, tmp_path)
     # then
-    assert (run.returncode, *tested_operations(tmp_path / "junit.xml")) == (
+    assert (run.returncode, *operations_in_report(tmp_path / "junit.xml")) == (
         0,
         documented_operations(schema_url),
         {"failures": 0, "errors": 0, "skipped": 0},
