@@ -37,4 +37,5 @@ USER shopstream
 EXPOSE 8000 8001
 
 CMD ["gunicorn", "infra.wsgi.write_api:application", "--bind", "0.0.0.0:8000", \
-     "--worker-class", "gthread", "--workers", "2", "--threads", "4"]
+     "--worker-class", "gthread", "--workers", "2", "--threads", "4", \
+     "--limit-request-line", "8190"]

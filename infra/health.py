@@ -8,15 +8,26 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import psycopg
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.clients import opensearch_client, redis_client
 from infra.errors import envelope
+from infra.openapi import ErrorEnvelopeSerializer
 
 Check = Callable[[], None]
+
+ALIVE = inline_serializer("Alive", {"status": serializers.CharField()})
+READY = inline_serializer(
+    "Ready",
+    {
+        "status": serializers.CharField(),
+        "checks": serializers.DictField(child=serializers.CharField(), help_text='"ok" each'),
+    },
+)
 
 
 def check_postgres() -> None:
@@ -65,7 +76,7 @@ class HealthzApi(APIView):
     authentication_classes: list[type] = []
     versioning_class = None
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ALIVE})
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
 
@@ -77,7 +88,7 @@ class ReadyzApi(APIView):
     versioning_class = None
     checks: dict[str, Check] = {}
 
-    @extend_schema(responses={200: dict, 503: dict})
+    @extend_schema(responses={200: READY, 503: ErrorEnvelopeSerializer})
     def get(self, request: Request) -> Response:
         results = run_checks(self.checks, settings.READINESS_TIMEOUT_SECONDS + 0.5)
         if all(result == "ok" for result in results.values()):

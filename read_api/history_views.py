@@ -19,6 +19,7 @@ from read_api.history import (
     order_events,
     order_visible_to,
 )
+from read_api.openapi import EVENT_FEED, EVENT_PAGE, TIMELINE
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsAdmin, OwnsOrdersOrAdmin, ReadsHistory
 
@@ -48,6 +49,7 @@ class OrderTimelineApi(APIView):
 
     permission_classes = [OwnsOrdersOrAdmin]
 
+    @extend_schema(responses={200: TIMELINE})
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         if not order_visible_to(request.user, order_id):
             raise NotFound(f"Order {order_id} does not exist.")
@@ -66,7 +68,7 @@ class AuditSearchApi(APIView):
         since = serializers.DateTimeField(required=False, default=None)
         until = serializers.DateTimeField(required=False, default=None)
 
-    @extend_schema(parameters=[ParamsSerializer])
+    @extend_schema(parameters=[ParamsSerializer], responses={200: EVENT_PAGE})
     def get(self, request: Request, version: str) -> Response:
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -90,7 +92,8 @@ class EventFeedApi(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
         type = serializers.CharField(required=False, max_length=100, default=None)
 
-    @extend_schema(parameters=[ParamsSerializer])
+    @extend_schema(versions=["v1"], exclude=True)
+    @extend_schema(parameters=[ParamsSerializer], responses={200: EVENT_FEED})
     def get(self, request: Request, version: str) -> Response:
         if version != "v2":
             raise NotFound("The event feed is a v2 endpoint.")

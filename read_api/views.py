@@ -23,6 +23,22 @@ from read_api.consistency import HEADER, requested_min_version, wait_for_version
 from read_api.cursor import decode_cursor
 from read_api.filters import ProductFilters
 from read_api.history_views import order_detail_as_of
+from read_api.openapi import (
+    AS_OF,
+    ETAG,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    ORDER_OR_PAST_ORDER,
+    ORDER_PAGE,
+    PRODUCT_PAGE,
+    REVIEW_PAGE,
+    SEARCH_PAGE,
+    SUGGESTIONS,
+    CartSerializer,
+    CategoryNodeSerializer,
+    OrderSerializer,
+    ProductSerializer,
+)
 from read_api.orders import (
     cart_get,
     cart_version,
@@ -78,7 +94,7 @@ class ProductListApi(ReadApi):
     class FilterSerializer(ProductFilters, PageParams):
         pass
 
-    @extend_schema(parameters=[FilterSerializer])
+    @extend_schema(parameters=[FilterSerializer], responses={200: PRODUCT_PAGE})
     def get(self, request: Request, version: str) -> Response:
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -107,6 +123,10 @@ class ProductDetailApi(ReadApi):
 
     authentication_classes: list[type] = []
 
+    @extend_schema(
+        parameters=[IF_NONE_MATCH, ETAG],
+        responses={200: ProductSerializer, 304: NOT_MODIFIED},
+    )
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
         self.wait_for(request, product_version)
         product, tag = product_detail(product_id, fresh=HEADER in request.headers)
@@ -123,6 +143,7 @@ class CategoryTreeApi(APIView):
 
     authentication_classes: list[type] = []
 
+    @extend_schema(responses={200: CategoryNodeSerializer(many=True)})
     def get(self, request: Request, version: str) -> Response:
         return Response(category_tree())
 
@@ -132,6 +153,7 @@ class CartApi(ReadApi):
 
     permission_classes = [IsCustomer]
 
+    @extend_schema(responses={200: CartSerializer})
     def get(self, request: Request, version: str) -> Response:
         self.wait_for(request, cart_version)
         return Response(cart_get(request.user.id))
@@ -142,7 +164,7 @@ class OrderListApi(APIView):
 
     permission_classes = [TracksOrders]
 
-    @extend_schema(parameters=[PageParams])
+    @extend_schema(parameters=[PageParams], responses={200: ORDER_PAGE})
     def get(self, request: Request, version: str) -> Response:
         params = PageParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -157,6 +179,8 @@ class OrderDetailApi(ReadApi):
 
     permission_classes = [TracksOrders]
 
+    @extend_schema(versions=["v1"], responses={200: OrderSerializer})
+    @extend_schema(versions=["v2"], parameters=[AS_OF], responses={200: ORDER_OR_PAST_ORDER})
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         if "as_of" in request.query_params:
             return order_detail_as_of(request, version, order_id)
@@ -172,7 +196,7 @@ class ProductReviewListApi(APIView):
 
     authentication_classes: list[type] = []
 
-    @extend_schema(parameters=[PageParams])
+    @extend_schema(parameters=[PageParams], responses={200: REVIEW_PAGE})
     def get(self, request: Request, version: str, product_id: UUID) -> Response:
         params = PageParams(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -191,10 +215,13 @@ class ProductSearchV2Api(ReadApi):
 
     class ParamsSerializer(ProductFilters):
         q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-        cursor = serializers.CharField(required=False, max_length=2000, default=None)
+        cursor = serializers.RegexField(
+            r"^[A-Za-z0-9_-]+$", required=False, max_length=2000, default=None
+        )
         page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
-    @extend_schema(parameters=[ParamsSerializer])
+    @extend_schema(versions=["v1"], exclude=True)
+    @extend_schema(parameters=[ParamsSerializer], responses={200: SEARCH_PAGE})
     def get(self, request: Request, version: str) -> Response:
         if version != "v2":
             raise NotFound("Product search with facets is a v2 endpoint.")
@@ -235,7 +262,8 @@ class ProductSuggestV2Api(APIView):
     class ParamsSerializer(serializers.Serializer):
         q = serializers.CharField(min_length=1, max_length=100)
 
-    @extend_schema(parameters=[ParamsSerializer])
+    @extend_schema(versions=["v1"], exclude=True)
+    @extend_schema(parameters=[ParamsSerializer], responses={200: SUGGESTIONS})
     def get(self, request: Request, version: str) -> Response:
         if version != "v2":
             raise NotFound("Suggestions are a v2 endpoint.")

@@ -217,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["infra.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "infra.openapi.ShopstreamAutoSchema",
     "EXCEPTION_HANDLER": "infra.errors.api_exception_handler",
     # Scopes are set per view: per user when logged in, per client IP otherwise (Redis-backed).
     "DEFAULT_THROTTLE_CLASSES": ["infra.throttling.FailOpenScopedRateThrottle"],
@@ -249,6 +249,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "shopstream API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response bodies are separate components: what a client sends is not what
+    # it gets back (read-only ids and versions, write-only passwords).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "write_api.domain.account.ROLES",
+        "SelfServiceRoleEnum": "write_api.domain.account.SELF_SERVICE_ROLES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -32,6 +32,10 @@ def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
             "30",
             "--log-level",
             "warning",
+            # The longest URL the documented query parameters allow must fit (gunicorn's
+            # default of 4094 bytes answers a longer one with an HTML 414).
+            "--limit-request-line",
+            "8190",
         ],
         env={"DJANGO_SETTINGS_MODULE": settings, "SHOPSTREAM_SERVICE": name},
     )

@@ -14,12 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from infra.authentication import user_id_claim
 from infra.event_store import shop
+from infra.openapi import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.context import command_context
@@ -29,6 +30,7 @@ from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer
+from write_api.views.openapi import AccountChangeSerializer, AccountSerializer
 
 
 def user_body(user: User) -> dict[str, Any]:
@@ -66,7 +68,7 @@ class SignupApi(APIView):
                 raise serializers.ValidationError({"password": list(weak.messages)}) from None
             return attrs
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer, responses={201: AccountSerializer})
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -74,6 +76,7 @@ class SignupApi(APIView):
         return Response(user_body(user), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(responses={200: TokenObtainPairSerializer, **errors(401)})
 class TokenApi(TokenObtainPairView):
     """Log in with email and password: an access and a refresh token (rate limited per IP)."""
 
@@ -92,8 +95,9 @@ class TokenRefreshInputSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
+@extend_schema(responses={200: TokenRefreshSerializer, **errors(401)})
 class TokenRefreshApi(TokenRefreshView):
-    """Trade a refresh token for a new pair; the old one is blacklisted."""
+    """Trade a refresh token for a new access token and a new (rotated) refresh token."""
 
     serializer_class = TokenRefreshInputSerializer
 
@@ -125,7 +129,7 @@ class MeApi(APIView):
 
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: AccountSerializer})
     def get(self, request: Request, version: str) -> Response:
         return Response(user_body(request.user))
 
@@ -138,7 +142,7 @@ class UserRoleApi(APIView):
     class InputSerializer(StrictSerializer):
         role = StrictChoiceField(choices=ROLES)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: AccountChangeSerializer, **errors(409)})
     def post(self, request: Request, version: str, user_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -153,7 +157,7 @@ class UserDeactivateApi(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: AccountChangeSerializer, **errors(409)})
     def post(self, request: Request, version: str, user_id: UUID) -> Response:
         saved = services.deactivate(shop(), user_id, context=command_context(request))
         return Response({**user_body(_user(user_id)), "version": saved.version})
@@ -164,7 +168,7 @@ class UserReactivateApi(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: AccountChangeSerializer, **errors(409)})
     def post(self, request: Request, version: str, user_id: UUID) -> Response:
         saved = services.reactivate(shop(), user_id, context=command_context(request))
         return Response({**user_body(_user(user_id)), "version": saved.version})

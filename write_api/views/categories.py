@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.event_store import shop
+from infra.openapi import errors
 from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.category import CategoryTree
@@ -19,6 +20,7 @@ from write_api.domain.limits import CATEGORY_NAME_MAX
 from write_api.fields import StrictCharField
 from write_api.permissions import IsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
+from write_api.views.openapi import CategorySerializer
 
 
 def category_body(tree: CategoryTree, category_id: UUID) -> dict[str, Any]:
@@ -43,7 +45,7 @@ class CategoryCreateApi(APIView):
         name = StrictCharField(max_length=CATEGORY_NAME_MAX, allow_blank=True)
         parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer, responses={201: CategorySerializer, **errors(409)})
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -63,7 +65,7 @@ class CategoryChangeApi(APIView):
         name = StrictCharField(required=False, max_length=CATEGORY_NAME_MAX, allow_blank=True)
         parent_id = serializers.UUIDField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: CategorySerializer, **errors(409)})
     def patch(self, request: Request, version: str, category_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

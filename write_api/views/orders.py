@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.event_store import shop
+from infra.openapi import errors
 from infra.payments import payments
 from write_api.accounts.models import Role
 from write_api.context import command_context
@@ -21,6 +22,7 @@ from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
+from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
 
 
 def own_order(request: Request, order_id: UUID) -> Order:
@@ -39,7 +41,15 @@ class OrderPayApi(APIView):
     class InputSerializer(StrictSerializer):
         payment_token = StrictCharField(max_length=PAYMENT_TOKEN_MAX)
 
-    @extend_schema(request=InputSerializer, responses={200: dict, 202: dict, 402: dict})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: OrderStatusSerializer,
+            202: OrderStatusSerializer,
+            **errors(402, 409, 422),
+        },
+    )
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -65,7 +75,7 @@ class OrderCancelApi(APIView):
 
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: OrderStatusSerializer, **errors(409)})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         if request.user.role == Role.ADMIN:
             order = shop().get_order(order_id)
@@ -89,7 +99,7 @@ class OrderStatusApi(APIView):
     class InputSerializer(StrictSerializer):
         status = StrictChoiceField(choices=sorted(set(FULFILMENT.values())))
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: OrderStatusSerializer, **errors(409)})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

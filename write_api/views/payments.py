@@ -15,6 +15,7 @@ from write_api.domain.metadata import CommandContext
 from write_api.payments.inbox import receive_once
 from write_api.payments.notices import parse_gateway_event
 from write_api.payments.webhooks import HEADER, BadSignature, verify
+from write_api.views.openapi import SIGNATURE, GatewayEventSerializer, WebhookReceiptSerializer
 
 log = structlog.get_logger("shopstream.payments")
 
@@ -32,7 +33,11 @@ class PaymentWebhookApi(APIView):
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(
+        request=GatewayEventSerializer,
+        parameters=[SIGNATURE],
+        responses={200: WebhookReceiptSerializer},
+    )
     def post(self, request: Request, version: str) -> Response:
         raw = request.body
         try:

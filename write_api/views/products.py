@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.event_store import shop
+from infra.openapi import errors
 from write_api.accounts.models import Role, User
 from write_api.application import UNCHANGED
 from write_api.context import command_context
@@ -29,6 +30,11 @@ from write_api.domain.review import reviewer_label
 from write_api.fields import PriceField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
+from write_api.views.openapi import (
+    ProductSerializer,
+    ReviewSerializer,
+    StockLevelSerializer,
+)
 
 
 def product_body(product: Product) -> dict[str, Any]:
@@ -63,7 +69,7 @@ class ProductCreateApi(APIView):
             required=False, help_text="Admins only: create on behalf of this seller."
         )
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer, responses={201: ProductSerializer})
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -108,7 +114,7 @@ class ProductApi(APIView):
         self.check_object_permissions(request, product)
         return product
 
-    @extend_schema(request=PatchSerializer, responses={200: dict})
+    @extend_schema(request=PatchSerializer, responses={200: ProductSerializer, **errors(409)})
     def patch(self, request: Request, version: str, product_id: UUID) -> Response:
         body = self.PatchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -124,7 +130,7 @@ class ProductApi(APIView):
         )
         return Response(product_body(shop().get_product(product_id)))
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, **errors(409)})
     def delete(self, request: Request, version: str, product_id: UUID) -> Response:
         self.owned_product(request, product_id)
         shop().discontinue_product(product_id, context=command_context(request))
@@ -139,7 +145,7 @@ class ProductStockApi(APIView):
     class InputSerializer(StrictSerializer):
         delta = StrictIntegerField(min_value=-STOCK_MAX, max_value=STOCK_MAX)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: StockLevelSerializer, **errors(409)})
     def post(self, request: Request, version: str, product_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -168,7 +174,7 @@ class ProductReviewCreateApi(APIView):
             max_length=COMMENT_MAX, allow_blank=True, default="", multiline=True
         )
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(request=InputSerializer, responses={201: ReviewSerializer, **errors(409)})
     def post(self, request: Request, version: str, product_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from infra.event_store import shop
+from infra.openapi import errors
 from write_api.application import Saved
 from write_api.context import command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
@@ -19,6 +20,7 @@ from write_api.fields import StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
+from write_api.views.openapi import IDEMPOTENCY_KEY, CartSerializer, OrderPlacedSerializer
 
 
 def cart_body(customer_id: UUID, saved: Saved) -> dict[str, Any]:
@@ -40,7 +42,7 @@ class CartItemAddApi(APIView):
         product_id = serializers.UUIDField()
         quantity = StrictIntegerField(min_value=1, max_value=QUANTITY_MAX)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: CartSerializer, **errors(404, 409)})
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -59,7 +61,7 @@ class CartItemApi(APIView):
     class InputSerializer(StrictSerializer):
         quantity = StrictIntegerField(min_value=0, max_value=QUANTITY_MAX)
 
-    @extend_schema(request=InputSerializer, responses={200: dict})
+    @extend_schema(request=InputSerializer, responses={200: CartSerializer, **errors(409)})
     def patch(self, request: Request, version: str, product_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -71,7 +73,7 @@ class CartItemApi(APIView):
         )
         return Response(cart_body(request.user.id, saved))
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: CartSerializer, **errors(409)})
     def delete(self, request: Request, version: str, product_id: UUID) -> Response:
         saved = shop().remove_from_cart(
             customer_id=request.user.id, product_id=product_id, context=command_context(request)
@@ -104,7 +106,11 @@ class CheckoutApi(APIView):
     class InputSerializer(StrictSerializer):
         shipping_address = AddressSerializer()
 
-    @extend_schema(request=InputSerializer, responses={201: dict})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderPlacedSerializer, **errors(404, 409, 422)},
+    )
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,0 +1,269 @@
+"""OpenAPI declarations of the query views: what they answer, and their extra parameters.
+
+These serializers are never used to render: each mirrors one builder of a response body
+(representations, selectors, orders, history); the e2e schemathesis run checks every
+answer against them.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+
+def money(**kwargs: object) -> serializers.DecimalField:
+    """A decimal string with two places, e.g. "19.99"."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+def page_of(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """The v1 list shape of API.md: count, links to the neighbouring pages, results."""
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item,
+        },
+    )
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(allow_null=True, help_text="null until the category is read.")
+    path = serializers.CharField(allow_null=True)
+
+
+class RatingSerializer(serializers.Serializer):
+    average = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ProductSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    price = money()
+    category = CategoryRefSerializer(allow_null=True)
+    seller_id = serializers.UUIDField(allow_null=True)
+    stock_available = serializers.IntegerField()
+    rating = RatingSerializer()
+    created_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryNode"}})
+class CategoryChildrenField(serializers.ListField):
+    """The subtree: CategoryNode refers to itself."""
+
+
+class CategoryNodeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    path = serializers.CharField()
+    children = CategoryChildrenField()
+
+
+class CartItemSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField(allow_null=True, help_text="null if the product is not read yet.")
+    quantity = serializers.IntegerField()
+    unit_price = money(allow_null=True)
+    line_total = money(allow_null=True)
+
+
+class CartSerializer(serializers.Serializer):
+    items = CartItemSerializer(many=True)
+    total = money()
+    version = serializers.IntegerField()
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(allow_blank=True)
+    city = serializers.CharField()
+    postcode = serializers.CharField()
+    country = serializers.CharField()
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    total = money()
+    created_at = serializers.DateTimeField()
+
+
+class OrderLineSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField(allow_blank=True)
+    unit_price = money()
+    quantity = serializers.IntegerField()
+    line_total = money()
+    seller_id = serializers.UUIDField(allow_null=True)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True, help_text="The actor's id.")
+    by_role = serializers.CharField(allow_null=True)
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    payment = serializers.CharField()
+    items = OrderLineSerializer(many=True)
+    total = money()
+    shipping_address = AddressSerializer()
+    status_history = StatusChangeSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class PastOrderLineSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField(allow_blank=True)
+    unit_price = money()
+    quantity = serializers.IntegerField()
+
+
+class PastStatusChangeSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True)
+
+
+class PastOrderSerializer(serializers.Serializer):
+    """v2 `?as_of=`: the order rebuilt from its events up to that time."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    total = money()
+    items = PastOrderLineSerializer(many=True)
+    shipping_address = AddressSerializer()
+    status_history = PastStatusChangeSerializer(many=True)
+    version = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+
+
+ORDER_OR_PAST_ORDER = PolymorphicProxySerializer(
+    component_name="OrderOrPastOrder",
+    serializers=[OrderSerializer, PastOrderSerializer],
+    resource_type_field_name=None,
+)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reviewer_name = serializers.CharField()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+
+
+class EventSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    event_id = serializers.UUIDField()
+    aggregate_type = serializers.CharField()
+    aggregate_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    actor = ActorSerializer()
+    request_id = serializers.CharField(allow_null=True)
+    data = serializers.DictField(child=serializers.JSONField())
+
+
+PRODUCT_PAGE = page_of("ProductPage", ProductSerializer(many=True))
+ORDER_PAGE = page_of("OrderSummaryPage", OrderSummarySerializer(many=True))
+REVIEW_PAGE = page_of("ReviewPage", ReviewSerializer(many=True))
+EVENT_PAGE = page_of("EventPage", EventSerializer(many=True))
+
+TIMELINE = inline_serializer(
+    "OrderTimeline",
+    {"order_id": serializers.UUIDField(), "events": EventSerializer(many=True)},
+)
+EVENT_FEED = inline_serializer(
+    "EventFeed",
+    {
+        "events": EventSerializer(many=True),
+        "next_after": serializers.IntegerField(help_text="Pass as `after` for the next batch."),
+    },
+)
+SUGGESTIONS = inline_serializer(
+    "Suggestions", {"suggestions": serializers.ListField(child=serializers.CharField())}
+)
+
+FACETS = inline_serializer(
+    "Facets",
+    {
+        "categories": inline_serializer(
+            "CategoryFacet",
+            {
+                "id": serializers.CharField(),
+                "path": serializers.CharField(allow_null=True),
+                "count": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+        "price_ranges": inline_serializer(
+            "PriceRangeFacet",
+            {
+                "key": serializers.CharField(),
+                "from": serializers.FloatField(allow_null=True),
+                "to": serializers.FloatField(allow_null=True),
+                "count": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+        "ratings": inline_serializer(
+            "RatingFacet",
+            {
+                "key": serializers.CharField(),
+                "min": serializers.FloatField(allow_null=True),
+                "count": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+    },
+)
+SEARCH_PAGE = inline_serializer(
+    "ProductSearchPage",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": ProductSerializer(many=True),
+        "facets": FACETS,
+    },
+)
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATETIME,
+    OpenApiParameter.QUERY,
+    description="v2: the order as it was at this time, rebuilt from its events.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="An ETag from an earlier answer: 304 while the product is unchanged.",
+)
+ETAG = OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 304])
+NOT_MODIFIED = OpenApiResponse(description="Unchanged since the ETag in If-None-Match.")
