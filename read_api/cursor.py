@@ -23,6 +23,8 @@ INFINITIES = frozenset({"Infinity", "-Infinity"})
 MAX_TEXT_VALUE = 200
 _LONG = 2**63
 
+NOT_A_CURSOR = "Not a cursor this API gave out."
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -49,7 +51,7 @@ def decode_cursor(token: str, sort: list[Any]) -> Cursor:
         if len(after) != len(sort) or not all(map(_fits, after, sort)):
             raise TypeError
     except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
-        raise serializers.ValidationError({"cursor": ["Not a cursor this API gave out."]}) from None
+        raise serializers.ValidationError({"cursor": [NOT_A_CURSOR]}) from None
     return Cursor(after, backwards)
 
 

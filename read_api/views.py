@@ -20,7 +20,7 @@ from infra.clients import redis_client, search_client
 from projections.catalog.search_index import products_alias
 from read_api.caching import category_tree, product_detail, search_page
 from read_api.consistency import HEADER, requested_min_version, wait_for_version
-from read_api.cursor import decode_cursor
+from read_api.cursor import NOT_A_CURSOR, decode_cursor
 from read_api.filters import ProductFilters
 from read_api.history_views import order_detail_as_of
 from read_api.openapi import (
@@ -216,7 +216,11 @@ class ProductSearchV2Api(ReadApi):
     class ParamsSerializer(ProductFilters):
         q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
         cursor = serializers.RegexField(
-            r"^[A-Za-z0-9_-]+$", required=False, max_length=2000, default=None
+            r"^[A-Za-z0-9_-]+$",
+            required=False,
+            max_length=2000,
+            default=None,
+            error_messages={"invalid": NOT_A_CURSOR},
         )
         page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
 

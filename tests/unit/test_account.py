@@ -40,3 +40,16 @@ def test_an_admin_cannot_deactivate_their_own_account(shop: Shop) -> None:
     me = CommandContext(actor_id=str(admin_id), actor_role="admin")
     with pytest.raises(Conflict):
         shop.deactivate_account(admin_id, context=me)
+
+
+def test_an_admin_cannot_change_their_own_role(shop: Shop) -> None:
+    # given
+    admin_id = uuid4()
+    shop.register_account(user_id=admin_id, email="boss@b.co", role="admin", context=ADMIN)
+    me = CommandContext(actor_id=str(admin_id), actor_role="admin")
+    # when / then
+    with pytest.raises(Conflict) as refused:
+        shop.change_role(admin_id, role="customer", context=me)
+    assert refused.value.code == "illegal_transition"
+    account = shop.get_account(admin_id)
+    assert (account.role, account.version) == ("admin", 1)

@@ -74,6 +74,9 @@ class Account(Aggregate):
 
     def change_role(self, *, role: str, context: CommandContext) -> None:
         check_role(role)
+        if role != self.role and context.actor_id == str(self.id):
+            # Like deactivation: an admin demoting themselves could leave the shop with none.
+            raise Conflict("You cannot change your own role.", code="illegal_transition")
         if role != self.role:
             self._role_changed(role=role, previous=self.role, metadata=context.as_event_metadata())
 
