@@ -92,10 +92,15 @@ def test_relay_and_projectors_killed_in_a_loop_while_shopping_leave_every_read_m
     traffic = Traffic(parties, tag).start()
     try:
         traffic.wait_for_rounds(1)
-        # when: the relay and each projector process are SIGKILLed in turn, again and again
-        for name in PIPELINE * KILLS_EACH:
+        seen = traffic.seen_product()
+        # when: the relay and each projector process are SIGKILLed in turn, again and again,
+        # while a product whose page was served changes and the category is renamed
+        for kill, name in enumerate(PIPELINE * KILLS_EACH):
             time.sleep(KILL_INTERVAL_SECONDS)
             kill_and_restart(live_stack, name)
+            if kill == len(PIPELINE):
+                traffic.restock(seen)
+                traffic.rename_category()
         traffic.wait_for_rounds(1)
     finally:
         traffic.stop()

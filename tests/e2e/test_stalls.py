@@ -42,8 +42,12 @@ def test_writes_around_a_stalled_server_all_reach_every_read_model_and_the_index
     traffic = Traffic(parties, tag).start()
     try:
         traffic.wait_for_rounds(1)
-        # when: the server stalls for a while, then resumes, and shopping goes on
+        seen = traffic.seen_product()
+        # when: the server stalls for a while, then resumes, and shopping goes on; during
+        # the stall a product whose page was served changes and the category is renamed
         with stalled(live_stack.supervisor.base_env[variable]):
+            traffic.restock(seen)
+            traffic.rename_category()
             time.sleep(seconds)
         traffic.wait_for_rounds(1)
     finally:

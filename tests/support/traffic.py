@@ -1,9 +1,11 @@
 """Shop traffic over HTTP while something breaks: every answer recorded, every accepted write kept.
 
-Each stream is one customer buying from one seller, round after round: a product is
-listed, restocked and repriced, bought (cart, checkout, payment), reviewed, and read
-back. A round stops at the first answer that is not 2xx, as a client would; the next
-round starts afresh. Answers and accepted writes are what the tests then check.
+Each stream is one customer buying from one seller, round after round: the previous
+round's product is restocked, a new one is listed, restocked and repriced, bought (cart,
+checkout, payment), reviewed, and read back. A round stops at the first answer that is
+not 2xx, as a client would; the next round starts afresh. The test itself changes a
+product whose page was served before the fault, and renames the traffic's category,
+during the fault. Answers and accepted writes are what the tests then check.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from tests.support.rebuilt_read_models import ReadModels
 from tests.support.shop_data import ADDRESS
 
 # Between a stream's rounds: keeps the load (and the slow email backlog) modest.
-ROUND_PAUSE_SECONDS = 0.5
+ROUND_PAUSE_SECONDS = 1.5
 # Longer than any server-side wait (2 s Redis and 10 s OpenSearch timeouts, a few in a row).
 CLIENT_TIMEOUT = 30
 
@@ -220,19 +222,36 @@ class Traffic:
         if review is not None:
             with self._lock:
                 self.accepted.reviews.add(review["id"])
-        if index == 0 and number % 3 == 1:
-            self._rename_category(number)
         self._read_back(product_id)
         return product_id
 
-    def _rename_category(self, number: int) -> None:
+    # -- changes the test makes at a moment of its choosing ---------------------------
+    def seen_product(self) -> str:
+        """A product of this traffic whose page a reader has just been served (and cached)."""
+        with self._lock:
+            product_id = next(iter(self.accepted.products))
+        self._read_back(product_id)
+        return product_id
+
+    def restock(self, product_id: str) -> None:
+        seller, w = self.parties.seller, f"{self.parties.write_url}/api/v1"
+        restocked = self._call(
+            "restock seen product",
+            lambda: seller.post(
+                f"{w}/products/{product_id}/stock", json={"delta": 1}, timeout=CLIENT_TIMEOUT
+            ),
+        )
+        if restocked is not None:
+            self._promise_product(product_id, restocked["version"])
+
+    def rename_category(self) -> None:
         """A category change re-indexes every product in it (at the same version)."""
         p = self.parties
         self._call(
             "rename category",
             lambda: p.admin.patch(
                 f"{p.write_url}/api/v1/categories/{self.category_id}",
-                json={"name": f"Shelf {number} {time.monotonic_ns() % 10_000}"},
+                json={"name": f"Shelf {self.tag} {time.monotonic_ns() % 100_000}"},
                 timeout=CLIENT_TIMEOUT,
             ),
         )
