@@ -180,12 +180,13 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
 
 @pytest.fixture(scope="session")
 def parties(live_stack: LiveStack) -> Parties:
-    """A seller, two customers and the admin, logged in once, for traffic during faults."""
+    """A seller, three customers and the admin, logged in once, for traffic during faults."""
     return Parties(
         write_url=live_stack.write_url,
         read_url=live_stack.read_url,
         seller=live_stack.session("seller"),
         customers=[live_stack.session("customer"), live_stack.session("customer")],
+        buyer=live_stack.session("customer"),
         admin=live_stack.session("admin"),
     )
 

@@ -77,8 +77,8 @@ def test_sigkilled_relay_and_projector_lose_and_duplicate_nothing(live_stack: Li
     recovery = recover(live_stack, since)
     assert recovery.lag == {}
     assert recovery.differences == {}
-    assert dead_letters(live_stack) == []
-    assert parked_events(live_stack) == []
+    assert dead_letters(live_stack, since) == []
+    assert parked_events(live_stack, since) == []
     crashed = [p for p in recovery.rebuilt.products.values() if p["name"].startswith("Crash ")]
     assert len(crashed) == EVENTS
 
@@ -92,14 +92,14 @@ def test_relay_and_projectors_killed_in_a_loop_while_shopping_leave_every_read_m
     traffic = Traffic(parties, tag).start()
     try:
         traffic.wait_for_rounds(1)
-        seen = traffic.seen_product()
+        watched = traffic.served_watched_product()
         # when: the relay and each projector process are SIGKILLed in turn, again and again,
         # while a product whose page was served changes and the category is renamed
         for kill, name in enumerate(PIPELINE * KILLS_EACH):
             time.sleep(KILL_INTERVAL_SECONDS)
             kill_and_restart(live_stack, name)
             if kill == len(PIPELINE):
-                traffic.restock(seen)
+                traffic.restock(watched)
                 traffic.rename_category()
         traffic.wait_for_rounds(1)
     finally:
@@ -110,8 +110,8 @@ def test_relay_and_projectors_killed_in_a_loop_while_shopping_leave_every_read_m
     assert recovery.differences == {}
     assert unreflected(traffic.accepted, recovery.stored) == []
     assert served_differences(traffic, recovery.rebuilt) == {}
-    assert dead_letters(live_stack) == []
-    assert parked_events(live_stack) == []
+    assert dead_letters(live_stack, since) == []
+    assert parked_events(live_stack, since) == []
     # and: nothing failed on the write or read side, and the shopping really happened
     assert traffic.unexpected_answers() == []
-    assert len(traffic.accepted.orders) >= len(parties.customers) * 2
+    assert len(traffic.accepted.orders) >= len(parties.customers)

@@ -116,8 +116,8 @@ def last_published(stack: Stack) -> dict[tuple[str, int], int]:
         consumer.close()
 
 
-def dead_letters(stack: Stack) -> list[dict[str, Any]]:
-    """Every message a projector sent to the dead-letter topic: projector, error, event."""
+def dead_letters(stack: Stack, since: int = 0) -> list[dict[str, Any]]:
+    """What projectors sent to the dead-letter topic (events after position `since`)."""
     topic = dead_letter_topic(stack.topic_prefix)
     consumer = KafkaConsumer(bootstrap_servers=stack.kafka_servers, enable_auto_commit=False)
     try:
@@ -129,6 +129,8 @@ def dead_letters(stack: Stack) -> list[dict[str, Any]]:
         for message in read_until(consumer, ends):
             letter = json.loads(message.value)
             event = json.loads(letter["message"])
+            if event.get("position", since + 1) <= since:
+                continue
             letters.append(
                 {
                     "projector": letter["projector"],
@@ -142,8 +144,22 @@ def dead_letters(stack: Stack) -> list[dict[str, Any]]:
         consumer.close()
 
 
-def parked_events(stack: Stack) -> list[tuple[Any, ...]]:
-    """Rows of the parked-event table still parked (issue 8, item 2)."""
+def parked_events(stack: Stack, since: int = 0) -> list[tuple[Any, ...]]:
+    """Rows of the parked-event table still parked (issue 8, item 2); where the table
+    records the event's position, only events after `since`."""
+    columns = [
+        name
+        for (name,) in stack.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+            PARKED_TABLE,
+        )
+    ]
+    if "position" in columns:
+        return stack.sql(
+            f"SELECT * FROM {PARKED_TABLE} WHERE status = %s AND position > %s",  # noqa: S608
+            "parked",
+            since,
+        )
     return stack.sql(f"SELECT * FROM {PARKED_TABLE} WHERE status = %s", "parked")  # noqa: S608
 
 

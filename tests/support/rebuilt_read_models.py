@@ -142,7 +142,9 @@ def rebuilt(shop: Shop, since: int = 0) -> tuple[ReadModels, Touched]:
     models.categories = category_rows(catalog)
     models.carts, models.orders = shopping.carts, shopping.orders
     if moved:
-        touched["categories"] |= set(models.categories)
+        touched["categories"] |= {
+            i for i, c in models.categories.items() if moved & set(c["path_ids"])
+        }
         in_moved = {i for i, d in models.documents.items() if moved & set(d["category_path"])}
         touched["products"] |= in_moved
         touched["documents"] |= in_moved

@@ -29,12 +29,14 @@ CLIENT_TIMEOUT = 30
 
 @dataclass
 class Parties:
-    """Who takes part: a seller and customers (logged-in sessions), and an admin."""
+    """Who takes part (logged-in sessions): a seller, the streams' customers, a customer
+    for the rounds the test itself makes, and an admin."""
 
     write_url: str
     read_url: str
     seller: requests.Session
     customers: list[requests.Session]
+    buyer: requests.Session
     admin: requests.Session
 
 
@@ -64,6 +66,8 @@ class Traffic:
         self.answers: list[Answer] = []
         self.accepted = Accepted()
         self.category_id = ""
+        self.watched = ""  # a product no stream changes: only the test does
+        self._own_rounds = 0
         self.rounds_done: list[int] = [0] * len(parties.customers)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -74,14 +78,24 @@ class Traffic:
 
     # -- control -------------------------------------------------------------------
     def start(self) -> Traffic:
-        """Create this traffic's own category (its renames touch only its products), then go."""
-        category = self.parties.admin.post(
-            f"{self.parties.write_url}/api/v1/categories",
+        """Create this traffic's own category (its renames touch only its products) and a
+        product only the test changes, then go."""
+        p = self.parties
+        category = p.admin.post(
+            f"{p.write_url}/api/v1/categories",
             json={"name": f"Shelf {self.tag}"},
             timeout=CLIENT_TIMEOUT,
         )
         category.raise_for_status()
         self.category_id = category.json()["id"]
+        watched = p.seller.post(
+            f"{p.write_url}/api/v1/products",
+            json={"name": f"{self.tag} watched", "description": "", "price": "5.00", "stock": 1},
+            timeout=CLIENT_TIMEOUT,
+        )
+        watched.raise_for_status()
+        self.watched = watched.json()["id"]
+        self._promise_product(self.watched, watched.json()["version"])
         for thread in self._threads:
             thread.start()
         return self
@@ -226,12 +240,22 @@ class Traffic:
         return product_id
 
     # -- changes the test makes at a moment of its choosing ---------------------------
-    def seen_product(self) -> str:
-        """A product of this traffic whose page a reader has just been served (and cached)."""
-        with self._lock:
-            product_id = next(iter(self.accepted.products))
-        self._read_back(product_id)
-        return product_id
+    def served_watched_product(self, timeout: float = 30) -> str:
+        """The watched product, once a reader has been served (and the cache holds) its page."""
+        url = f"{self.parties.read_url}/api/v1/products/{self.watched}"
+        version = self.accepted.products[self.watched]
+        deadline = time.monotonic() + timeout
+        while requests.get(url, timeout=CLIENT_TIMEOUT).json().get("version") != version:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"product {self.watched} v{version} was never served")
+            time.sleep(0.2)
+        return self.watched
+
+    def shop_once(self) -> None:
+        """One whole round now, in the caller's thread, by the test's own customer."""
+        index = len(self.parties.customers)
+        self._round(index, self.parties.buyer, self._own_rounds, None)
+        self._own_rounds += 1
 
     def restock(self, product_id: str) -> None:
         seller, w = self.parties.seller, f"{self.parties.write_url}/api/v1"
