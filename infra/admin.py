@@ -256,3 +256,7 @@ class ProductAdmin(AdminRoleOnly):
 def _messages(refused: DomainError) -> list[str]:
     texts = [str(text) for field in refused.details.values() for text in field]  # type: ignore[attr-defined]
     return texts or [refused.message]
+
+
+# The parked-events page builds on AdminRoleOnly above.
+from infra import parked_admin  # noqa: E402, F401

@@ -95,17 +95,15 @@ def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) ->
 def version_announcer(namespace: str) -> Callable[[list[tuple[str, int]]], None]:
     """Publish each applied (aggregate id, version) for readers waiting on X-Min-Version.
 
-    Best effort: a reader that misses it only waits out its bound and answers stale.
+    Best effort, on a short timeout: the projector loop logs a failure and goes on, and a
+    reader that misses the announcement only waits out its bound and answers stale.
     """
-    client = redis_client()
+    client = redis_client(timeout=0.5)
 
     def announce(applied: list[tuple[str, int]]) -> None:
-        try:
-            pipe = client.pipeline(transaction=False)
-            for aggregate_id, version in applied:
-                pipe.publish(projected_channel(namespace, aggregate_id), version)
-            pipe.execute()
-        except redis.RedisError as error:
-            log.warning("version_announce_failed", error=str(error))
+        pipe = client.pipeline(transaction=False)
+        for aggregate_id, version in applied:
+            pipe.publish(projected_channel(namespace, aggregate_id), version)
+        pipe.execute()
 
     return announce

@@ -3,8 +3,18 @@
 Per partition batch, in one PostgreSQL transaction: skip envelopes at or below
 the partition's checkpoint (re-deliveries), apply the rest, move the checkpoint.
 Kafka offsets are committed after the transaction; they only save re-reading.
-A message that cannot be processed goes to the dead-letter topic with its error;
-an unavailable server is retried with back-off and nothing is skipped.
+
+Nothing is lost and nothing is skipped silently:
+- an outage of any backing server (`projections.outages.is_outage`) rolls the batch
+  back and retries it forever, with back-off capped below the poll interval so the
+  member keeps its partitions;
+- an event that still fails on its own merits after PROJECTION_MAX_ATTEMPTS tries,
+  and a message that is no envelope, is parked in PostgreSQL in the transaction that
+  moves the checkpoint (`projections.parking`); every later event of its aggregate
+  parks behind it until an operator redrives or skips it (`manage.py parked`);
+- cache generations to bump are recorded in an outbox with the rows and flushed to
+  Redis after the commit (`projections.cache_outbox`), retried until Redis acks.
+Read-your-writes announcements are best effort: a failure is logged, never raised.
 """
 
 from __future__ import annotations
@@ -17,40 +27,35 @@ from typing import Any, Protocol
 
 import structlog
 from django import db
-from django.db import InterfaceError, OperationalError, transaction
+from django.conf import settings
+from django.db import transaction
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from projections.catalog.search_index import RetryableIndexError
+from projections import parking
+from projections.cache_flusher import CacheFlusher
 from projections.models import ProjectionCheckpoint
-from write_api.published_events import ENVELOPE_KEYS, dead_letter_topic, topic_name
+from projections.outages import is_outage
+from write_api.published_events import ENVELOPE_KEYS, topic_name
 
 log = structlog.get_logger("shopstream.projector")
-# A server that is down or busy: retry the same batch. Anything else is the message's
-# fault (bad data, a broken invariant) and goes to the dead-letter topic.
-RETRYABLE: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    RetryableIndexError,
-    ConnectionError,
-)
+FIRST_BACKOFF_SECONDS = 0.5
 # Below the consumer's max poll interval, so a retrying member keeps its partitions.
 MAX_BACKOFF_SECONDS = 2.0
 # Small enough that a batch finishes well within the poll interval on a busy machine.
 BATCH = 200
+# After a failed announcement, readers wait out their own bound for this long.
+ANNOUNCE_QUIET_SECONDS = 5.0
+
+Envelope = dict[str, Any]
 
 
 class Projector(Protocol):
     name: str
     aggregate_types: tuple[str, ...]
 
-    def apply(self, envelopes: list[dict[str, Any]]) -> None: ...
-
-
-class DeadLetters(Protocol):
-    def send(self, topic: str, *, key: str, value: dict[str, Any]) -> Any: ...
-    def flush(self, timeout: float | None = None) -> None: ...
+    def apply(self, envelopes: list[Envelope]) -> None: ...
 
 
 Announce = Callable[[list[tuple[str, int]]], None]
@@ -60,6 +65,10 @@ def announce_nothing(applied: list[tuple[str, int]]) -> None:
     """Default when no one waits for versions (tests of the loop itself)."""
 
 
+def max_attempts() -> int:
+    return max(1, int(getattr(settings, "PROJECTION_MAX_ATTEMPTS", 3)))
+
+
 class ProjectionRunner:
     """Feeds one projector from its consumer group, exactly once in effect."""
 
@@ -67,35 +76,64 @@ class ProjectionRunner:
         self,
         projector: Projector,
         consumer: KafkaConsumer,
-        dead_letters: DeadLetters,
         prefix: str,
         announce: Announce = announce_nothing,
     ) -> None:
         self.projector = projector
         self.consumer = consumer
-        self.dead_letters = dead_letters
         self.prefix = prefix
         self.announce = announce
         self.checkpoint_name = f"{prefix}{projector.name}"
+        self.cache = CacheFlusher()
+        self._announce_quiet_until = 0.0
 
     @staticmethod
     def topics(projector: Projector, prefix: str) -> list[str]:
         return [topic_name(prefix, t) for t in projector.aggregate_types]
 
     def run(self, stop: threading.Event) -> None:
-        backoff = 0.5
+        backoff = FIRST_BACKOFF_SECONDS
         while not stop.is_set():
-            records = self.consumer.poll(timeout_ms=200, max_records=BATCH)
-            for partition, messages in records.items():
+            self.cache.flush_when_due()
+            try:
+                records = self.consumer.poll(timeout_ms=200, max_records=BATCH)
+            except KafkaError as error:
+                log.warning("poll_retry", error=str(error), retry_in=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            batches = list(records.items())
+            for done, (partition, messages) in enumerate(batches):
                 try:
                     self.handle(partition, messages)
-                    backoff = 0.5
-                except RETRYABLE as error:
-                    log.warning("projection_retry", error=str(error), retry_in=backoff)
+                    backoff = FIRST_BACKOFF_SECONDS
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    log.warning("projection_retry", error=repr(error), retry_in=backoff)
                     db.connection.close()  # a broken connection reconnects on next use
-                    self._rewind(partition, messages[0].offset)
-                    stop.wait(backoff)
+                    for pending, unhandled in batches[done:]:
+                        self._rewind(pending, unhandled[0].offset)
+                    self._back_off(stop, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                    break
+
+    def _back_off(self, stop: threading.Event, seconds: float) -> None:
+        """Wait, polling with every partition paused, so the member stays in its group."""
+        deadline = time.monotonic() + seconds
+        try:
+            self.consumer.pause(*self.consumer.assignment())
+            while not stop.is_set() and time.monotonic() < deadline:
+                left = max(0.0, deadline - time.monotonic())
+                late = self.consumer.poll(timeout_ms=int(min(left, 0.2) * 1000) or 1)
+                # A partition assigned by a rebalance meanwhile is not paused: read it again later.
+                for partition, messages in late.items():
+                    self._rewind(partition, messages[0].offset)
+        except KafkaError as error:
+            log.warning("backoff_poll_failed", error=str(error))
+            stop.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            self.consumer.resume(*self.consumer.paused())
 
     def handle(self, partition: TopicPartition, messages: list[Any]) -> None:
         key = f"{partition.topic}:{partition.partition}"
@@ -104,21 +142,142 @@ class ProjectionRunner:
                 projector=self.checkpoint_name, partition=key
             )
             fresh = self._fresh(messages, checkpoint.position)
-            applied = self._apply_each_or_dead_letter(fresh)
+            applied = self._apply_or_park(fresh)
             if fresh:
                 checkpoint.position = fresh[-1][1]["position"]
                 checkpoint.save(update_fields=["position", "updated_at"])
         self._commit_offset(partition, messages[-1].offset + 1)
-        if fresh:
-            self.announce([(e["aggregate_id"], e["version"]) for _, e in fresh])
         if applied:
-            log.info("projected", projector=self.projector.name, partition=key, count=applied)
+            # Bump before announcing: a reader woken by the announcement must miss the old cache.
+            self.cache.recorded()
+            self.cache.flush_when_due()
+            self._announce([(e["aggregate_id"], e["version"]) for e in applied])
+            log.info("projected", projector=self.projector.name, partition=key, count=len(applied))
+
+    def _fresh(self, messages: list[Any], position: int) -> list[tuple[Any, Envelope]]:
+        """Envelopes past the checkpoint, in order; unreadable messages are parked here."""
+        fresh = []
+        for message in messages:
+            envelope = self._parse(message)
+            if envelope is None:
+                continue
+            if envelope["position"] > position:
+                fresh.append((message, envelope))
+                position = envelope["position"]
+        return fresh
+
+    def _apply_or_park(self, fresh: list[tuple[Any, Envelope]]) -> list[Envelope]:
+        """Apply the batch at once; if it fails on data, go one by one and park the culprits.
+
+        Events of an aggregate that already has a parked event park behind it, untried.
+        Returns the envelopes applied (parked ones are not).
+        """
+        if not fresh:
+            return []
+        name = self.projector.name
+        held = parking.held_aggregates(name, (e["aggregate_id"] for _, e in fresh))
+        if held:
+            # Wait for a redrive of these aggregates, then see what is still parked.
+            parking.lock_aggregates(name, held)
+            held = parking.held_aggregates(name, held)
+        flowing = []
+        for message, envelope in fresh:
+            if envelope["aggregate_id"] in held:
+                parking.park_behind(name, envelope, _source(message))
+            else:
+                flowing.append((message, envelope))
+        envelopes = [envelope for _, envelope in flowing]
+        if not envelopes:
+            return []
+        try:
+            with transaction.atomic():
+                self.projector.apply(envelopes)
+            return envelopes
+        except Exception as error:
+            if is_outage(error):
+                raise
+            log.warning("projection_batch_failed_isolating", count=len(envelopes))
+        return self._apply_one_by_one(flowing)
+
+    def _apply_one_by_one(self, flowing: list[tuple[Any, Envelope]]) -> list[Envelope]:
+        name, held, applied = self.projector.name, set(), []
+        for message, envelope in flowing:
+            if envelope["aggregate_id"] in held:
+                parking.park_behind(name, envelope, _source(message))
+                continue
+            error = self._attempt(envelope)
+            if error is None:
+                applied.append(envelope)
+                continue
+            parked = parking.park(
+                name, envelope, repr(error), attempts=max_attempts(), source=_source(message)
+            )
+            held.add(envelope["aggregate_id"])
+            log.error(
+                "event_parked",
+                projector=name,
+                parked_id=parked.pk,
+                aggregate_id=envelope["aggregate_id"],
+                position=envelope["position"],
+                error=repr(error),
+            )
+        return applied
+
+    def _attempt(self, envelope: Envelope) -> Exception | None:
+        """Apply one envelope up to PROJECTION_MAX_ATTEMPTS times; the last error, or None."""
+        last: Exception | None = None
+        for _ in range(max_attempts()):
+            try:
+                with transaction.atomic():
+                    self.projector.apply([envelope])
+                return None
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                last = error
+        return last
+
+    def _parse(self, message: Any) -> Envelope | None:
+        try:
+            envelope = json.loads(message.value)
+            missing = ENVELOPE_KEYS - set(envelope)
+            if missing:
+                raise ValueError(f"envelope lacks {sorted(missing)}")
+            if not isinstance(envelope["position"], int) or isinstance(envelope["position"], bool):
+                raise ValueError("envelope position is not an integer")
+            envelope["aggregate_id"] = str(envelope["aggregate_id"])
+            return envelope
+        except (ValueError, TypeError, RecursionError) as error:
+            raw = (
+                message.value.decode(errors="replace")
+                if isinstance(message.value, bytes)
+                else str(message.value)
+            )
+            parked = parking.park_unreadable(
+                self.projector.name,
+                str(message.key or ""),
+                raw,
+                f"unreadable envelope: {error}",
+                _source(message),
+            )
+            log.error("unreadable_parked", projector=self.projector.name, parked_id=parked.pk)
+            return None
+
+    def _announce(self, applied: list[tuple[str, int]]) -> None:
+        """Best effort: a reader that misses it only waits out its bound and answers stale."""
+        if time.monotonic() < self._announce_quiet_until:
+            return
+        try:
+            self.announce(applied)
+        except Exception as error:  # noqa: BLE001 - announcing must never stop projection
+            self._announce_quiet_until = time.monotonic() + ANNOUNCE_QUIET_SECONDS
+            log.warning("version_announce_failed", error=repr(error))
 
     def _rewind(self, partition: TopicPartition, offset: int) -> None:
         """Read the batch again; if the partition moved to another member, it reads it."""
         try:
             self.consumer.seek(partition, offset)
-        except KafkaError as error:
+        except (KafkaError, AssertionError, ValueError) as error:
             log.warning("rewind_skipped", partition=str(partition), error=str(error))
 
     def _commit_offset(self, partition: TopicPartition, offset: int) -> None:
@@ -132,69 +291,6 @@ class ProjectionRunner:
         except KafkaError as error:
             log.warning("offset_commit_skipped", partition=str(partition), error=str(error))
 
-    def _fresh(self, messages: list[Any], position: int) -> list[tuple[Any, dict[str, Any]]]:
-        fresh = []
-        for message in messages:
-            envelope = self._parse(message)
-            if envelope is None:
-                continue
-            if envelope["position"] > position:
-                fresh.append((message, envelope))
-                position = envelope["position"]
-        return fresh
 
-    def _apply_each_or_dead_letter(self, fresh: list[tuple[Any, dict[str, Any]]]) -> int:
-        """Apply the batch at once; if it fails on data, apply one by one to isolate the bad one."""
-        envelopes = [envelope for _, envelope in fresh]
-        try:
-            with transaction.atomic():
-                self.projector.apply(envelopes)
-            return len(envelopes)
-        except RETRYABLE:
-            raise
-        except Exception:  # noqa: BLE001 - find the culprit below
-            log.warning("projection_batch_failed_isolating", count=len(envelopes))
-        applied = 0
-        for message, envelope in fresh:
-            try:
-                with transaction.atomic():
-                    self.projector.apply([envelope])
-                applied += 1
-            except RETRYABLE:
-                raise
-            except Exception as error:  # noqa: BLE001 - a poison message must not stop the stream
-                self._dead_letter(message, repr(error))
-        return applied
-
-    def _parse(self, message: Any) -> dict[str, Any] | None:
-        try:
-            envelope = json.loads(message.value)
-            missing = ENVELOPE_KEYS - set(envelope)
-            if missing:
-                raise ValueError(f"envelope lacks {sorted(missing)}")
-            return envelope
-        except (ValueError, TypeError) as error:
-            self._dead_letter(message, f"unreadable envelope: {error}")
-            return None
-
-    def _dead_letter(self, message: Any, error: str) -> None:
-        log.error("dead_letter", projector=self.projector.name, offset=message.offset, error=error)
-        value = (
-            message.value.decode(errors="replace")
-            if isinstance(message.value, bytes)
-            else message.value
-        )
-        self.dead_letters.send(
-            dead_letter_topic(self.prefix),
-            key=str(message.key or ""),
-            value={
-                "projector": self.projector.name,
-                "topic": message.topic,
-                "partition": message.partition,
-                "offset": message.offset,
-                "error": error,
-                "failed_at": time.time(),
-                "message": value,
-            },
-        )
-        self.dead_letters.flush(timeout=30)
+def _source(message: Any) -> str:
+    return f"{message.topic}:{message.partition}@{message.offset}"

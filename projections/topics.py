@@ -7,13 +7,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from projections.models import RelayCheckpoint
-from write_api.published_events import AGGREGATE_TYPES, dead_letter_topic, topic_name
+from write_api.published_events import AGGREGATE_TYPES, topic_name
 
 log = structlog.get_logger("shopstream.topics")
 
 
 def pipeline_topics(prefix: str) -> list[str]:
-    return [*(topic_name(prefix, t) for t in AGGREGATE_TYPES), dead_letter_topic(prefix)]
+    """One topic per aggregate type; events that cannot be applied are parked in PostgreSQL."""
+    return [topic_name(prefix, t) for t in AGGREGATE_TYPES]
 
 
 def ensure_topics(admin: KafkaAdminClient, prefix: str, partitions: int) -> list[str]:

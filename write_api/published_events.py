@@ -32,17 +32,12 @@ ENVELOPE_KEYS = frozenset(
     }
 )
 AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order", "Review", "Purchases")
-DEAD_LETTER = "deadletter"
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "metadata"}
 
 
 def topic_name(prefix: str, aggregate_type: str) -> str:
     """Kafka topic carrying one aggregate type's events, e.g. `shopstream.product.events`."""
     return f"{prefix}{aggregate_type.lower()}.events"
-
-
-def dead_letter_topic(prefix: str) -> str:
-    return f"{prefix}{DEAD_LETTER}"
 
 
 def event_id(aggregate_id: uuid.UUID | str, version: int) -> str:

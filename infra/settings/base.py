@@ -120,6 +120,8 @@ OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
 # deployments (or a test run) can share servers without seeing each other.
 SHOPSTREAM_NAMESPACE = os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream")
 TOPIC_PREFIX = f"{SHOPSTREAM_NAMESPACE}."
+# Tries before a projector parks an event that fails on its own merits (outages retry forever).
+PROJECTION_MAX_ATTEMPTS = int(os.environ.get("PROJECTION_MAX_ATTEMPTS", "3"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{SHOPSTREAM_NAMESPACE}.tasks"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Avg, Count
 
+from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
@@ -26,19 +26,23 @@ class CatalogProjector:
         self.search = search
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
-        """Apply within the caller's transaction; newer versions only, so re-delivery is a no-op."""
+        """Apply within the caller's transaction; newer versions only, so re-delivery is a no-op.
+
+        The cache generations to move are recorded in the same transaction (an outbox).
+        """
         categories = [e for e in envelopes if e["aggregate_type"] == "CategoryTree"]
         products = [e for e in envelopes if e["aggregate_type"] == "Product"]
         reviews = [e for e in envelopes if e["type"] == "ReviewCreated"]
+        bumps = {cache_keys.SEARCH_RESULTS}
         if categories:
-            self._apply_categories(categories)
+            bumps |= self._apply_categories(categories)
         if products:
-            self._apply_products(products)
+            bumps |= self._apply_products(products)
         if reviews:
-            self._apply_reviews(reviews)
-        transaction.on_commit(lambda: cache_keys.bump(cache_keys.SEARCH_RESULTS))
+            bumps |= self._apply_reviews(reviews)
+        cache_outbox.record(bumps)
 
-    def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> None:
+    def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> set[str]:
         """Store each review once, then recompute the ratings of the products reviewed."""
         for envelope in envelopes:
             data = envelope["data"]
@@ -63,10 +67,9 @@ class CatalogProjector:
             )
         rows = ProductView.objects.filter(id__in=product_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
-        for product_id in product_ids:
-            transaction.on_commit(lambda p=product_id: cache_keys.bump(cache_keys.product_key(p)))
+        return {cache_keys.product_key(p) for p in product_ids}
 
-    def _apply_products(self, envelopes: list[dict[str, Any]]) -> None:
+    def _apply_products(self, envelopes: list[dict[str, Any]]) -> set[str]:
         ids = {e["aggregate_id"] for e in envelopes}
         rows = {str(r.id): r for r in ProductView.objects.select_for_update().filter(id__in=ids)}
         states: dict[str, State | None] = {i: _state(rows.get(i)) for i in ids}
@@ -79,16 +82,16 @@ class CatalogProjector:
             states[aggregate_id] = evolve(state, envelope)
             changed.add(aggregate_id)
         saved = [states[i] for i in changed]
+        _rate_new_products([s for s in saved if s and s["id"] not in rows])
         for state in saved:
             assert state is not None
             ProductView.objects.update_or_create(
                 id=state["id"], defaults={k: v for k, v in state.items() if k != "id"}
             )
         self.search.write(_documents(saved))  # type: ignore[arg-type]
-        for product_id in changed:
-            transaction.on_commit(lambda p=product_id: cache_keys.bump(cache_keys.product_key(p)))
+        return {cache_keys.product_key(p) for p in changed}
 
-    def _apply_categories(self, envelopes: list[dict[str, Any]]) -> None:
+    def _apply_categories(self, envelopes: list[dict[str, Any]]) -> set[str]:
         tree_id = envelopes[0]["aggregate_id"]
         applied, _ = AggregateVersion.objects.select_for_update().get_or_create(
             projector=self.name, aggregate_id=tree_id, defaults={"version": 0}
@@ -99,14 +102,14 @@ class CatalogProjector:
         }
         fresh = [e for e in envelopes if e["version"] > applied.version]
         if not fresh:
-            return
+            return set()
         for envelope in fresh:
             tree = evolve_tree(tree, envelope)
         applied.version = fresh[-1]["version"]
         applied.save(update_fields=["version"])
         moved = self._write_categories(tree, rows)
         self._reindex_products_in(moved)
-        transaction.on_commit(lambda: cache_keys.bump(cache_keys.CATEGORY_TREE))
+        return {cache_keys.CATEGORY_TREE}
 
     def _write_categories(self, tree: Tree, rows: dict[str, CategoryView]) -> set[str]:
         """Upsert every category whose name or path changed; return those ids."""
@@ -131,6 +134,30 @@ class CatalogProjector:
             return
         rows = ProductView.objects.filter(category_id__in=category_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
+
+
+def row_documents(product_ids: set[str]) -> list[dict[str, Any]]:
+    """Search documents of products as their read rows hold them (possibly held back)."""
+    if not product_ids:
+        return []
+    return _documents([_state(r) for r in ProductView.objects.filter(id__in=sorted(product_ids))])
+
+
+def _rate_new_products(states: list[State]) -> None:
+    """Reviews applied before their product's row existed (another topic, or the product was
+    parked and redriven later) still count in its rating."""
+    if not states:
+        return
+    stats = (
+        ReviewView.objects.filter(product_id__in=[s["id"] for s in states])
+        .values("product_id")
+        .annotate(average=Avg("rating"), count=Count("id"))
+    )
+    by_product = {str(row["product_id"]): row for row in stats}
+    for state in states:
+        if state["id"] in by_product:
+            state["rating_average"] = round(by_product[state["id"]]["average"], 2)
+            state["rating_count"] = by_product[state["id"]]["count"]
 
 
 def _documents(states: list[State | None]) -> list[dict[str, Any]]:

@@ -1,4 +1,10 @@
-"""Rebuild the product index from the event store (not from Kafka) into a new generation."""
+"""Rebuild the product index from the event store (not from Kafka) into a new generation.
+
+A document OpenSearch refuses for its content (say, a stock beyond its integer field,
+published by an older release) does not stop the rebuild: the product's latest event is
+parked for the catalog projector (`manage.py parked`), and the rebuild goes on. A product
+held back by a parked event is indexed as its read row is, like the live projector shows it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ import structlog
 
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
-from projections.catalog.search_index import SearchIndex
+from projections.catalog.projector import row_documents
+from projections.catalog.search_index import Refusal, SearchIndex
+from projections.parking import held_aggregates, park
 from write_api.application import Shop
 from write_api.published_events import to_envelope
 
@@ -17,6 +25,7 @@ log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
 CHUNK = 1_000
 CATALOG_TYPES = ("Product", "CategoryTree", "Review")
+PROJECTOR = "catalog"
 
 
 @dataclass
@@ -26,6 +35,8 @@ class Catalog:
     products: dict[str, State] = field(default_factory=dict)
     tree: Tree = field(default_factory=dict)
     ratings: dict[str, list[int]] = field(default_factory=dict)
+    # The last event of each product, to park when its document is refused.
+    latest: dict[str, dict] = field(default_factory=dict)
 
     def documents(self, ids: set[str] | None = None) -> list[dict]:
         paths = category_paths(self.tree)
@@ -72,6 +83,7 @@ def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
             continue
         product_id = envelope["aggregate_id"]
         catalog.products[product_id] = evolve(catalog.products.get(product_id), envelope)  # type: ignore[assignment]
+        catalog.latest[product_id] = envelope
         changed.add(product_id)
     if tree_changed:
         changed |= {i for i, s in catalog.products.items() if s["category_id"]}
@@ -83,16 +95,44 @@ def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | Non
     generation = index.create_generation()
     catalog = Catalog()
     head, _ = fold(app, 0, catalog)
-    documents = catalog.documents()
+    documents = documents_of(catalog)
     for start in range(0, len(documents), CHUNK):
-        index.write(documents[start : start + CHUNK], index=generation)
+        chunk = documents[start : start + CHUNK]
+        park_refused(catalog, index.index_documents(chunk, index=generation))
         if progress:
             progress(min(start + CHUNK, len(documents)), len(documents))
     retired = index.point_alias_at(generation)
     # Events the live projector wrote to the old generation while we indexed.
     _, changed = fold(app, head, catalog)
-    index.write(catalog.documents(changed), version_type="external_gte")
+    refused = index.index_documents(documents_of(catalog, changed), version_type="external_gte")
+    park_refused(catalog, refused)
     for old in retired:
         index.client.indices.delete(index=old, ignore_unavailable=True)
     log.info("search_index_rebuilt", index=generation, documents=len(documents), retired=retired)
     return generation
+
+
+def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict]:
+    """Folded documents, but products held back by a parked event as their rows hold them."""
+    wanted = set(catalog.products) if ids is None else ids
+    held = held_aggregates(PROJECTOR, wanted)
+    return catalog.documents(wanted - held) + row_documents(held)
+
+
+def park_refused(catalog: Catalog, refusals: list[Refusal]) -> None:
+    """Park each refused product's latest event for the catalog projector, and go on."""
+    for refusal in refusals:
+        envelope = catalog.latest[refusal.document_id]
+        parked = park(
+            PROJECTOR,
+            envelope,
+            f"the search index refused the document ({refusal.status}): {refusal.error}",
+            attempts=1,
+            source="rebuild_search_index",
+        )
+        log.error(
+            "document_refused_parked",
+            product_id=refusal.document_id,
+            parked_id=parked.pk,
+            error=refusal.error,
+        )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from opensearchpy import OpenSearch, helpers
+
+from projections.outages import OutageError, opensearch_status_is_outage
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -34,8 +37,21 @@ def products_alias(namespace: str) -> str:
     return f"{namespace}.products"
 
 
-class RetryableIndexError(RuntimeError):
+class RetryableIndexError(OutageError):
     """OpenSearch could not take the write now; the same batch may be tried again."""
+
+
+class DocumentsRefused(ValueError):
+    """OpenSearch refused documents for their content (a 4xx such as mapper_parsing_exception)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One document OpenSearch refused for its content."""
+
+    document_id: str
+    status: int
+    error: str
 
 
 class SearchIndex:
@@ -98,6 +114,24 @@ class SearchIndex:
 
         `external_gte` lets a document be rewritten at the same version, for changes that
         come from elsewhere (a category renamed or moved) rather than from the product.
+        Raises DocumentsRefused if any document is refused for its content.
+        """
+        documents = list(documents)
+        refused = self.index_documents(documents, index, version_type)
+        if refused:
+            raise DocumentsRefused(f"OpenSearch rejected documents: {refused[:3]}")
+        return len(documents)
+
+    def index_documents(
+        self,
+        documents: Iterable[dict[str, Any]],
+        index: str | None = None,
+        version_type: str = "external",
+    ) -> list[Refusal]:
+        """Index what OpenSearch takes and return what it refused for its content.
+
+        Raises RetryableIndexError when it could not take documents now (429, 5xx);
+        a 409 is an older version arriving late, which is no refusal.
         """
         actions = [
             {
@@ -111,16 +145,14 @@ class SearchIndex:
             for document in documents
         ]
         if not actions:
-            return 0
+            return []
         _, errors = helpers.bulk(self.client, actions, raise_on_error=False, refresh=False)
         failures = [e for e in errors if _status(e) != 409]
-        if any(_status(e) >= 500 or _status(e) == 429 for e in failures):
+        if any(opensearch_status_is_outage(_status(e)) for e in failures):
             raise RetryableIndexError(
                 f"OpenSearch refused {len(failures)} documents: {failures[:3]}"
             )
-        if failures:
-            raise ValueError(f"OpenSearch rejected documents: {failures[:3]}")
-        return len(actions) - len(errors)
+        return [_refusal(e) for e in failures]
 
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.alias)
@@ -128,3 +160,11 @@ class SearchIndex:
 
 def _status(error: dict[str, Any]) -> int:
     return int(next(iter(error.values())).get("status", 500))
+
+
+def _refusal(error: dict[str, Any]) -> Refusal:
+    item = next(iter(error.values()))
+    detail = item.get("error", {})
+    reason = detail.get("reason", "") if isinstance(detail, dict) else str(detail)
+    kind = detail.get("type", "") if isinstance(detail, dict) else ""
+    return Refusal(str(item.get("_id", "")), _status(error), f"{kind}: {reason}")

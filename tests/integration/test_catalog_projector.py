@@ -1,4 +1,4 @@
-"""The catalog projector on a real consumer group: rows, index, checkpoints, dead letters."""
+"""The catalog projector on a real consumer group: rows, index, checkpoints, parked messages."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
-from projections.models import ProjectionCheckpoint, RelayCheckpoint
+from projections.models import ParkedEvent, ProjectionCheckpoint, RelayCheckpoint
 from projections.relay import Relay
 from projections.topics import ensure_topics
 from tests.integration.conftest import (
@@ -28,7 +28,7 @@ from tests.integration.conftest import (
 )
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
-from write_api.published_events import dead_letter_topic, topic_name
+from write_api.published_events import topic_name
 
 pytestmark = [
     pytest.mark.integration,
@@ -56,7 +56,7 @@ def pipeline(shop_app: Shop, isolated_namespace: str):
 def projector_runner(prefix: str, index: SearchIndex, producer: object) -> ProjectionRunner:
     projector = CatalogProjector(index)
     consumer = kafka_consumer(f"{prefix}catalog", ProjectionRunner.topics(projector, prefix))
-    return ProjectionRunner(projector, consumer, producer, prefix)  # type: ignore[arg-type]
+    return ProjectionRunner(projector, consumer, prefix)
 
 
 def project_until(runner: ProjectionRunner, done) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +127,7 @@ def test_projector_skips_redelivered_events_after_a_republish(shop_app: Shop, pi
     assert all(now[partition] >= position for partition, position in checkpoints.items())
 
 
-def test_an_unreadable_message_goes_to_the_dead_letter_topic_and_the_stream_goes_on(
+def test_an_unreadable_message_is_parked_and_the_stream_goes_on(
     shop_app: Shop,
     pipeline,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -144,10 +144,13 @@ def test_an_unreadable_message_goes_to_the_dead_letter_topic_and_the_stream_goes
         lambda: ProductView.objects.filter(id=good).exists(),
     )
     # then
-    [letter] = envelopes(read_topic(dead_letter_topic(prefix), expected=1))
-    assert letter["projector"] == "catalog"
-    assert letter["message"] == "{not json"
-    assert letter["error"].startswith("unreadable envelope")
+    [parked] = ParkedEvent.objects.filter(projector="catalog", aggregate_id="poison")
+    assert (parked.status, parked.position, parked.envelope) == (
+        "parked",
+        None,
+        {"unreadable": "{not json"},
+    )
+    assert parked.error.startswith("unreadable envelope")
 
 
 def _committed(prefix: str) -> int:

@@ -1,30 +1,15 @@
 """Run projectors, each in its own consumer group and thread, until SIGTERM."""
 
 import threading
-from collections.abc import Callable
 
 from django import db
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from infra.clients import kafka_consumer, kafka_producer, opensearch_client, version_announcer
+from infra.clients import kafka_consumer, version_announcer
+from infra.projectors import PROJECTORS
 from infra.signals import stop_on_signals
-from projections.audit.projector import AuditProjector
-from projections.catalog.projector import CatalogProjector
-from projections.catalog.search_index import SearchIndex
-from projections.consumer import ProjectionRunner, Projector
-from projections.notifications.projector import NotificationsProjector
-from projections.shopping.projector import ShoppingProjector
-from projections.tasks import send_order_email
-
-PROJECTORS: dict[str, Callable[[], Projector]] = {
-    "catalog": lambda: CatalogProjector(
-        SearchIndex(opensearch_client(), settings.SHOPSTREAM_NAMESPACE)
-    ),
-    "shopping": ShoppingProjector,
-    "audit": AuditProjector,
-    "notifications": lambda: NotificationsProjector(send_order_email.delay),
-}
+from projections.consumer import ProjectionRunner
 
 
 class Command(BaseCommand):
@@ -58,15 +43,13 @@ class Command(BaseCommand):
         consumer = kafka_consumer(
             f"{prefix}{projector.name}", ProjectionRunner.topics(projector, prefix)
         )
-        dead_letters = kafka_producer()
         try:
             announce = version_announcer(settings.SHOPSTREAM_NAMESPACE)
-            ProjectionRunner(projector, consumer, dead_letters, prefix, announce).run(stop)
+            ProjectionRunner(projector, consumer, prefix, announce).run(stop)
         except BaseException as error:
             failures.append(error)
             stop.set()
             raise
         finally:
             consumer.close()
-            dead_letters.close(timeout=5)
             db.connections.close_all()
