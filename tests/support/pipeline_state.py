@@ -1,4 +1,4 @@
-"""Where the pipeline of a running stack stands: lag, dead letters, parked events.
+"""Where the pipeline of a running stack stands: lag and parked events.
 
 A projector has caught up when, for every partition of every topic it reads, its
 checkpoint holds the position of the last envelope published there, and the relay
@@ -18,7 +18,7 @@ from projections.catalog.projector import CatalogProjector
 from projections.notifications.projector import NotificationsProjector
 from projections.shopping.projector import ShoppingProjector
 from write_api.application import Shop
-from write_api.published_events import dead_letter_topic, topic_name
+from write_api.published_events import topic_name
 
 PROJECTORS = (CatalogProjector, ShoppingProjector, AuditProjector, NotificationsProjector)
 # The durable table of events a projector could not apply (issue 8: parked, never skipped).
@@ -112,34 +112,6 @@ def last_published(stack: Stack) -> dict[tuple[str, int], int]:
             (tp.topic, tp.partition): json.loads(message.value)["position"]
             for tp, message in last_messages(consumer, ends).items()
         }
-    finally:
-        consumer.close()
-
-
-def dead_letters(stack: Stack, since: int = 0) -> list[dict[str, Any]]:
-    """What projectors sent to the dead-letter topic (events after position `since`)."""
-    topic = dead_letter_topic(stack.topic_prefix)
-    consumer = KafkaConsumer(bootstrap_servers=stack.kafka_servers, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        letters = []
-        for message in read_until(consumer, ends):
-            letter = json.loads(message.value)
-            event = json.loads(letter["message"])
-            if event.get("position", since + 1) <= since:
-                continue
-            letters.append(
-                {
-                    "projector": letter["projector"],
-                    "error": letter["error"][:300],
-                    "event": f"{event.get('type')} {event.get('aggregate_id')} "
-                    f"v{event.get('version')}",
-                }
-            )
-        return letters
     finally:
         consumer.close()
 
