@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import LiveStack
-from tests.support.pipeline_state import parked_events, wait_until_caught_up
+from tests.support.pipeline_state import parked_events
 from tests.support.recovery import recover, store_head
 from tests.support.stall import stalled
 from tests.support.traffic import Parties, Traffic, served_differences, unreflected
@@ -32,10 +32,6 @@ STALLS = {
 }
 
 
-# Long enough for the relay and a projector to pick up one event on a busy machine.
-ALONE_SECONDS = 2.0
-
-
 @pytest.mark.parametrize("server", list(STALLS))
 def test_writes_around_a_stalled_server_all_reach_every_read_model_and_the_index(
     live_stack: LiveStack, parties: Parties, server: str
@@ -47,19 +43,13 @@ def test_writes_around_a_stalled_server_all_reach_every_read_model_and_the_index
     traffic = Traffic(parties, tag).start()
     try:
         traffic.wait_for_rounds(1)
-        # a product whose page a reader was served, with the pipeline idle
-        traffic.pause()
-        assert wait_until_caught_up(live_stack, timeout=60) == {}
         watched = traffic.served_watched_product()
         # when: the server stalls for a while, then resumes, and shopping goes on; during
-        # the stall the watched product changes, alone for a moment (so the pipeline meets
-        # the stall with that change), the category may be renamed, and the test shops a
-        # whole round itself
+        # the stall a product whose page was served changes, the category may be renamed,
+        # and the test shops a whole round itself
         with stalled(live_stack.supervisor.base_env[variable]):
             until = time.monotonic() + seconds
             traffic.restock(watched)
-            time.sleep(ALONE_SECONDS)
-            traffic.resume()
             if rename:
                 traffic.rename_category()
             traffic.shop_once()

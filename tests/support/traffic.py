@@ -71,9 +71,6 @@ class Traffic:
         self.rounds_done: list[int] = [0] * len(parties.customers)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._going = threading.Event()  # cleared: streams wait before their next round
-        self._going.set()
-        self._idle = [False] * len(parties.customers)
         self._threads = [
             threading.Thread(target=self._stream, args=(i,), daemon=True)
             for i in range(len(parties.customers))
@@ -112,21 +109,8 @@ class Traffic:
                 raise TimeoutError(f"traffic made {self.rounds_done} rounds, wanted {targets}")
             time.sleep(0.1)
 
-    def pause(self, timeout: float = 120) -> None:
-        """Let every stream finish its round and wait; return once all are waiting."""
-        self._going.clear()
-        deadline = time.monotonic() + timeout
-        while not all(self._idle):
-            if time.monotonic() > deadline:
-                raise TimeoutError("traffic did not pause")
-            time.sleep(0.1)
-
-    def resume(self) -> None:
-        self._going.set()
-
     def stop(self) -> None:
         self._stop.set()
-        self._going.set()
         for thread in self._threads:
             thread.join(timeout=4 * CLIENT_TIMEOUT)
 
@@ -140,11 +124,6 @@ class Traffic:
         customer = self.parties.customers[index]
         number, previous = 0, None
         while not self._stop.is_set():
-            self._idle[index] = True
-            self._going.wait()
-            self._idle[index] = False
-            if self._stop.is_set():
-                return
             previous = self._round(index, customer, number, previous) or previous
             number += 1
             self.rounds_done[index] += 1
