@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 from datetime import datetime
 from uuid import uuid4
@@ -21,9 +22,11 @@ def bought_and_reviewed(shop: Shop) -> tuple[str, str, str]:
     shop.add_to_cart(customer_id=customer, product_id=product.id, quantity=2, context=CONTEXT)
     order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
     shop.pay_order(order.id, charge_id="ch_1", context=CONTEXT)
-    shop.write_review(
-        customer_id=customer, product_id=product.id, rating=4, comment="Fine", context=CONTEXT
-    )
+    review = {"customer_id": customer, "product_id": product.id, "rating": 4, "comment": "Fine"}
+    # Main's reviews carry the reviewer's display name (issue 8); this branch's do not yet.
+    if "reviewer_name" in inspect.signature(shop.write_review).parameters:
+        review["reviewer_name"] = "Ann"
+    shop.write_review(**review, context=CONTEXT)
     return str(product.id), str(order.id), str(customer)
 
 
