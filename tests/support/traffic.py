@@ -3,9 +3,9 @@
 Each stream is one customer buying from one seller, round after round: the previous
 round's product is restocked, a new one is listed, restocked and repriced, bought (cart,
 checkout, payment), reviewed, and read back. A round stops at the first answer that is
-not 2xx, as a client would; the next round starts afresh. The test itself changes a
-product whose page was served before the fault, and renames the traffic's category,
-during the fault. Answers and accepted writes are what the tests then check.
+not 2xx, as a client would; the next round starts afresh. During the fault the test
+itself changes a product whose page was served before it, may rename the traffic's
+category, and shops a round of its own. Answers and accepted writes are what the tests then check.
 """
 
 from __future__ import annotations
@@ -124,7 +124,10 @@ class Traffic:
         customer = self.parties.customers[index]
         number, previous = 0, None
         while not self._stop.is_set():
-            previous = self._round(index, customer, number, previous) or previous
+            try:
+                previous = self._round(index, customer, number, previous) or previous
+            except Exception as error:  # noqa: BLE001 - an answer of a shape nobody expected
+                self._record(Answer("round", None, repr(error)))
             number += 1
             self.rounds_done[index] += 1
             self._stop.wait(ROUND_PAUSE_SECONDS)
