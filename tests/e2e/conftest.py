@@ -27,6 +27,7 @@ from infra.stack.processes import ROOT, celery, gunicorn, pipeline_processes
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
 from tests.support.shop_data import ADDRESS
+from tests.support.traffic import Parties
 from write_api.application import Shop
 
 LOG_DIR = ROOT / ".local" / "test-logs"
@@ -53,6 +54,18 @@ class LiveStack:
     def conninfo(self) -> str:
         d = self.database
         return f"postgresql://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}"
+
+    @property
+    def opensearch_url(self) -> str:
+        return self.supervisor.base_env["OPENSEARCH_URL"]
+
+    @property
+    def kafka_servers(self) -> str:
+        return self.supervisor.base_env["KAFKA_BOOTSTRAP_SERVERS"]
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.namespace}."
 
     @property
     def mail_dir(self) -> Path:
@@ -163,6 +176,19 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
     supervisor.stop_all(timeout=5)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database["NAME"]}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def parties(live_stack: LiveStack) -> Parties:
+    """A seller, three customers and the admin, logged in once, for traffic during faults."""
+    return Parties(
+        write_url=live_stack.write_url,
+        read_url=live_stack.read_url,
+        seller=live_stack.session("seller"),
+        customers=[live_stack.session("customer"), live_stack.session("customer")],
+        buyer=live_stack.session("customer"),
+        admin=live_stack.session("admin"),
+    )
 
 
 def restart_crashed(supervisor: Supervisor, stopped: threading.Event) -> None:

@@ -1,25 +1,34 @@
-"""SIGKILL the relay and the projector mid-stream: every event lands exactly once in effect."""
+"""SIGKILL the relay and the projectors mid-stream: every event lands exactly once in effect.
+
+After the kills, every read model and the search index must equal a rebuild from the
+event store, with nothing parked.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from datetime import datetime
+import time
+import uuid
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from opensearchpy import OpenSearch, helpers
 
-from projections.catalog.product_state import State
-from projections.catalog.rebuild import Catalog, fold
-from projections.catalog.search_index import products_alias
-from tests.e2e.conftest import LiveStack, eventually, settle
+from infra.stack.processes import pipeline_processes
+from tests.e2e.conftest import LiveStack, eventually
+from tests.support.pipeline_state import parked_events
+from tests.support.recovery import recover, store_head
+from tests.support.traffic import Parties, Traffic, served_differences, unreflected
 from write_api.domain.metadata import CommandContext
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 1_200
+# The relay and every projector process, each killed this many times in turn.
+PIPELINE = [spec.name for spec in pipeline_processes()]
+KILLS_EACH = 3
+KILL_INTERVAL_SECONDS = 2.0
 
 
 def append_products(stack: LiveStack, count: int, appended: list[int]) -> None:
@@ -40,52 +49,17 @@ def append_products(stack: LiveStack, count: int, appended: list[int]) -> None:
         shop.close()
 
 
-def read_rows(stack: LiveStack) -> dict[str, dict[str, Any]]:
-    rows = stack.sql(
-        "SELECT id, name, description, price, stock, reserved, version, created_at "
-        "FROM projections_product_view"
-    )
-    return {
-        str(r[0]): {
-            "name": r[1],
-            "description": r[2],
-            "price": str(r[3]),
-            "stock": r[4],
-            "reserved": r[5],
-            "version": r[6],
-            "created_at": r[7],
-        }
-        for r in rows
-    }
-
-
-def expected_rows(states: dict[str, State]) -> dict[str, dict[str, Any]]:
-    return {
-        i: {
-            "name": s["name"],
-            "description": s["description"],
-            "price": s["price"],
-            "stock": s["stock"],
-            "reserved": s["reserved"],
-            "version": s["version"],
-            "created_at": datetime.fromisoformat(s["created_at"]),
-        }
-        for i, s in states.items()
-    }
-
-
-def indexed_documents(stack: LiveStack) -> dict[str, dict[str, Any]]:
-    client = OpenSearch(hosts=[stack.supervisor.base_env["OPENSEARCH_URL"]])
-    alias = products_alias(stack.namespace)
-    client.indices.refresh(index=alias)
-    return {
-        hit["_id"]: hit["_source"]
-        for hit in helpers.scan(client, index=alias, query={"query": {"match_all": {}}})
-    }
+def kill_and_restart(stack: LiveStack, name: str) -> None:
+    """SIGKILL the running copy of `name` (unless it just died on its own) and start it again."""
+    stack.restart(name)
+    with contextlib.suppress(ProcessLookupError):
+        stack.supervisor.kill(name, signal.SIGKILL)
+    stack.restart(name)
 
 
 def test_sigkilled_relay_and_projector_lose_and_duplicate_nothing(live_stack: LiveStack) -> None:
     # given: a stream of events being appended while the pipeline runs
+    since = store_head(live_stack)
     appended: list[int] = []
     writer = threading.Thread(target=append_products, args=(live_stack, EVENTS, appended))
     writer.start()
@@ -99,19 +73,43 @@ def test_sigkilled_relay_and_projector_lose_and_duplicate_nothing(live_stack: Li
     live_stack.restart("projector")
     writer.join(timeout=120)
     assert len(appended) == EVENTS
-    # then: the read rows and the index equal a rebuild from the event store
-    shop = live_stack.shop()
-    catalog = Catalog()
-    fold(shop, 0, catalog)
-    shop.close()
-    states = catalog.products
-    want_rows = expected_rows(states)
-    want_documents = {d["id"]: d for d in catalog.documents()}
-    settle(lambda: read_rows(live_stack) == want_rows, timeout=90)
-    settle(lambda: indexed_documents(live_stack) == want_documents, timeout=60)
-    assert read_rows(live_stack) == want_rows
-    assert indexed_documents(live_stack) == want_documents
-    assert sum(1 for s in states.values() if s["name"].startswith("Crash ")) == EVENTS
-    assert live_stack.sql(
-        "SELECT count(*) FROM projections_parkedevent WHERE status = 'parked'"
-    ) == [(0,)]
+    # then: every read model and the index equal a rebuild from the event store
+    recovery = recover(live_stack, since)
+    assert recovery.lag == {}
+    assert recovery.differences == {}
+    assert parked_events(live_stack, since) == []
+    crashed = [p for p in recovery.rebuilt.products.values() if p["name"].startswith("Crash ")]
+    assert len(crashed) == EVENTS
+
+
+def test_relay_and_projectors_killed_in_a_loop_while_shopping_leave_every_read_model_whole(
+    live_stack: LiveStack, parties: Parties
+) -> None:
+    # given: customers shopping over HTTP
+    tag = f"kill{uuid.uuid4().hex[:6]}"
+    since = store_head(live_stack)
+    traffic = Traffic(parties, tag).start()
+    try:
+        traffic.wait_for_rounds(1)
+        watched = traffic.served_watched_product()
+        # when: the relay and each projector process are SIGKILLed in turn, again and again,
+        # while a product whose page was served changes and the category is renamed
+        for kill, name in enumerate(PIPELINE * KILLS_EACH):
+            time.sleep(KILL_INTERVAL_SECONDS)
+            kill_and_restart(live_stack, name)
+            if kill == len(PIPELINE):
+                traffic.restock(watched)
+                traffic.rename_category()
+        traffic.wait_for_rounds(1)
+    finally:
+        traffic.stop()
+    # then: every read model, the index and the served pages equal a rebuild
+    recovery = recover(live_stack, since)
+    assert recovery.lag == {}
+    assert recovery.differences == {}
+    assert unreflected(traffic.accepted, recovery.stored) == []
+    assert served_differences(traffic, recovery.rebuilt) == {}
+    assert parked_events(live_stack, since) == []
+    # and: nothing failed on the write or read side, and the shopping really happened
+    assert traffic.unexpected_answers() == []
+    assert len(traffic.accepted.orders) >= len(parties.customers)

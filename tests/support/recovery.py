@@ -1,0 +1,73 @@
+"""After a fault: wait (bounded) for the pipeline to catch up, then compare with a rebuild."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tests.support.pipeline_state import Stack as PipelineStack
+from tests.support.pipeline_state import wait_until_caught_up
+from tests.support.rebuilt_read_models import ReadModels, Touched, differences, rebuilt, stored
+from tests.support.rebuilt_read_models import Stack as ReadModelStack
+
+# No email sent for this long: the rest will not come.
+STALLED_AFTER_SECONDS = 10
+
+
+class Stack(PipelineStack, ReadModelStack, Protocol):
+    """A running stack both checks can look at."""
+
+
+@dataclass
+class Recovery:
+    lag: dict[str, str]  # what had not reached its projector when the wait ended
+    differences: dict[str, dict[str, Any]]  # read models against the rebuild, model by model
+    rebuilt: ReadModels
+    stored: ReadModels
+
+
+def recover(
+    stack: Stack, since: int = 0, catch_up_timeout: float = 90, settle_timeout: float = 60
+) -> Recovery:
+    """Let the pipeline catch up, then compare the rows the events after `since` touched.
+
+    Once every projector holds the last published position its rows are final; only
+    the emails may still be on their way (a worker sends them one by one, slowly), so
+    they are waited for while they keep arriving, within `settle_timeout`.
+    """
+    lag = wait_until_caught_up(stack, catch_up_timeout)
+    deadline = time.monotonic() + (settle_timeout if not lag else 0)
+    progress_at, unsent = time.monotonic(), None
+    while True:
+        want, touched = rebuild(stack, since)
+        got = stored(stack)
+        found = differences(want, got, touched)
+        now = time.monotonic()
+        waiting = emails_unsent(found)
+        if unsent is None or waiting < unsent:
+            progress_at, unsent = now, waiting
+        if not waiting or now >= deadline or now - progress_at > STALLED_AFTER_SECONDS:
+            return Recovery(lag, found, want, got)
+        time.sleep(1)
+
+
+def emails_unsent(found: dict[str, dict[str, Any]]) -> int:
+    return int(found.get("emails", {}).get("missing", {}).get("count", 0))
+
+
+def rebuild(stack: Stack, since: int) -> tuple[ReadModels, Touched]:
+    shop = stack.shop()
+    try:
+        return rebuilt(shop, since)
+    finally:
+        shop.close()
+
+
+def store_head(stack: Stack) -> int:
+    """The notification position of the last stored event (0 for an empty store)."""
+    shop = stack.shop()
+    try:
+        return shop.recorder.max_notification_id() or 0
+    finally:
+        shop.close()
