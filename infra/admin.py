@@ -15,7 +15,6 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from infra.event_store import shop
 from projections.catalog.models import CategoryView, ProductView
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
@@ -24,6 +23,7 @@ from write_api.context import command_context
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import DESCRIPTION_MAX, NAME_MAX, check_product_fields
+from write_api.event_store import shop
 
 admin.site.site_header = "shopstream admin"
 # Decisions checked on a loaded aggregate that is never saved.

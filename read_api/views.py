@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from infra.clients import redis_client, search_client
+from adapters.clients import redis_client, search_client
 from projections.catalog.search_index import products_alias
 from read_api.caching import category_tree, product_detail, search_page
 from read_api.consistency import HEADER, requested_min_version, wait_for_version

@@ -22,13 +22,13 @@ import psycopg
 import pytest
 import requests
 
-from infra.event_store import event_store_env
 from infra.stack.processes import ROOT, celery, gunicorn, pipeline_processes
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
 from tests.support.shop_data import ADDRESS
 from tests.support.traffic import Parties
 from write_api.application import Shop
+from write_api.event_store import event_store_env
 
 LOG_DIR = ROOT / ".local" / "test-logs"
 ADMIN_EMAIL = "admin@e2e.example.com"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
+from adapters.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
 from projections.audit.projector import AuditProjector
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex

@@ -25,7 +25,7 @@ from opensearchpy.exceptions import (
 )
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from infra.clients import search_client
+from adapters.clients import search_client
 from infra.errors import api_exception_handler
 from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.search_index import SearchIndex

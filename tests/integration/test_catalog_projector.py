@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from kafka import KafkaProducer, TopicPartition
 
-from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
+from adapters.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
 from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import Client
 
-from infra.clients import opensearch_client
+from adapters.clients import opensearch_client
 from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.models import ProductView

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from infra.clients import kafka_admin, opensearch_client
+from adapters.clients import kafka_admin, opensearch_client
 from projections.catalog.search_index import MAPPINGS, SearchIndex
 from projections.models import RelayCheckpoint
 from projections.topics import pipeline_topics

@@ -14,12 +14,11 @@ from django.db import connection
 from kafka import KafkaProducer
 from opensearchpy import OpenSearch
 
-from infra.clients import (
+from adapters.clients import (
     kafka_admin,
     kafka_consumer,
     kafka_producer,
     opensearch_client,
-    version_announcer,
 )
 from projections import cache_outbox
 from projections.audit.models import AuditEvent
@@ -31,6 +30,7 @@ from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
 from projections.models import ParkedEvent, ProjectionCheckpoint
 from projections.parking import original_envelope
+from projections.progress import version_announcer
 from projections.relay import Relay, save_position
 from projections.topics import ensure_topics
 from tests.integration.conftest import create_products, run_relay_until

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from infra.clients import opensearch_client
+from adapters.clients import opensearch_client
 from projections.catalog.search_index import SearchIndex
 from projections.models import RelayCheckpoint
 from tests.integration.conftest import create_products

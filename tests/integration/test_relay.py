@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 from django.conf import settings
 
-from infra.clients import kafka_admin, kafka_producer
+from adapters.clients import kafka_admin, kafka_producer
 from projections.relay import Relay, load_position
 from projections.topics import ensure_topics
 from tests.integration.conftest import create_products, envelopes, read_topic, run_relay_until

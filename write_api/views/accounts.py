@@ -18,15 +18,15 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from infra.authentication import user_id_claim
-from infra.event_store import shop
-from infra.openapi import errors
+from adapters.authentication import user_id_claim
+from adapters.error_schema import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.context import command_context
 from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
 from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
+from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer

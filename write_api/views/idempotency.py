@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.errors import api_exception_handler
 from write_api.commands.models import IdempotencyRecord
 from write_api.domain.errors import DomainError, ValidationFailed
 
@@ -91,7 +90,9 @@ def _outcome(view: APIView, request: Request, handle: Callable[[], Response]) ->
     except DomainError as refused:
         if refused.transient:
             raise
-        response = api_exception_handler(refused, {"request": request, "view": view})
+        # The handler the deployment configured (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+        handler = view.get_exception_handler()
+        response = handler(refused, {"request": request, "view": view})
         if response.status_code >= 500:
             raise
         return response

@@ -10,15 +10,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.event_store import shop
-from infra.openapi import errors
-from infra.payments import payments
+from adapters.error_schema import errors
 from write_api.accounts.models import Role
 from write_api.context import command_context
 from write_api.domain.errors import NotFound
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT, Order
+from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
+from write_api.payments.service import payments
 from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent

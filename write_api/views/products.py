@@ -11,8 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.event_store import shop
-from infra.openapi import errors
+from adapters.error_schema import errors
 from write_api.accounts.models import Role, User
 from write_api.application import UNCHANGED
 from write_api.context import command_context
@@ -27,6 +26,7 @@ from write_api.domain.limits import (
 )
 from write_api.domain.product import Product
 from write_api.domain.review import reviewer_label
+from write_api.event_store import shop
 from write_api.fields import PriceField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
