@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from write_api.accounts.models import Role
+from write_api.domain.errors import NotFound
+from write_api.domain.order import Order
 
 
 class HasRole(BasePermission):
@@ -46,3 +48,21 @@ class OwnsProductOrIsAdmin(IsSellerOrAdmin):
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         user = request.user
         return user.role == Role.ADMIN or obj.seller_id == user.id
+
+
+class SellsEveryLineOrIsAdmin(IsSellerOrAdmin):
+    """Admins move any order through fulfilment; a seller only one whose every line is theirs.
+
+    A seller with no line in the order does not learn it exists (404); one who shares it with
+    another seller is refused (403).
+    """
+
+    message = "Another seller also has lines in this order."
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        order: Order = obj
+        if request.user.role != Role.SELLER:
+            return True
+        if request.user.id not in order.seller_ids:
+            raise NotFound(f"Order {order.id} does not exist.")
+        return bool(order.seller_ids == {request.user.id})

@@ -352,6 +352,33 @@ def test_the_seller_of_every_line_moves_the_order_through_fulfilment(
     assert customer.client.post(f"/api/v1/orders/{order_id}/cancel").status_code == 409
 
 
+def test_a_seller_sharing_an_order_with_another_seller_may_not_move_it_and_nothing_changes(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given: a paid order with one line of each of two sellers
+    other = make_actor(shop_app, "seller")
+    assert add(customer, product(shop_app, seller), 1).status_code == 200
+    assert add(customer, product(shop_app, other), 1).status_code == 200
+    placed = checkout(customer)
+    order_id = placed.json()["order_id"]
+    assert pay(customer, order_id, "tok_ok").status_code == 200
+    before = shop_app.get_order(uuid.UUID(order_id)).version
+    stranger = make_actor(shop_app, "seller")
+    path = f"/api/v1/orders/{order_id}/status"
+    # when
+    shared = seller.client.post(path, {"status": "processing"}, format="json")
+    unrelated = stranger.client.post(path, {"status": "processing"}, format="json")
+    # then
+    assert (shared.status_code, shared.json()["error"]["code"]) == (403, "permission_denied")
+    assert shared.json()["error"]["message"] == "Another seller also has lines in this order."
+    assert (unrelated.status_code, unrelated.json()["error"]["message"]) == (
+        404,
+        f"Order {order_id} does not exist.",
+    )
+    after = shop_app.get_order(uuid.UUID(order_id))
+    assert (after.version, after.status) == (before, "paid")
+
+
 @override_settings(
     REST_FRAMEWORK={
         **settings.REST_FRAMEWORK,

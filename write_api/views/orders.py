@@ -19,7 +19,7 @@ from write_api.domain.order import FULFILMENT, Order
 from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.service import payments
-from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
+from write_api.permissions import IsAuthenticatedUser, IsCustomer, SellsEveryLineOrIsAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
 from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
@@ -94,7 +94,7 @@ class OrderCancelApi(APIView):
 class OrderStatusApi(APIView):
     """Sellers of every line (or admins) move an order through fulfilment."""
 
-    permission_classes = [IsSellerOrAdmin]
+    permission_classes = [SellsEveryLineOrIsAdmin]
 
     class InputSerializer(StrictSerializer):
         status = StrictChoiceField(choices=sorted(set(FULFILMENT.values())))
@@ -104,11 +104,7 @@ class OrderStatusApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         order = shop().get_order(order_id)
-        if request.user.role == Role.SELLER:
-            if request.user.id not in order.seller_ids:
-                raise NotFound(f"Order {order_id} does not exist.")
-            if order.seller_ids != {request.user.id}:
-                self.permission_denied(request, "Another seller also has lines in this order.")
+        self.check_object_permissions(request, order)
         wanted = body.validated_data["status"]
         saved = shop().advance_order(order.id, status=wanted, context=command_context(request))
         return Response({"order_id": str(order.id), "status": wanted, "version": saved.version})

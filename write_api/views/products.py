@@ -12,10 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.error_schema import errors
-from write_api.accounts.models import Role, User
+from write_api.accounts.services import product_seller
 from write_api.application import UNCHANGED
 from write_api.context import command_context
-from write_api.domain.errors import field_error
 from write_api.domain.limits import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
@@ -74,22 +73,16 @@ class ProductCreateApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        seller_id = self._seller(request, fields.pop("seller_id", None))
+        seller_id = product_seller(
+            actor_id=request.user.id,
+            actor_role=request.user.role,
+            requested=fields.pop("seller_id", None),
+        )
         saved = shop().create_product(
             **fields, seller_id=seller_id, context=command_context(request)
         )
         product = shop().get_product(saved.id)
         return Response(product_body(product), status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _seller(request: Request, requested: UUID | None) -> UUID:
-        if requested is None or requested == request.user.id:
-            return request.user.id
-        if request.user.role != Role.ADMIN:
-            raise field_error("seller_id", "Only admins create products for another seller.")
-        if not User.objects.filter(pk=requested, role=Role.SELLER, is_active=True).exists():
-            raise field_error("seller_id", "No active seller has this id.")
-        return requested
 
 
 class ProductApi(APIView):
