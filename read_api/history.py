@@ -10,8 +10,7 @@ from django.db.models import QuerySet
 
 from projections.audit.models import AuditEvent
 from projections.shopping.models import OrderView
-
-STATUS_OF = {"OrderPlaced": "pending_payment", "OrderPaid": "paid", "OrderCancelled": "cancelled"}
+from projections.shopping.order_status import PENDING_PAYMENT, status_after
 
 
 def event_body(event: AuditEvent) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
         if event.type == "OrderPlaced":
             state = {
                 "id": str(order_id),
-                "status": "pending_payment",
+                "status": PENDING_PAYMENT,
                 "total": data["total"],
                 "items": [
                     {k: line[k] for k in ("product_id", "name", "unit_price", "quantity")}
@@ -86,9 +85,7 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
             }
         if state is None:
             continue
-        status = STATUS_OF.get(event.type) or (
-            data.get("status") if event.type == "OrderStatusChanged" else None
-        )
+        status = status_after(event.type, data)
         if status:
             state["status"] = status
             state["status_history"].append(

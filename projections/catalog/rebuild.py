@@ -16,6 +16,7 @@ import structlog
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.projector import row_documents
+from projections.catalog.ratings import rating_of
 from projections.catalog.search_index import Refusal, SearchIndex
 from projections.parking import held_aggregates, park
 from write_api.application import Shop
@@ -47,9 +48,8 @@ class Catalog:
         ]
 
     def _rated(self, state: State) -> State:
-        ratings = self.ratings.get(state["id"], [])
-        average = round(sum(ratings) / len(ratings), 2) if ratings else None
-        return {**state, "rating_average": average, "rating_count": len(ratings)}
+        average, count = rating_of(self.ratings.get(state["id"], []))
+        return {**state, "rating_average": average, "rating_count": count}
 
 
 def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:

@@ -11,16 +11,9 @@ from projections.shopping.models import (
     OrderStatusChange,
     OrderView,
 )
+from projections.shopping.order_status import PENDING_PAYMENT, payment_after, status_after
 
 Envelope = dict[str, Any]
-STATUS_OF = {"OrderPaid": "paid", "OrderCancelled": "cancelled"}
-# Other Order events (PaymentResumed) only move the row's version on.
-PAYMENT_OF = {
-    "OrderPaymentStarted": "pending",
-    "OrderPaymentFailed": "declined",
-    "OrderPaymentPending": "pending",
-    "OrderPaid": "captured",
-}
 
 
 class ShoppingProjector:
@@ -67,10 +60,11 @@ class ShoppingProjector:
         order = OrderView.objects.select_for_update().get(id=envelope["aggregate_id"])
         if envelope["version"] <= order.version:
             return
-        status = STATUS_OF.get(envelope["type"]) or envelope["data"].get("status")
-        if envelope["type"] in PAYMENT_OF:
-            order.payment = PAYMENT_OF[envelope["type"]]
-        if envelope["type"] in STATUS_OF or envelope["type"] == "OrderStatusChanged":
+        payment = payment_after(envelope["type"])
+        if payment:
+            order.payment = payment
+        status = status_after(envelope["type"], envelope["data"])
+        if status:
             order.status = status
             _history(order, envelope, status)
         order.version, order.updated_at = envelope["version"], envelope["occurred_at"]
@@ -83,7 +77,7 @@ class ShoppingProjector:
         order = OrderView.objects.create(
             id=envelope["aggregate_id"],
             customer_id=data["customer_id"],
-            status="pending_payment",
+            status=PENDING_PAYMENT,
             total=data["total"],
             shipping_address=data["shipping_address"],
             created_at=envelope["occurred_at"],
@@ -101,7 +95,7 @@ class ShoppingProjector:
             )
             for line in data["lines"]
         )
-        _history(order, envelope, "pending_payment")
+        _history(order, envelope, PENDING_PAYMENT)
 
 
 def _history(order: OrderView, envelope: Envelope, status: str) -> None:
