@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from contracts import event_types as events
 from projections.audit.models import AuditEvent
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
@@ -71,7 +72,7 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
     state: dict[str, Any] | None = None
     for event in order_events(order_id, when).order_by("version"):
         data = event.data
-        if event.type == "OrderPlaced":
+        if event.type == events.ORDER_PLACED:
             state = {
                 "id": str(order_id),
                 "status": PENDING_PAYMENT,

@@ -1,8 +1,9 @@
-"""The published language: the JSON envelope and topic names shared by relay and projectors.
+"""The write side's end of the published language (contracts/): stored domain events as
+envelopes.
 
-Only this module crosses from the write side to the read side. It turns a stored
-domain event into the envelope described in ARCHITECTURE.md and names the Kafka
-topics, so producers and consumers cannot drift apart.
+It maps each domain event class to its declared type name and turns a stored event into the
+envelope described in ARCHITECTURE.md. Readers of the event store (the relay, the catalog
+rebuild) need only an EventLog: the application's recorder and mapper.
 """
 
 from __future__ import annotations
@@ -10,48 +11,83 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
-from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
+from contracts import event_types as events
+from contracts.envelope import AGGREGATE_TYPES, ENVELOPE_KEYS, topic_name
+from contracts.event_types import ORDER_EVENT_TYPES
+from write_api.domain.account import Account
+from write_api.domain.cart import Cart
+from write_api.domain.category import CategoryTree
+from write_api.domain.order import Order
+from write_api.domain.product import Product
+from write_api.domain.review import Purchases, Review
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c1f8e-7a52-4d1c-9d55-3f1f0e0c5a10")
-ENVELOPE_KEYS = frozenset(
-    {
-        "event_id",
-        "position",
-        "aggregate_type",
-        "aggregate_id",
-        "version",
-        "type",
-        "schema",
-        "occurred_at",
-        "actor",
-        "correlation_id",
-        "causation_id",
-        "data",
-    }
+AGGREGATES: tuple[type[Aggregate], ...] = (
+    Product,
+    CategoryTree,
+    Account,
+    Cart,
+    Order,
+    Review,
+    Purchases,
 )
-AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order", "Review", "Purchases")
-# Order event types as published: the shopping, notifications and audit projectors and the
-# read API's history fold these; a new Order event must be added here and handled there.
-ORDER_EVENT_TYPES = frozenset(
-    {
-        "OrderPlaced",
-        "OrderPaymentStarted",
-        "OrderPaymentResumed",
-        "OrderPaymentPending",
-        "OrderPaymentFailed",
-        "OrderPaid",
-        "OrderStatusChanged",
-        "OrderCancelled",
-    }
-)
+# The name each domain event is published under. A new event class needs a line here (and
+# a name in contracts.event_types); tests/unit/test_published_events.py fails until it has.
+PUBLISHED_TYPES: dict[type[Any], str] = {
+    Account.Created: events.ACCOUNT_CREATED,
+    Account.Deactivated: events.ACCOUNT_DEACTIVATED,
+    Account.Reactivated: events.ACCOUNT_REACTIVATED,
+    Account.RoleChanged: events.ACCOUNT_ROLE_CHANGED,
+    Cart.Created: events.CART_CREATED,
+    Cart.QuantitySet: events.CART_QUANTITY_SET,
+    Cart.ItemRemoved: events.CART_ITEM_REMOVED,
+    Cart.CheckedOut: events.CART_CHECKED_OUT,
+    CategoryTree.Created: events.CATEGORY_TREE_CREATED,
+    CategoryTree.CategoryAdded: events.CATEGORY_TREE_CATEGORY_ADDED,
+    CategoryTree.CategoryRenamed: events.CATEGORY_TREE_CATEGORY_RENAMED,
+    CategoryTree.CategoryMoved: events.CATEGORY_TREE_CATEGORY_MOVED,
+    Order.Placed: events.ORDER_PLACED,
+    Order.PaymentStarted: events.ORDER_PAYMENT_STARTED,
+    Order.PaymentResumed: events.ORDER_PAYMENT_RESUMED,
+    Order.PaymentPending: events.ORDER_PAYMENT_PENDING,
+    Order.PaymentFailed: events.ORDER_PAYMENT_FAILED,
+    Order.Paid: events.ORDER_PAID,
+    Order.StatusChanged: events.ORDER_STATUS_CHANGED,
+    Order.Cancelled: events.ORDER_CANCELLED,
+    Product.Created: events.PRODUCT_CREATED,
+    Product.DetailsChanged: events.PRODUCT_DETAILS_CHANGED,
+    Product.Repriced: events.PRODUCT_REPRICED,
+    Product.Recategorized: events.PRODUCT_RECATEGORIZED,
+    Product.StockAdjusted: events.PRODUCT_STOCK_ADJUSTED,
+    Product.Reserved: events.PRODUCT_RESERVED,
+    Product.ReservationReleased: events.PRODUCT_RESERVATION_RELEASED,
+    Product.Sold: events.PRODUCT_SOLD,
+    Product.Discontinued: events.PRODUCT_DISCONTINUED,
+    Purchases.Created: events.PURCHASES_CREATED,
+    Purchases.OrderPaid: events.PURCHASES_ORDER_PAID,
+    Review.Created: events.REVIEW_CREATED,
+}
+# Defined by the library but never recorded: an Order begins with Placed.
+NEVER_RECORDED: frozenset[type[Any]] = frozenset({Order.Created})
+
+
+class EventLog(Protocol):
+    """What reads the stored events needs of the application: its recorder and mapper."""
+
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+
 _NOT_DATA = {"originator_id", "originator_version", "timestamp", "originator_topic", "metadata"}
-
-
-def topic_name(prefix: str, aggregate_type: str) -> str:
-    """Kafka topic carrying one aggregate type's events, e.g. `shopstream.product.events`."""
-    return f"{prefix}{aggregate_type.lower()}.events"
 
 
 def event_id(aggregate_id: uuid.UUID | str, version: int) -> str:
@@ -61,7 +97,7 @@ def event_id(aggregate_id: uuid.UUID | str, version: int) -> str:
 
 def to_envelope(event: CanMutateAggregate[Any], position: int) -> dict[str, Any]:
     """The JSON-ready envelope of a stored event at notification-log `position`."""
-    aggregate_type, _, event_name = type(event).__qualname__.partition(".")
+    aggregate_type = type(event).__qualname__.partition(".")[0]
     metadata: dict[str, Any] = getattr(event, "metadata", None) or {}
     data = {k: _jsonable(v) for k, v in vars(event).items() if k not in _NOT_DATA}
     return {
@@ -70,7 +106,7 @@ def to_envelope(event: CanMutateAggregate[Any], position: int) -> dict[str, Any]
         "aggregate_type": aggregate_type,
         "aggregate_id": str(event.originator_id),
         "version": event.originator_version,
-        "type": f"{aggregate_type}{event_name}",
+        "type": PUBLISHED_TYPES[type(event)],
         "schema": getattr(type(event), "class_version", 1),
         "occurred_at": event.timestamp.isoformat(),
         "actor": {"id": metadata.get("actor_id"), "role": metadata.get("actor_role")},
@@ -93,3 +129,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+__all__ = [
+    "AGGREGATES",
+    "AGGREGATE_TYPES",
+    "ENVELOPE_KEYS",
+    "NEVER_RECORDED",
+    "ORDER_EVENT_TYPES",
+    "PUBLISHED_TYPES",
+    "EventLog",
+    "event_id",
+    "to_envelope",
+    "topic_name",
+]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contracts import event_types as events
+
 Tree = dict[str, dict[str, Any]]  # category id -> {"name", "parent_id"}
 
 
@@ -24,11 +26,11 @@ def evolve_tree(tree: Tree, envelope: dict[str, Any]) -> Tree:
     """The tree after `envelope`; the Created event starts it empty."""
     data, kind = envelope["data"], envelope["type"]
     tree = dict(tree)
-    if kind == "CategoryTreeCategoryAdded":
+    if kind == events.CATEGORY_TREE_CATEGORY_ADDED:
         tree[data["category_id"]] = {"name": data["name"], "parent_id": data["parent_id"]}
-    elif kind == "CategoryTreeCategoryRenamed":
+    elif kind == events.CATEGORY_TREE_CATEGORY_RENAMED:
         tree[data["category_id"]] = {**tree[data["category_id"]], "name": data["name"]}
-    elif kind == "CategoryTreeCategoryMoved":
+    elif kind == events.CATEGORY_TREE_CATEGORY_MOVED:
         tree[data["category_id"]] = {**tree[data["category_id"]], "parent_id": data["parent_id"]}
     return tree
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import event_types as events
 from projections.catalog.category_state import CategoryPath
 
 State = dict[str, Any]
 _FIELD_CHANGES = {
-    "ProductDetailsChanged": ("name", "description"),
-    "ProductRepriced": ("price",),
-    "ProductRecategorized": ("category_id",),
-    "ProductStockAdjusted": ("stock",),
+    events.PRODUCT_DETAILS_CHANGED: ("name", "description"),
+    events.PRODUCT_REPRICED: ("price",),
+    events.PRODUCT_RECATEGORIZED: ("category_id",),
+    events.PRODUCT_STOCK_ADJUSTED: ("stock",),
 }
 
 
 def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     """The product state after `envelope`; unknown event types only move the version."""
     data, kind = envelope["data"], envelope["type"]
-    if kind == "ProductCreated":
+    if kind == events.PRODUCT_CREATED:
         return {
             "id": envelope["aggregate_id"],
             "name": data["name"],
@@ -38,13 +39,13 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     if state is None:
         raise ValueError(f"{kind} v{envelope['version']} arrived before ProductCreated")
     changed = {field: data[field] for field in _FIELD_CHANGES.get(kind, ())}
-    if kind == "ProductDiscontinued":
+    if kind == events.PRODUCT_DISCONTINUED:
         changed["discontinued"] = True
-    elif kind == "ProductReserved":
+    elif kind == events.PRODUCT_RESERVED:
         changed["reserved"] = state["reserved"] + data["quantity"]
-    elif kind == "ProductReservationReleased":
+    elif kind == events.PRODUCT_RESERVATION_RELEASED:
         changed["reserved"] = state["reserved"] - data["quantity"]
-    elif kind == "ProductSold":
+    elif kind == events.PRODUCT_SOLD:
         changed["reserved"] = state["reserved"] - data["quantity"]
         changed["stock"] = state["stock"] - data["quantity"]
     return {

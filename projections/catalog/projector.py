@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import event_types as events
 from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
@@ -37,7 +38,7 @@ class CatalogProjector:
         """
         categories = [e for e in envelopes if e["aggregate_type"] == "CategoryTree"]
         products = [e for e in envelopes if e["aggregate_type"] == "Product"]
-        reviews = [e for e in envelopes if e["type"] == "ReviewCreated"]
+        reviews = [e for e in envelopes if e["type"] == events.REVIEW_CREATED]
         bumps = {cache_keys.SEARCH_RESULTS}
         if categories:
             bumps |= self._apply_categories(categories)

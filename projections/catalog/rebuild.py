@@ -19,8 +19,7 @@ from projections.catalog.projector import row_documents
 from projections.catalog.ratings import rating_of
 from projections.catalog.search_index import Refusal, SearchIndex
 from projections.parking import held_aggregates, park
-from write_api.application import Shop
-from write_api.published_events import to_envelope
+from write_api.published_events import EventLog, to_envelope
 
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
@@ -52,7 +51,7 @@ class Catalog:
         return {**state, "rating_average": average, "rating_count": count}
 
 
-def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
+def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict]:
     """Every product and category envelope after notification position `after`, in log order."""
     while True:
         notifications = app.recorder.select_notifications(
@@ -67,7 +66,7 @@ def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
         after = notifications[-1].id
 
 
-def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
+def fold(app: EventLog, after: int, catalog: Catalog) -> tuple[int, set[str]]:
     """Fold envelopes after `after` into `catalog`; return last position, changed products."""
     position, changed, tree_changed = after, set(), False
     for envelope in catalog_envelopes(app, after):
@@ -90,7 +89,9 @@ def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
     return position, changed
 
 
-def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | None = None) -> str:
+def rebuild_search_index(
+    app: EventLog, index: SearchIndex, progress: Progress | None = None
+) -> str:
     """Index every product into a new generation, swap the alias, catch up, drop the old."""
     generation = index.create_generation()
     catalog = Catalog()

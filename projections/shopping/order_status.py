@@ -6,15 +6,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contracts import event_types as events
+
 PENDING_PAYMENT = "pending_payment"
-STATUS_OF = {"OrderPlaced": PENDING_PAYMENT, "OrderPaid": "paid", "OrderCancelled": "cancelled"}
-STATUS_CHANGED = "OrderStatusChanged"
+STATUS_OF = {
+    events.ORDER_PLACED: PENDING_PAYMENT,
+    events.ORDER_PAID: "paid",
+    events.ORDER_CANCELLED: "cancelled",
+}
+STATUS_CHANGED = events.ORDER_STATUS_CHANGED
 # Other Order events (PaymentResumed) leave the payment state as it is.
 PAYMENT_OF = {
-    "OrderPaymentStarted": "pending",
-    "OrderPaymentFailed": "declined",
-    "OrderPaymentPending": "pending",
-    "OrderPaid": "captured",
+    events.ORDER_PAYMENT_STARTED: "pending",
+    events.ORDER_PAYMENT_FAILED: "declined",
+    events.ORDER_PAYMENT_PENDING: "pending",
+    events.ORDER_PAID: "captured",
 }
 
 

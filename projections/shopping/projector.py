@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import event_types as events
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -30,7 +31,7 @@ class ShoppingProjector:
     # -- carts ------------------------------------------------------------------
     def _cart(self, envelope: Envelope) -> None:
         data, kind = envelope["data"], envelope["type"]
-        if kind == "CartCreated":
+        if kind == events.CART_CREATED:
             CartView.objects.get_or_create(
                 customer_id=data["customer_id"],
                 defaults={"cart_id": envelope["aggregate_id"], "version": 0},
@@ -39,22 +40,22 @@ class ShoppingProjector:
         if envelope["version"] <= cart.version:
             return
         lines = CartLineView.objects.filter(customer_id=cart.customer_id)
-        if kind == "CartQuantitySet":
+        if kind == events.CART_QUANTITY_SET:
             lines.update_or_create(
                 customer_id=cart.customer_id,
                 product_id=data["product_id"],
                 defaults={"quantity": data["quantity"]},
             )
-        elif kind == "CartItemRemoved":
+        elif kind == events.CART_ITEM_REMOVED:
             lines.filter(product_id=data["product_id"]).delete()
-        elif kind == "CartCheckedOut":
+        elif kind == events.CART_CHECKED_OUT:
             lines.delete()
         cart.version = envelope["version"]
         cart.save(update_fields=["version"])
 
     # -- orders -----------------------------------------------------------------
     def _order(self, envelope: Envelope) -> None:
-        if envelope["type"] == "OrderPlaced":
+        if envelope["type"] == events.ORDER_PLACED:
             self._placed(envelope)
             return
         order = OrderView.objects.select_for_update().get(id=envelope["aggregate_id"])
