@@ -16,9 +16,10 @@ from decimal import Decimal
 import pytest
 
 from infra.stack.processes import pipeline_processes
-from tests.e2e.conftest import LiveStack, eventually
+from tests.support.live_stack import LiveStack, eventually
 from tests.support.pipeline_state import parked_events
 from tests.support.recovery import recover, store_head
+from tests.support.shop_data import create_product
 from tests.support.traffic import Parties, Traffic, served_differences, unreflected
 from write_api.domain.metadata import CommandContext
 
@@ -35,11 +36,11 @@ def append_products(stack: LiveStack, count: int, appended: list[int]) -> None:
     shop = stack.shop()
     try:
         for i in range(count):
-            shop.create_product(
+            create_product(
+                shop,
                 name=f"Crash {i}",
                 description=f"item {i}",
                 price=Decimal(f"{1 + i % 50}.99"),
-                category_id=None,
                 stock=i % 7,
                 seller_id=None,
                 context=CommandContext(actor_role="system", request_id=f"crash-{i}"),

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import LiveStack
+from tests.support.live_stack import LiveStack
 from tests.support.pipeline_state import parked_events
 from tests.support.recovery import recover, store_head
 from tests.support.stall import stalled

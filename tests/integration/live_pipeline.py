@@ -25,7 +25,7 @@ from projections.consumer import ProjectionRunner, Projector
 from projections.relay import Relay, load_position, save_position
 from projections.shopping.projector import ShoppingProjector
 from projections.topics import ensure_topics
-from tests.integration.conftest import in_thread
+from tests.support.pipeline import in_thread
 from write_api.application import Shop
 
 

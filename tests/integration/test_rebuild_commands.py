@@ -11,7 +11,7 @@ from django.core.management import call_command
 from adapters.clients import opensearch_client
 from projections.catalog.search_index import SearchIndex
 from projections.models import RelayCheckpoint
-from tests.integration.conftest import create_products
+from tests.support.shop_data import create_products
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.integration.conftest import Actor, make_actor
-from tests.support.shop_data import ADDRESS
+from tests.support.actors import Actor, make_actor
+from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
 from write_api.commands.models import IdempotencyRecord
 from write_api.domain.metadata import CommandContext
@@ -28,11 +28,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def product(shop_app: Shop, seller: Actor, stock: int = 5, price: str = "10.00") -> str:
-    saved = shop_app.create_product(
+    saved = create_product(
+        shop_app,
         name=f"P {uuid.uuid4().hex[:6]}",
         description="",
         price=Decimal(price),
-        category_id=None,
         stock=stock,
         seller_id=seller.user.id,
         context=CommandContext(),  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
-from tests.integration.conftest import Actor
+from tests.support.actors import Actor
 from write_api import event_store
 from write_api.application import Shop
 

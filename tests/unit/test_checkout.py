@@ -5,8 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.support.shop_data import ADDRESS
-from tests.unit.conftest import CONTEXT
+from tests.support.shop_data import ADDRESS, CONTEXT
 from write_api.domain.cart import Cart
 from write_api.domain.checkout import place_order
 from write_api.domain.errors import Conflict

@@ -4,6 +4,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from contracts.event_types import ACCOUNT_CREATED, EVENT_TYPES
+from tests.support.shop_data import create_product
 from write_api.application import Shop
 from write_api.domain import account, cart, category, order, product, review
 from write_api.domain.metadata import CommandContext
@@ -33,11 +34,11 @@ def test_to_envelope_describes_a_product_created_event_in_the_published_shape() 
         correlation_id="cor-1",
         causation_id="req-1",
     )
-    saved = shop.create_product(
+    saved = create_product(
+        shop,
         name="Lamp",
         description="Bright",
         price=Decimal("19.90"),
-        category_id=None,
         stock=4,
         seller_id=SELLER,
         context=context,
