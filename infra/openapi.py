@@ -10,7 +10,7 @@ A view adds the refusals only it knows (402, 409, 422, ...) with `errors(...)`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -19,6 +19,8 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from adapters.error_schema import ERROR_DESCRIPTIONS, ErrorEnvelopeSerializer
 from write_api.serializers import StrictSerializer
+
+Direction = Literal["request", "response"]
 
 
 class ShopstreamAutoSchema(AutoSchema):
@@ -35,7 +37,7 @@ class ShopstreamAutoSchema(AutoSchema):
         view = type(self.view).__name__.removesuffix("Api").removesuffix("View")
         return re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower() + "_" + self.method.lower()
 
-    def get_serializer_name(self, serializer: serializers.Serializer, direction: str) -> str:
+    def get_serializer_name(self, serializer: serializers.Serializer, direction: Direction) -> str:
         """`SignupApi.InputSerializer` -> `Signup`: nested serializers named after their view."""
         outer, _, inner = type(serializer).__qualname__.rpartition(".")
         if not outer or "<" in outer:
@@ -44,13 +46,13 @@ class ShopstreamAutoSchema(AutoSchema):
         inner = inner.removesuffix("Serializer")
         return view + ("" if inner in {"Input", "Patch"} else inner)
 
-    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+    def _map_basic_serializer(self, serializer: Any, direction: Direction) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False  # unknown fields are a 400
         return schema
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for status in sorted(self.error_statuses() - {int(code) for code in responses}):
             responses[str(status)] = self._get_response_for_code(

@@ -7,6 +7,8 @@ answer against them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,7 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 
-def money(**kwargs: object) -> serializers.DecimalField:
+def money(**kwargs: Any) -> serializers.DecimalField:
     """A decimal string with two places, e.g. "19.99"."""
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
@@ -186,7 +188,7 @@ class EventSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     actor = ActorSerializer()
     request_id = serializers.CharField(allow_null=True)
-    data = serializers.DictField(child=serializers.JSONField())
+    data = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
 
 PRODUCT_PAGE = page_of("ProductPage", ProductSerializer(many=True))

@@ -48,7 +48,7 @@ from read_api.orders import (
     order_version,
 )
 from read_api.pagination import PageParams, paginated
-from read_api.permissions import IsCustomer, TracksOrders
+from read_api.permissions import IsCustomer, TracksOrders, caller_id
 from read_api.representations import product_from_document
 from read_api.search import sort
 from read_api.search_v2 import product_search_page, product_suggestions
@@ -156,7 +156,7 @@ class CartApi(ReadApi):
     @extend_schema(responses={200: CartSerializer})
     def get(self, request: Request, version: str) -> Response:
         self.wait_for(request, cart_version)
-        return Response(cart_get(request.user.id))
+        return Response(cart_get(caller_id(request)))
 
 
 class OrderListApi(APIView):

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from write_api.accounts.models import Role
+from write_api.context import acting_user
 from write_api.domain.errors import NotFound
 from write_api.domain.order import Order
 
@@ -46,7 +47,7 @@ class OwnsProductOrIsAdmin(IsSellerOrAdmin):
     message = "Only the product's seller or an admin may change it."
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
-        user = request.user
+        user = acting_user(request)
         return user.role == Role.ADMIN or obj.seller_id == user.id
 
 
@@ -61,8 +62,9 @@ class SellsEveryLineOrIsAdmin(IsSellerOrAdmin):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         order: Order = obj
-        if request.user.role != Role.SELLER:
+        user = acting_user(request)
+        if user.role != Role.SELLER:
             return True
-        if request.user.id not in order.seller_ids:
+        if user.id not in order.seller_ids:
             raise NotFound(f"Order {order.id} does not exist.")
-        return bool(order.seller_ids == {request.user.id})
+        return bool(order.seller_ids == {user.id})

@@ -70,7 +70,7 @@ class ShopStore(Application[UUID]):
 
     def _get(self, aggregate_id: UUID, kind: type[A], label: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{label} {aggregate_id} does not exist.") from None
         if not isinstance(aggregate, kind):
@@ -103,7 +103,7 @@ class ShopStore(Application[UUID]):
         def attempt() -> tuple[Sequence[Aggregate], tuple[Saved, R]]:
             aggregate = load(aggregate_id)
             decision = decide(aggregate)
-            saved = (aggregate, *decision.also_changed)
+            saved: list[Aggregate] = [aggregate, *decision.also_changed]
             return saved, (Saved(aggregate.id, aggregate.version), decision.result)
 
         return self._retrying(attempt)

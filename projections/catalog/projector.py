@@ -93,7 +93,7 @@ class CatalogProjector:
             ProductView.objects.update_or_create(
                 id=state["id"], defaults={k: v for k, v in state.items() if k != "id"}
             )
-        self.search.write(_documents(saved))  # type: ignore[arg-type]
+        self.search.write(_documents(saved))
         return {cache_keys.product_key(p) for p in changed}
 
     def _apply_categories(self, envelopes: list[dict[str, Any]]) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -36,9 +37,9 @@ class Catalog:
     tree: Tree = field(default_factory=dict)
     ratings: dict[str, list[int]] = field(default_factory=dict)
     # The last event of each product, to park when its document is refused.
-    latest: dict[str, dict] = field(default_factory=dict)
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def documents(self, ids: set[str] | None = None) -> list[dict]:
+    def documents(self, ids: set[str] | None = None) -> list[dict[str, Any]]:
         paths = category_paths(self.tree)
         chosen = self.products if ids is None else {i: self.products[i] for i in ids}
         return [
@@ -51,7 +52,7 @@ class Catalog:
         return {**state, "rating_average": average, "rating_count": count}
 
 
-def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict]:
+def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict[str, Any]]:
     """Every product and category envelope after notification position `after`, in log order."""
     while True:
         notifications = app.recorder.select_notifications(
@@ -113,7 +114,7 @@ def rebuild_search_index(
     return generation
 
 
-def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict]:
+def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict[str, Any]]:
     """Folded documents, but products held back by a parked event as their rows hold them."""
     wanted = set(catalog.products) if ids is None else ids
     held = held_aggregates(PROJECTOR, wanted)

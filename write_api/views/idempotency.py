@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from write_api.commands.models import IdempotencyRecord
+from write_api.context import acting_user
 from write_api.domain.errors import DomainError, ValidationFailed
 
 HEADER = "Idempotency-Key"
@@ -59,7 +60,7 @@ def idempotent(view: APIView, request: Request, handle: Callable[[], Response]) 
                 stored.response, status=stored.status_code, headers={"Idempotent-Replayed": "true"}
             )
         response = _outcome(view, request, handle)
-        IdempotencyRecord.objects.filter(user=request.user, key=key).update(
+        IdempotencyRecord.objects.filter(user=acting_user(request), key=key).update(
             status_code=response.status_code, response=response.data
         )
     return response
@@ -68,14 +69,16 @@ def idempotent(view: APIView, request: Request, handle: Callable[[], Response]) 
 def _claim(request: Request, key: str, print_: str) -> IdempotencyRecord | None:
     """Insert the key's row (ours to fill) or return the earlier, completed one."""
     now = timezone.now()
-    IdempotencyRecord.objects.filter(user=request.user, key=key, expires_at__lt=now).delete()
+    IdempotencyRecord.objects.filter(
+        user=acting_user(request), key=key, expires_at__lt=now
+    ).delete()
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(
-                user=request.user, key=key, fingerprint=print_, expires_at=now + LIFETIME
+                user=acting_user(request), key=key, fingerprint=print_, expires_at=now + LIFETIME
             )
     except IntegrityError:
-        return IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
+        return IdempotencyRecord.objects.select_for_update().get(user=acting_user(request), key=key)
     return None
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from adapters.error_schema import errors
 from write_api.accounts.models import Role
-from write_api.context import command_context
+from write_api.context import acting_user, command_context
 from write_api.domain.errors import NotFound
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT, Order
@@ -28,7 +28,7 @@ from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
 def own_order(request: Request, order_id: UUID) -> Order:
     """The caller's order; anyone else's is reported as missing, not forbidden."""
     order = shop().get_order(order_id)
-    if order.customer_id != request.user.id:
+    if order.customer_id != acting_user(request).id:
         raise NotFound(f"Order {order_id} does not exist.")
     return order
 
@@ -60,7 +60,7 @@ class OrderPayApi(APIView):
     def pay(self, request: Request, order_id: UUID, token: str) -> Response:
         result = payments().pay_order_with_token(
             order_id,
-            customer_id=request.user.id,
+            customer_id=acting_user(request).id,
             token=token,
             context=command_context(request),
         )
@@ -77,14 +77,14 @@ class OrderCancelApi(APIView):
 
     @extend_schema(request=None, responses={200: OrderStatusSerializer, **errors(409)})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        if request.user.role == Role.ADMIN:
+        if acting_user(request).role == Role.ADMIN:
             order = shop().get_order(order_id)
-        elif request.user.role == Role.CUSTOMER:
+        elif acting_user(request).role == Role.CUSTOMER:
             order = own_order(request, order_id)
         else:
             raise NotFound(f"Order {order_id} does not exist.")
         saved = shop().cancel_order(
-            order.id, reason=f"by {request.user.role}", context=command_context(request)
+            order.id, reason=f"by {acting_user(request).role}", context=command_context(request)
         )
         return Response(
             {"order_id": str(order.id), "status": "cancelled", "version": saved.version}

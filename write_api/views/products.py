@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from adapters.error_schema import errors
 from write_api.accounts.services import product_seller
 from write_api.application import UNCHANGED
-from write_api.context import command_context
+from write_api.context import acting_user, command_context
 from write_api.domain.limits import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
@@ -74,8 +74,8 @@ class ProductCreateApi(APIView):
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
         seller_id = product_seller(
-            actor_id=request.user.id,
-            actor_role=request.user.role,
+            actor_id=acting_user(request).id,
+            actor_role=acting_user(request).role,
             requested=fields.pop("seller_id", None),
         )
         saved = shop().create_product(
@@ -172,10 +172,10 @@ class ProductReviewCreateApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = shop().write_review(
-            customer_id=request.user.id,
+            customer_id=acting_user(request).id,
             product_id=product_id,
             **body.validated_data,
-            reviewer_name=request.user.display_name,
+            reviewer_name=acting_user(request).display_name,
             context=command_context(request),
         )
         return Response(
@@ -183,7 +183,7 @@ class ProductReviewCreateApi(APIView):
                 "id": str(saved.id),
                 "version": saved.version,
                 "product_id": str(product_id),
-                "reviewer_name": reviewer_label(request.user.display_name),
+                "reviewer_name": reviewer_label(acting_user(request).display_name),
                 **body.validated_data,
             },
             status=status.HTTP_201_CREATED,
