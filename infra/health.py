@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.clients import opensearch_client, redis_client
-from adapters.error_schema import ErrorEnvelopeSerializer
+from adapters.openapi import ErrorEnvelopeSerializer
 from infra.errors import envelope
 
 Check = Callable[[], None]

@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
-from adapters.error_schema import ERROR_DESCRIPTIONS, ErrorEnvelopeSerializer
+from adapters.openapi import ERROR_DESCRIPTIONS, ErrorEnvelopeSerializer
 from write_api.serializers import StrictSerializer
 
 Direction = Literal["request", "response"]

@@ -7,8 +7,6 @@ answer against them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,10 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-
-def money(**kwargs: Any) -> serializers.DecimalField:
-    """A decimal string with two places, e.g. "19.99"."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+from adapters.openapi import money
 
 
 def page_of(name: str, item: serializers.Serializer) -> serializers.Serializer:

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from adapters.authentication import user_id_claim
-from adapters.error_schema import errors
+from adapters.openapi import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.context import acting_user, command_context

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from adapters.error_schema import errors
+from adapters.openapi import errors
 from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.category import CategoryTree

@@ -6,11 +6,10 @@ response of the views, and the e2e schemathesis run checks every answer against 
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from adapters.openapi import money
 from write_api.domain.account import ROLES
 from write_api.payments.webhooks import HEADER as SIGNATURE_HEADER
 
@@ -27,11 +26,6 @@ SIGNATURE = OpenApiParameter(
     required=True,
     description="t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>",
 )
-
-
-def money(**kwargs: Any) -> serializers.DecimalField:
-    """A decimal string with two places, e.g. "19.99"."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class AccountSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from adapters.error_schema import errors
+from adapters.openapi import errors
 from write_api.application import Saved
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX

@@ -1,7 +1,9 @@
-"""The error envelope of both APIs as OpenAPI declares it, and `errors(...)`, with which a
-view adds the refusals only it knows (402, 409, 422, ...) to its operation."""
+"""OpenAPI pieces both APIs share: the error envelope, `errors(...)` (with which a view adds
+the refusals only it knows, 402, 409, 422, ..., to its operation) and money fields."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -40,3 +42,8 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 def errors(*statuses: int) -> dict[int, type[serializers.Serializer]]:
     """Extra error answers of one operation, for `extend_schema(responses={...})`."""
     return dict.fromkeys(statuses, ErrorEnvelopeSerializer)
+
+
+def money(**kwargs: Any) -> serializers.DecimalField:
+    """A decimal string with two places, e.g. "19.99"."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
