@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.db.models import QuerySet
 
 from contracts import event_types as events
+from contracts import payloads
 from projections.audit.models import AuditEvent
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
@@ -73,15 +74,21 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
     for event in order_events(order_id, when).order_by("version"):
         data = event.data
         if event.type == events.ORDER_PLACED:
+            placed = cast(payloads.OrderPlaced, data)
             state = {
                 "id": str(order_id),
                 "status": PENDING_PAYMENT,
-                "total": data["total"],
+                "total": placed["total"],
                 "items": [
-                    {k: line[k] for k in ("product_id", "name", "unit_price", "quantity")}
-                    for line in data["lines"]
+                    {
+                        "product_id": line["product_id"],
+                        "name": line["name"],
+                        "unit_price": line["unit_price"],
+                        "quantity": line["quantity"],
+                    }
+                    for line in placed["lines"]
                 ],
-                "shipping_address": data["shipping_address"],
+                "shipping_address": placed["shipping_address"],
                 "status_history": [],
             }
         if state is None:

@@ -51,6 +51,17 @@ class OwnsProductOrIsAdmin(IsSellerOrAdmin):
         return user.role == Role.ADMIN or obj.seller_id == user.id
 
 
+class OwnsOrderOrIsAdmin(IsAuthenticatedUser):
+    """Admins act on any order, customers on their own; anyone else learns nothing (404)."""
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        order: Order = obj
+        user = acting_user(request)
+        if user.role == Role.ADMIN or (user.role == Role.CUSTOMER and order.customer_id == user.id):
+            return True
+        raise NotFound(f"Order {order.id} does not exist.")
+
+
 class SellsEveryLineOrIsAdmin(IsSellerOrAdmin):
     """Admins move any order through fulfilment; a seller only one whose every line is theirs.
 

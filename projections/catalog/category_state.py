@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from contracts import event_types as events
+from contracts import payloads
 
 Tree = dict[str, dict[str, Any]]  # category id -> {"name", "parent_id"}
 
@@ -27,11 +28,15 @@ def evolve_tree(tree: Tree, envelope: dict[str, Any]) -> Tree:
     data, kind = envelope["data"], envelope["type"]
     tree = dict(tree)
     if kind == events.CATEGORY_TREE_CATEGORY_ADDED:
-        tree[data["category_id"]] = {"name": data["name"], "parent_id": data["parent_id"]}
+        added = cast(payloads.CategoryAdded, data)
+        tree[added["category_id"]] = {"name": added["name"], "parent_id": added["parent_id"]}
     elif kind == events.CATEGORY_TREE_CATEGORY_RENAMED:
-        tree[data["category_id"]] = {**tree[data["category_id"]], "name": data["name"]}
+        renamed = cast(payloads.CategoryRenamed, data)
+        tree[renamed["category_id"]] = {**tree[renamed["category_id"]], "name": renamed["name"]}
     elif kind == events.CATEGORY_TREE_CATEGORY_MOVED:
-        tree[data["category_id"]] = {**tree[data["category_id"]], "parent_id": data["parent_id"]}
+        moved = cast(payloads.CategoryMoved, data)
+        category = moved["category_id"]
+        tree[category] = {**tree[category], "parent_id": moved["parent_id"]}
     return tree
 
 

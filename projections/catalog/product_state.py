@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from contracts import event_types as events
+from contracts import payloads
 from projections.catalog.category_state import CategoryPath
 
 State = dict[str, Any]
@@ -20,14 +21,15 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     """The product state after `envelope`; unknown event types only move the version."""
     data, kind = envelope["data"], envelope["type"]
     if kind == events.PRODUCT_CREATED:
+        created = cast(payloads.ProductCreated, data)
         return {
             "id": envelope["aggregate_id"],
-            "name": data["name"],
-            "description": data["description"],
-            "price": data["price"],
-            "category_id": data.get("category_id"),
-            "seller_id": data.get("seller_id"),
-            "stock": data["stock"],
+            "name": created["name"],
+            "description": created["description"],
+            "price": created["price"],
+            "category_id": created.get("category_id"),
+            "seller_id": created.get("seller_id"),
+            "stock": created["stock"],
             "reserved": 0,
             "discontinued": False,
             "rating_average": None,
@@ -42,18 +44,23 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     if kind == events.PRODUCT_DISCONTINUED:
         changed["discontinued"] = True
     elif kind == events.PRODUCT_RESERVED:
-        changed["reserved"] = state["reserved"] + data["quantity"]
+        changed["reserved"] = state["reserved"] + reservation(data)["quantity"]
     elif kind == events.PRODUCT_RESERVATION_RELEASED:
-        changed["reserved"] = state["reserved"] - data["quantity"]
+        changed["reserved"] = state["reserved"] - reservation(data)["quantity"]
     elif kind == events.PRODUCT_SOLD:
-        changed["reserved"] = state["reserved"] - data["quantity"]
-        changed["stock"] = state["stock"] - data["quantity"]
+        changed["reserved"] = state["reserved"] - reservation(data)["quantity"]
+        changed["stock"] = state["stock"] - reservation(data)["quantity"]
     return {
         **state,
         **changed,
         "updated_at": envelope["occurred_at"],
         "version": envelope["version"],
     }
+
+
+def reservation(data: dict[str, Any]) -> payloads.ProductReservation:
+    """The payload of ProductReserved, ProductReservationReleased and ProductSold."""
+    return cast(payloads.ProductReservation, data)
 
 
 def search_document(state: State, category: CategoryPath | None = None) -> dict[str, Any]:

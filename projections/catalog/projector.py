@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from contracts import event_types as events
+from contracts import payloads
 from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
@@ -51,7 +52,7 @@ class CatalogProjector:
     def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> set[str]:
         """Store each review once, then recompute the ratings of the products reviewed."""
         for envelope in envelopes:
-            data = envelope["data"]
+            data = cast(payloads.ReviewCreated, envelope["data"])
             ReviewView.objects.get_or_create(
                 id=envelope["aggregate_id"],
                 defaults={

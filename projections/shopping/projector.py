@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from contracts import event_types as events
+from contracts import payloads
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -33,7 +34,7 @@ class ShoppingProjector:
         data, kind = envelope["data"], envelope["type"]
         if kind == events.CART_CREATED:
             CartView.objects.get_or_create(
-                customer_id=data["customer_id"],
+                customer_id=cast(payloads.CartCreated, data)["customer_id"],
                 defaults={"cart_id": envelope["aggregate_id"], "version": 0},
             )
         cart = CartView.objects.select_for_update().get(cart_id=envelope["aggregate_id"])
@@ -41,13 +42,15 @@ class ShoppingProjector:
             return
         lines = CartLineView.objects.filter(customer_id=cart.customer_id)
         if kind == events.CART_QUANTITY_SET:
+            line = cast(payloads.CartQuantitySet, data)
             lines.update_or_create(
                 customer_id=cart.customer_id,
-                product_id=data["product_id"],
-                defaults={"quantity": data["quantity"]},
+                product_id=line["product_id"],
+                defaults={"quantity": line["quantity"]},
             )
         elif kind == events.CART_ITEM_REMOVED:
-            lines.filter(product_id=data["product_id"]).delete()
+            removed = cast(payloads.CartItemRemoved, data)
+            lines.filter(product_id=removed["product_id"]).delete()
         elif kind == events.CART_CHECKED_OUT:
             lines.delete()
         cart.version = envelope["version"]
@@ -74,7 +77,7 @@ class ShoppingProjector:
     def _placed(self, envelope: Envelope) -> None:
         if OrderView.objects.filter(id=envelope["aggregate_id"]).exists():
             return
-        data = envelope["data"]
+        data = cast(payloads.OrderPlaced, envelope["data"])
         order = OrderView.objects.create(
             id=envelope["aggregate_id"],
             customer_id=data["customer_id"],

@@ -11,26 +11,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.openapi import errors
-from write_api.accounts.models import Role
 from write_api.context import acting_user, command_context
-from write_api.domain.errors import NotFound
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
-from write_api.domain.order import FULFILMENT, Order
+from write_api.domain.order import FULFILMENT
 from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.service import payments
-from write_api.permissions import IsAuthenticatedUser, IsCustomer, SellsEveryLineOrIsAdmin
+from write_api.permissions import IsCustomer, OwnsOrderOrIsAdmin, SellsEveryLineOrIsAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
 from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
-
-
-def own_order(request: Request, order_id: UUID) -> Order:
-    """The caller's order; anyone else's is reported as missing, not forbidden."""
-    order = shop().get_order(order_id)
-    if order.customer_id != acting_user(request).id:
-        raise NotFound(f"Order {order_id} does not exist.")
-    return order
 
 
 class OrderPayApi(APIView):
@@ -73,16 +63,12 @@ class OrderPayApi(APIView):
 class OrderCancelApi(APIView):
     """The owning customer cancels before shipping; admins cancel any cancellable order."""
 
-    permission_classes = [IsAuthenticatedUser]
+    permission_classes = [OwnsOrderOrIsAdmin]
 
     @extend_schema(request=None, responses={200: OrderStatusSerializer, **errors(409)})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        if acting_user(request).role == Role.ADMIN:
-            order = shop().get_order(order_id)
-        elif acting_user(request).role == Role.CUSTOMER:
-            order = own_order(request, order_id)
-        else:
-            raise NotFound(f"Order {order_id} does not exist.")
+        order = shop().get_order(order_id)
+        self.check_object_permissions(request, order)
         saved = shop().cancel_order(
             order.id, reason=f"by {acting_user(request).role}", context=command_context(request)
         )
