@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # e2e tests drive Debian's headless Chromium (Swagger UI, the admin's styling); as root,
 # install it when it is missing. Otherwise those tests fail and say what is missing.

@@ -15,15 +15,16 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from infra.event_store import shop
 from projections.catalog.models import CategoryView, ProductView
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
 from write_api.application import UNCHANGED
 from write_api.context import command_context
 from write_api.domain.errors import DomainError
+from write_api.domain.limits import DESCRIPTION_MAX, PRODUCT_NAME_MAX
 from write_api.domain.metadata import CommandContext
-from write_api.domain.product import DESCRIPTION_MAX, NAME_MAX, check_product_fields
+from write_api.domain.product import check_product_fields
+from write_api.event_store import shop
 
 admin.site.site_header = "shopstream admin"
 # Decisions checked on a loaded aggregate that is never saved.
@@ -57,7 +58,9 @@ class AdminRoleOnly(admin.ModelAdmin):
             reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist")
         )
 
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> None:
+    def log_addition(  # type: ignore[override]  # logs nothing, so returns no LogEntry
+        self, request: HttpRequest, obj: Any, message: Any
+    ) -> None:
         """Nothing to log against: the command's event is the record of the addition."""
 
 
@@ -117,7 +120,9 @@ class UserAdmin(AdminRoleOnly):
     ) -> HttpResponse:
         return admin.ModelAdmin.response_add(self, request, obj, post_url_continue)
 
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> None:
+    def log_addition(  # type: ignore[override]  # logs nothing, so returns no LogEntry
+        self, request: HttpRequest, obj: Any, message: Any
+    ) -> None:
         admin.ModelAdmin.log_addition(self, request, obj, message)
 
 
@@ -130,7 +135,7 @@ class CategoryForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Decide on a loaded tree without saving, so refusals show on the form."""
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or self.cleaned_data
         parent = data.get("parent")
         parent_id = parent.id if parent else None
         tree = shop().category_tree()
@@ -175,7 +180,7 @@ class CategoryAdmin(AdminRoleOnly):
 
 
 class ProductForm(forms.ModelForm):
-    name = forms.CharField(max_length=NAME_MAX)
+    name = forms.CharField(max_length=PRODUCT_NAME_MAX)
     description = forms.CharField(widget=forms.Textarea, required=False, max_length=DESCRIPTION_MAX)
     price = forms.DecimalField(min_value=Decimal("0.01"), decimal_places=2, max_digits=14)
     category = forms.ModelChoiceField(CategoryView.objects.all(), required=False)
@@ -189,7 +194,7 @@ class ProductForm(forms.ModelForm):
         fields: list[str] = []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or self.cleaned_data
         try:
             check_product_fields(
                 name=data.get("name"),

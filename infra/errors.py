@@ -7,6 +7,7 @@ bodies and anything unexpected.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -55,13 +56,13 @@ RENAMED_CODES = {"invalid": "validation_error", "parse_error": "validation_error
 
 
 def envelope(
-    request: HttpRequest | None, code: str, message: str, details: dict[str, Any] | None = None
+    request: HttpRequest | None, code: str, message: str, details: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     return {
         "error": {
             "code": code,
             "message": message,
-            "details": details or {},
+            "details": dict(details) if details else {},
             "request_id": getattr(request, "request_id", None),
         }
     }
@@ -128,7 +129,7 @@ def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:
         )
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
-    detail = exc.detail
+    detail: Any = exc.detail
     if isinstance(detail, dict):  # simplejwt: {"detail": ..., "code": ..., "messages": [...]}
         code = str(detail.get("code", code))
         detail = detail.get("detail", exc.default_detail)

@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.clients import opensearch_client, redis_client
+from adapters.clients import opensearch_client, redis_client
+from adapters.openapi import ErrorEnvelopeSerializer
 from infra.errors import envelope
-from infra.openapi import ErrorEnvelopeSerializer
 
 Check = Callable[[], None]
 

@@ -10,50 +10,17 @@ A view adds the refusals only it knows (402, 409, 422, ...) with `errors(...)`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
+from adapters.openapi import ERROR_DESCRIPTIONS, ErrorEnvelopeSerializer
 from write_api.serializers import StrictSerializer
 
-ERROR_DESCRIPTIONS = {
-    400: "The request is invalid (`validation_error`, with per-field details).",
-    401: "No valid access token.",
-    402: "The payment was declined (`payment_declined`).",
-    403: "The caller's role or ownership does not allow this.",
-    404: "No such resource (or one the caller may not know of).",
-    409: "The change clashes with the current state or a concurrent change.",
-    413: "The request body is too large.",
-    415: "The request body is not JSON.",
-    422: "This Idempotency-Key was used with a different request.",
-    429: "Rate limited; retry after `Retry-After` seconds.",
-    503: "A backing service is unavailable; retry after `Retry-After` seconds.",
-}
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="A stable snake_case code, e.g. `validation_error`.")
-    message = serializers.CharField()
-    details = serializers.DictField(
-        child=serializers.JSONField(), help_text="Per-field messages, or other context."
-    )
-    request_id = serializers.CharField(allow_null=True)
-
-
-@extend_schema_serializer(component_name="ErrorEnvelope")
-class ErrorEnvelopeSerializer(serializers.Serializer):
-    """Every 4xx/5xx body of both APIs (infra.errors.envelope)."""
-
-    error = ErrorSerializer()
-
-
-def errors(*statuses: int) -> dict[int, type[serializers.Serializer]]:
-    """Extra error answers of one operation, for `extend_schema(responses={...})`."""
-    return dict.fromkeys(statuses, ErrorEnvelopeSerializer)
+Direction = Literal["request", "response"]
 
 
 class ShopstreamAutoSchema(AutoSchema):
@@ -70,7 +37,7 @@ class ShopstreamAutoSchema(AutoSchema):
         view = type(self.view).__name__.removesuffix("Api").removesuffix("View")
         return re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower() + "_" + self.method.lower()
 
-    def get_serializer_name(self, serializer: serializers.Serializer, direction: str) -> str:
+    def get_serializer_name(self, serializer: serializers.Serializer, direction: Direction) -> str:
         """`SignupApi.InputSerializer` -> `Signup`: nested serializers named after their view."""
         outer, _, inner = type(serializer).__qualname__.rpartition(".")
         if not outer or "<" in outer:
@@ -79,13 +46,13 @@ class ShopstreamAutoSchema(AutoSchema):
         inner = inner.removesuffix("Serializer")
         return view + ("" if inner in {"Input", "Patch"} else inner)
 
-    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+    def _map_basic_serializer(self, serializer: Any, direction: Direction) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False  # unknown fields are a 400
         return schema
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         for status in sorted(self.error_statuses() - {int(code) for code in responses}):
             responses[str(status)] = self._get_response_for_code(

@@ -16,10 +16,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from infra.admin import AdminRoleOnly
-from infra.projectors import build_projector
 from projections import parked_events
 from projections.models import ParkedEvent
 from projections.outages import is_outage
+from projections.registry import build_projector
 
 
 class SkipForm(forms.Form):

@@ -52,8 +52,11 @@ Envelope = dict[str, Any]
 
 
 class Projector(Protocol):
-    name: str
-    aggregate_types: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def aggregate_types(self) -> tuple[str, ...]: ...
 
     def apply(self, envelopes: list[Envelope]) -> None: ...
 
@@ -239,7 +242,7 @@ class ProjectionRunner:
 
     def _parse(self, message: Any) -> Envelope | None:
         try:
-            envelope = json.loads(message.value)
+            envelope: Envelope = json.loads(message.value)
             missing = ENVELOPE_KEYS - set(envelope)
             if missing:
                 raise ValueError(f"envelope lacks {sorted(missing)}")

@@ -99,7 +99,10 @@ def park_unreadable(projector: str, key: str, raw: str, error: str, source: str)
 
 def original_envelope(parked: ParkedEvent) -> dict[str, Any]:
     """The envelope exactly as it was delivered."""
-    return json.loads(parked.envelope_text) if parked.envelope_text else parked.envelope
+    delivered: dict[str, Any] = (
+        json.loads(parked.envelope_text) if parked.envelope_text else parked.envelope
+    )
+    return delivered
 
 
 def storable(envelope: dict[str, Any]) -> tuple[dict[str, Any], str]:

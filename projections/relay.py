@@ -17,8 +17,7 @@ from django.db import transaction
 from eventsourcing.persistence import Notification
 
 from projections.models import RelayCheckpoint
-from write_api.application import Shop
-from write_api.published_events import to_envelope, topic_name
+from write_api.published_events import EventLog, to_envelope, topic_name
 
 log = structlog.get_logger("shopstream.relay")
 
@@ -42,7 +41,7 @@ class Relay:
     """Moves notifications from the event store to Kafka, in log order, batch by batch."""
 
     def __init__(
-        self, app: Shop, producer: Producer, topic_prefix: str, batch_size: int = 500
+        self, app: EventLog, producer: Producer, topic_prefix: str, batch_size: int = 500
     ) -> None:
         self.app = app
         self.producer = producer

@@ -21,7 +21,7 @@ class OrderNotProjectedYet(Exception):
     """The order's read row is not there yet: try again shortly."""
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]  # celery's decorators are untyped
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,

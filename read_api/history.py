@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.db.models import QuerySet
 
+from contracts import event_types as events
+from contracts import payloads
 from projections.audit.models import AuditEvent
 from projections.shopping.models import OrderView
-
-STATUS_OF = {"OrderPlaced": "pending_payment", "OrderPaid": "paid", "OrderCancelled": "cancelled"}
+from projections.shopping.order_status import PENDING_PAYMENT, status_after
 
 
 def event_body(event: AuditEvent) -> dict[str, Any]:
@@ -72,23 +73,27 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
     state: dict[str, Any] | None = None
     for event in order_events(order_id, when).order_by("version"):
         data = event.data
-        if event.type == "OrderPlaced":
+        if event.type == events.ORDER_PLACED:
+            placed = cast(payloads.OrderPlaced, data)
             state = {
                 "id": str(order_id),
-                "status": "pending_payment",
-                "total": data["total"],
+                "status": PENDING_PAYMENT,
+                "total": placed["total"],
                 "items": [
-                    {k: line[k] for k in ("product_id", "name", "unit_price", "quantity")}
-                    for line in data["lines"]
+                    {
+                        "product_id": line["product_id"],
+                        "name": line["name"],
+                        "unit_price": line["unit_price"],
+                        "quantity": line["quantity"],
+                    }
+                    for line in placed["lines"]
                 ],
-                "shipping_address": data["shipping_address"],
+                "shipping_address": placed["shipping_address"],
                 "status_history": [],
             }
         if state is None:
             continue
-        status = STATUS_OF.get(event.type) or (
-            data.get("status") if event.type == "OrderStatusChanged" else None
-        )
+        status = status_after(event.type, data)
         if status:
             state["status"] = status
             state["status_history"].append(

@@ -34,7 +34,7 @@ def order_detail_as_of(request: Request, version: str, order_id: UUID) -> Respon
         raise NotFound("?as_of is a v2 feature.")
     params = AsOfSerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
-    if request.user.role not in ("customer", "admin") or not order_visible_to(
+    if getattr(request.user, "role", None) not in ("customer", "admin") or not order_visible_to(
         request.user, order_id
     ):
         raise NotFound(f"Order {order_id} does not exist.")

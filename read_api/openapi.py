@@ -17,10 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-
-def money(**kwargs: object) -> serializers.DecimalField:
-    """A decimal string with two places, e.g. "19.99"."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+from adapters.openapi import money
 
 
 def page_of(name: str, item: serializers.Serializer) -> serializers.Serializer:
@@ -186,7 +183,7 @@ class EventSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     actor = ActorSerializer()
     request_id = serializers.CharField(allow_null=True)
-    data = serializers.DictField(child=serializers.JSONField())
+    data = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
 
 PRODUCT_PAGE = page_of("ProductPage", ProductSerializer(many=True))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -38,3 +41,11 @@ class ReadsHistory(HasReadRole):
 
 class OwnsOrdersOrAdmin(HasReadRole):
     roles = ("customer", "admin")
+
+
+def caller_id(request: Request) -> UUID:
+    """The id of the signed-in caller of a view whose permission classes let only users in."""
+    user_id: UUID | None = request.user.id
+    if user_id is None:
+        raise NotAuthenticated()
+    return user_id

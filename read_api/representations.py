@@ -62,7 +62,7 @@ def product_from_document(document: dict[str, Any]) -> dict[str, Any]:
 
 def category_tree(rows: list[CategoryView]) -> list[dict[str, Any]]:
     """Nest categories under their parents, each level in name order."""
-    nodes = {
+    nodes: dict[str, dict[str, Any]] = {
         str(r.id): {"id": str(r.id), "name": r.name, "path": r.path, "children": []} for r in rows
     }
     roots: list[dict[str, Any]] = []

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from infra.clients import redis_client, search_client
+from adapters.clients import redis_client, search_client
 from projections.catalog.search_index import products_alias
 from read_api.caching import category_tree, product_detail, search_page
 from read_api.consistency import HEADER, requested_min_version, wait_for_version
@@ -48,7 +48,7 @@ from read_api.orders import (
     order_version,
 )
 from read_api.pagination import PageParams, paginated
-from read_api.permissions import IsCustomer, TracksOrders
+from read_api.permissions import IsCustomer, TracksOrders, caller_id
 from read_api.representations import product_from_document
 from read_api.search import sort
 from read_api.search_v2 import product_search_page, product_suggestions
@@ -156,7 +156,7 @@ class CartApi(ReadApi):
     @extend_schema(responses={200: CartSerializer})
     def get(self, request: Request, version: str) -> Response:
         self.wait_for(request, cart_version)
-        return Response(cart_get(request.user.id))
+        return Response(cart_get(caller_id(request)))
 
 
 class OrderListApi(APIView):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 
-from infra import event_store
+from write_api import event_store
 from write_api.application import Shop
 
 

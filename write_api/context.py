@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
+from write_api.accounts.models import User
 from write_api.domain.metadata import CommandContext
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -25,3 +27,11 @@ def command_context(request: Request | HttpRequest) -> CommandContext:
         correlation_id=offered if _SAFE_ID.match(offered) else request_id,
         causation_id=request_id,
     )
+
+
+def acting_user(request: Request) -> User:
+    """The signed-in caller of a view whose permission classes let only users in."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

@@ -1,29 +1,19 @@
-"""Payment commands of the Shop application (a mixin): attempts and their outcomes on orders."""
+"""Payment commands: attempts and their outcomes on orders."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from uuid import UUID
-
-from eventsourcing.domain import Aggregate
 
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.payments.notices import ChargeNotice
 from write_api.results import Saved, StartedPayment
-
-if TYPE_CHECKING:
-    from write_api.application import Shop
-
-    Base = Shop
-else:
-    Base = object
+from write_api.store import Decision, ShopStore
 
 
-class OrderPaymentCommands(Base):
+class OrderPaymentCommands(ShopStore):
     """Each payment step is saved with optimistic concurrency on the order it pays."""
 
     def begin_payment(
@@ -36,10 +26,9 @@ class OrderPaymentCommands(Base):
         context: CommandContext,
     ) -> StartedPayment:
         """Record a new payment attempt (or resume a stalled one) before the gateway is called."""
-        started: list[StartedPayment] = []
         new_attempt = uuid.uuid4()
 
-        def begin(order: Order) -> None:
+        def begin(order: Order) -> Decision[StartedPayment]:
             attempt = order.begin_payment(
                 attempt_id=new_attempt,
                 currency=currency,
@@ -47,14 +36,18 @@ class OrderPaymentCommands(Base):
                 resume_after=resume_after,
                 context=context,
             )
-            started[:] = [
+            return Decision(
                 StartedPayment(
-                    order.id, 0, attempt["attempt_id"], attempt["amount"], attempt["currency"]
+                    order.id,
+                    order.version,
+                    attempt["attempt_id"],
+                    attempt["amount"],
+                    attempt["currency"],
                 )
-            ]
+            )
 
-        saved = self._update(self.get_order, order_id, begin)
-        return replace(started[0], version=saved.version)
+        _, started = self._decide(self.get_order, order_id, begin)
+        return started
 
     def pay_order(
         self,
@@ -65,21 +58,23 @@ class OrderPaymentCommands(Base):
         attempt_id: UUID | None = None,
     ) -> Saved:
         """The captured payment turns each reservation into a sale, in one transaction."""
-        return self._update(
+        saved, _ = self._decide(
             self.get_order, order_id, lambda o: self._pay(o, charge_id, attempt_id, context)
         )
+        return saved
 
     def _pay(
         self, order: Order, charge_id: str, attempt_id: UUID | None, context: CommandContext
-    ) -> list[Aggregate]:
+    ) -> Decision[bool]:
+        """Mark the order paid and sell its reserved units; False if this charge paid it already."""
         if not order.mark_paid(charge_id=charge_id, attempt_id=attempt_id, context=context):
-            return []  # already paid by this very charge: nothing more to sell
+            return Decision(False)  # already paid by this very charge: nothing more to sell
         products = [self.get_product(pid) for pid in order.quantities]
         for product in products:
             product.sell(order_id=order.id, context=context)
         purchases = self.purchases_of(order.customer_id)
         purchases.record(order_id=order.id, product_ids=list(order.quantities), context=context)
-        return [*products, purchases]
+        return Decision(True, also_changed=[*products, purchases])
 
     def settle_gateway_charge(
         self,
@@ -93,9 +88,8 @@ class OrderPaymentCommands(Base):
 
         Returns False when the order already records this charge as paid (nothing changed).
         """
-        changed = [True]
 
-        def settle(order: Order) -> list[Aggregate]:
+        def settle(order: Order) -> Decision[bool]:
             order.check_gateway_charge(
                 charge_id=notice.charge_id,
                 attempt_id=notice.attempt_id,
@@ -103,21 +97,21 @@ class OrderPaymentCommands(Base):
                 currency=notice.currency,
                 expected_currency=expected_currency,
             )
-            changed[0] = not order.paid_by(notice.charge_id)
-            if not changed[0]:
-                return []
+            if order.paid_by(notice.charge_id):
+                return Decision(False)
             if notice.succeeded:
-                return self._pay(order, notice.charge_id, order_attempt_id(order), context)
+                paid = self._pay(order, notice.charge_id, order_attempt_id(order), context)
+                return Decision(True, also_changed=paid.also_changed)
             order.record_payment_declined(
                 charge_id=notice.charge_id,
                 reason=notice.reason,
                 attempt_id=order_attempt_id(order),
                 context=context,
             )
-            return []
+            return Decision(True)
 
-        self._update(self.get_order, order_id, settle)
-        return changed[0]
+        _, changed = self._decide(self.get_order, order_id, settle)
+        return changed
 
     def record_payment_declined(
         self,

@@ -1,31 +1,26 @@
-"""Cart, checkout and order-lifecycle commands of the Shop application (a mixin)."""
+"""Cart, checkout, order-lifecycle and review commands."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
-from write_api.domain.cart import Cart, cart_id
-from write_api.domain.errors import ConcurrentChange, Conflict, Forbidden, NotFound
+from write_api.domain.checkout import place_order
+from write_api.domain.errors import Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
-from write_api.domain.review import Purchases, Review, purchases_id
+from write_api.domain.review import Review
 from write_api.results import Saved
-
-if TYPE_CHECKING:
-    from write_api.application import Shop
-
-    Base = Shop
-else:
-    Base = object
+from write_api.store import Decision, ShopStore
 
 
-class OrderingCommands(Base):
+class OrderingCommands(ShopStore):
     """Commands that move money and stock; each saves all it touches in one transaction."""
 
     # -- cart -------------------------------------------------------------------
@@ -55,75 +50,29 @@ class OrderingCommands(Base):
             self.cart_of, customer_id, lambda c: c.remove(product_id=product_id, context=context)
         )
 
-    def cart_of(self, customer_id: UUID) -> Cart:
-        """The customer's cart, new and empty if they never had one."""
-        try:
-            return self._get(cart_id(customer_id), Cart, "Cart")
-        except NotFound:
-            return Cart(customer_id=customer_id)
-
     # -- checkout ---------------------------------------------------------------
     def check_out(
         self, *, customer_id: UUID, shipping_address: dict[str, Any], context: CommandContext
     ) -> Order:
         """Reserve every line's stock and place the order, or change nothing at all."""
-        for attempt in range(1, self.attempts + 1):
+
+        def attempt() -> tuple[list[Aggregate], Order]:
+            order_id = uuid.uuid4()
             cart = self.cart_of(customer_id)
             products = {pid: self.get_product(pid) for pid in sorted(cart.lines)}
-            order = self._place(cart, products, customer_id, shipping_address, context)
-            try:
-                self.save(cart, order, *products.values())
-            except RecordConflictError:
-                self._back_off(attempt)
-                continue
-            return order
-        raise ConcurrentChange("The cart or its products changed too often; try again.")
-
-    def _place(
-        self,
-        cart: Cart,
-        products: dict[UUID, Product],
-        customer_id: UUID,
-        shipping_address: dict[str, Any],
-        context: CommandContext,
-    ) -> Order:
-        short = {
-            str(pid): {"requested": cart.lines[pid], "available": p.available}
-            for pid, p in products.items()
-            if p.available < cart.lines[pid]
-        }
-        if short:
-            raise Conflict(
-                "Not enough stock for some products.", {"products": short}, code="out_of_stock"
+            order = place_order(
+                cart,
+                products,
+                order_id=order_id,
+                customer_id=customer_id,
+                shipping_address=shipping_address,
+                context=context,
             )
-        order_id = uuid.uuid4()
-        quantities = dict(cart.lines)
-        cart.check_out(order_id=order_id, context=context)
-        lines = [
-            {
-                "product_id": pid,
-                "name": p.name,
-                "unit_price": p.price,
-                "quantity": quantities[pid],
-                "seller_id": p.seller_id,
-            }
-            for pid, p in products.items()
-        ]
-        order = Order.place(
-            order_id=order_id,
-            customer_id=customer_id,
-            lines=lines,
-            shipping_address=shipping_address,
-            context=context,
-        )
-        for pid, product in products.items():
-            product.reserve(order_id=order_id, quantity=quantities[pid], context=context)
-        return order
+            return [cart, order, *products.values()], order
+
+        return self._retrying(attempt)
 
     # -- order lifecycle --------------------------------------------------------
-    def get_order(self, order_id: UUID) -> Order:
-        return self._get(order_id, Order, "Order")
-
     def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:
         return self._update(
             self.get_order, order_id, lambda o: o.advance(status=status, context=context)
@@ -132,42 +81,35 @@ class OrderingCommands(Base):
     def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:
         """Cancel and give the reserved units back, in one transaction."""
 
-        return self._update(
+        saved, _ = self._decide(
             self.get_order, order_id, lambda o: self._cancel_releasing(o, reason, context)
         )
+        return saved
 
     def _cancel_releasing(
         self, order: Order, reason: str, context: CommandContext
-    ) -> list[Product]:
-        """Cancel the order and release its reservations; returns the products to save with it."""
+    ) -> Decision[bool]:
+        """Cancel the order and release its reservations, saved with it."""
         order.cancel(reason=reason, context=context)
         products = [self.get_product(pid) for pid in order.quantities]
         for product in products:
             product.release(order_id=order.id, context=context)
-        return products
+        return Decision(True, also_changed=products)
 
     def expire_order(
         self, order_id: UUID, *, now: datetime, timeout: timedelta, context: CommandContext
     ) -> bool:
         """Cancel an order left unpaid past `timeout`, releasing its stock; False if not overdue."""
-        expired: list[bool] = [False]
 
-        def expire(order: Order) -> list[Product]:
+        def expire(order: Order) -> Decision[bool]:
             if not order.is_overdue(now, timeout):
-                return []
-            expired[0] = True
+                return Decision(False)
             return self._cancel_releasing(order, "payment_timeout", context)
 
-        self._update(self.get_order, order_id, expire)
-        return expired[0]
+        _, expired = self._decide(self.get_order, order_id, expire)
+        return expired
 
     # -- reviews ----------------------------------------------------------------
-    def purchases_of(self, customer_id: UUID) -> Purchases:
-        try:
-            return self._get(purchases_id(customer_id), Purchases, "Purchases")
-        except NotFound:
-            return Purchases(customer_id=customer_id)
-
     def write_review(
         self,
         *,

@@ -9,6 +9,9 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from write_api.accounts.models import Role
+from write_api.context import acting_user
+from write_api.domain.errors import NotFound
+from write_api.domain.order import Order
 
 
 class HasRole(BasePermission):
@@ -44,5 +47,35 @@ class OwnsProductOrIsAdmin(IsSellerOrAdmin):
     message = "Only the product's seller or an admin may change it."
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
-        user = request.user
+        user = acting_user(request)
         return user.role == Role.ADMIN or obj.seller_id == user.id
+
+
+class OwnsOrderOrIsAdmin(IsAuthenticatedUser):
+    """Admins act on any order, customers on their own; anyone else learns nothing (404)."""
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        order: Order = obj
+        user = acting_user(request)
+        if user.role == Role.ADMIN or (user.role == Role.CUSTOMER and order.customer_id == user.id):
+            return True
+        raise NotFound(f"Order {order.id} does not exist.")
+
+
+class SellsEveryLineOrIsAdmin(IsSellerOrAdmin):
+    """Admins move any order through fulfilment; a seller only one whose every line is theirs.
+
+    A seller with no line in the order does not learn it exists (404); one who shares it with
+    another seller is refused (403).
+    """
+
+    message = "Another seller also has lines in this order."
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        order: Order = obj
+        user = acting_user(request)
+        if user.role != Role.SELLER:
+            return True
+        if user.id not in order.seller_ids:
+            raise NotFound(f"Order {order.id} does not exist.")
+        return bool(order.seller_ids == {user.id})

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "write_api.commands.apps.CommandsConfig",
     "write_api.payments",
     "projections.apps.ProjectionsConfig",
+    "processes.apps.ProcessesConfig",
     "infra.apps.InfraConfig",
 ]
 
@@ -165,11 +166,11 @@ ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECOND
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
-        "task": "infra.tasks.expire_unpaid_orders",
+        "task": "processes.tasks.expire_unpaid_orders",
         "schedule": ORDER_EXPIRY_SCAN_SECONDS,
     },
     "purge-expired-idempotency-keys": {
-        "task": "infra.tasks.purge_expired_idempotency_keys",
+        "task": "write_api.commands.tasks.purge_expired_idempotency_keys",
         "schedule": 3600.0,
     },
 }
@@ -212,7 +213,7 @@ PASSWORD_HASHERS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "infra.authentication.UserJWTAuthentication",
+        "adapters.authentication.UserJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from contracts import event_types as events
+from contracts import payloads
 
 Tree = dict[str, dict[str, Any]]  # category id -> {"name", "parent_id"}
 
@@ -24,12 +27,16 @@ def evolve_tree(tree: Tree, envelope: dict[str, Any]) -> Tree:
     """The tree after `envelope`; the Created event starts it empty."""
     data, kind = envelope["data"], envelope["type"]
     tree = dict(tree)
-    if kind == "CategoryTreeCategoryAdded":
-        tree[data["category_id"]] = {"name": data["name"], "parent_id": data["parent_id"]}
-    elif kind == "CategoryTreeCategoryRenamed":
-        tree[data["category_id"]] = {**tree[data["category_id"]], "name": data["name"]}
-    elif kind == "CategoryTreeCategoryMoved":
-        tree[data["category_id"]] = {**tree[data["category_id"]], "parent_id": data["parent_id"]}
+    if kind == events.CATEGORY_TREE_CATEGORY_ADDED:
+        added = cast(payloads.CategoryAdded, data)
+        tree[added["category_id"]] = {"name": added["name"], "parent_id": added["parent_id"]}
+    elif kind == events.CATEGORY_TREE_CATEGORY_RENAMED:
+        renamed = cast(payloads.CategoryRenamed, data)
+        tree[renamed["category_id"]] = {**tree[renamed["category_id"]], "name": renamed["name"]}
+    elif kind == events.CATEGORY_TREE_CATEGORY_MOVED:
+        moved = cast(payloads.CategoryMoved, data)
+        category = moved["category_id"]
+        tree[category] = {**tree[category], "parent_id": moved["parent_id"]}
     return tree
 
 

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from contracts import event_types as events
+from contracts import payloads
 from projections.catalog.category_state import CategoryPath
 
 State = dict[str, Any]
 _FIELD_CHANGES = {
-    "ProductDetailsChanged": ("name", "description"),
-    "ProductRepriced": ("price",),
-    "ProductRecategorized": ("category_id",),
-    "ProductStockAdjusted": ("stock",),
+    events.PRODUCT_DETAILS_CHANGED: ("name", "description"),
+    events.PRODUCT_REPRICED: ("price",),
+    events.PRODUCT_RECATEGORIZED: ("category_id",),
+    events.PRODUCT_STOCK_ADJUSTED: ("stock",),
 }
 
 
 def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     """The product state after `envelope`; unknown event types only move the version."""
     data, kind = envelope["data"], envelope["type"]
-    if kind == "ProductCreated":
+    if kind == events.PRODUCT_CREATED:
+        created = cast(payloads.ProductCreated, data)
         return {
             "id": envelope["aggregate_id"],
-            "name": data["name"],
-            "description": data["description"],
-            "price": data["price"],
-            "category_id": data.get("category_id"),
-            "seller_id": data.get("seller_id"),
-            "stock": data["stock"],
+            "name": created["name"],
+            "description": created["description"],
+            "price": created["price"],
+            "category_id": created.get("category_id"),
+            "seller_id": created.get("seller_id"),
+            "stock": created["stock"],
             "reserved": 0,
             "discontinued": False,
             "rating_average": None,
@@ -38,21 +41,26 @@ def evolve(state: State | None, envelope: dict[str, Any]) -> State | None:
     if state is None:
         raise ValueError(f"{kind} v{envelope['version']} arrived before ProductCreated")
     changed = {field: data[field] for field in _FIELD_CHANGES.get(kind, ())}
-    if kind == "ProductDiscontinued":
+    if kind == events.PRODUCT_DISCONTINUED:
         changed["discontinued"] = True
-    elif kind == "ProductReserved":
-        changed["reserved"] = state["reserved"] + data["quantity"]
-    elif kind == "ProductReservationReleased":
-        changed["reserved"] = state["reserved"] - data["quantity"]
-    elif kind == "ProductSold":
-        changed["reserved"] = state["reserved"] - data["quantity"]
-        changed["stock"] = state["stock"] - data["quantity"]
+    elif kind == events.PRODUCT_RESERVED:
+        changed["reserved"] = state["reserved"] + reservation(data)["quantity"]
+    elif kind == events.PRODUCT_RESERVATION_RELEASED:
+        changed["reserved"] = state["reserved"] - reservation(data)["quantity"]
+    elif kind == events.PRODUCT_SOLD:
+        changed["reserved"] = state["reserved"] - reservation(data)["quantity"]
+        changed["stock"] = state["stock"] - reservation(data)["quantity"]
     return {
         **state,
         **changed,
         "updated_at": envelope["occurred_at"],
         "version": envelope["version"],
     }
+
+
+def reservation(data: dict[str, Any]) -> payloads.ProductReservation:
+    """The payload of ProductReserved, ProductReservationReleased and ProductSold."""
+    return cast(payloads.ProductReservation, data)
 
 
 def search_document(state: State, category: CategoryPath | None = None) -> dict[str, Any]:

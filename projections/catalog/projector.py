@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Avg, Count
-
+from contracts import event_types as events
+from contracts import payloads
 from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.category_state import CategoryPath, Tree, category_paths, evolve_tree
@@ -17,6 +17,7 @@ from projections.catalog.models import (
     ReviewView,
 )
 from projections.catalog.product_state import State, evolve, search_document
+from projections.catalog.ratings import rating_of
 from projections.catalog.search_index import SearchIndex
 
 FIELDS = [f.name for f in ProductView._meta.fields]
@@ -38,7 +39,7 @@ class CatalogProjector:
         """
         categories = [e for e in envelopes if e["aggregate_type"] == "CategoryTree"]
         products = [e for e in envelopes if e["aggregate_type"] == "Product"]
-        reviews = [e for e in envelopes if e["type"] == "ReviewCreated"]
+        reviews = [e for e in envelopes if e["type"] == events.REVIEW_CREATED]
         bumps = {cache_keys.SEARCH_RESULTS}
         if categories:
             bumps |= self._apply_categories(categories)
@@ -51,7 +52,7 @@ class CatalogProjector:
     def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> set[str]:
         """Store each review once, then recompute the ratings of the products reviewed."""
         for envelope in envelopes:
-            data = envelope["data"]
+            data = cast(payloads.ReviewCreated, envelope["data"])
             ReviewView.objects.get_or_create(
                 id=envelope["aggregate_id"],
                 defaults={
@@ -65,12 +66,10 @@ class CatalogProjector:
             )
         product_ids = {e["data"]["product_id"] for e in envelopes}
         for product_id in product_ids:
-            stats = ReviewView.objects.filter(product_id=product_id).aggregate(
-                average=Avg("rating"), count=Count("id")
-            )
+            ratings = ReviewView.objects.filter(product_id=product_id).values_list("rating")
+            average, count = rating_of([rating for (rating,) in ratings])
             ProductView.objects.filter(id=product_id).update(
-                rating_average=round(stats["average"], 2) if stats["average"] else None,
-                rating_count=stats["count"],
+                rating_average=average, rating_count=count
             )
         rows = ProductView.objects.filter(id__in=product_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
@@ -95,7 +94,7 @@ class CatalogProjector:
             ProductView.objects.update_or_create(
                 id=state["id"], defaults={k: v for k, v in state.items() if k != "id"}
             )
-        self.search.write(_documents(saved))  # type: ignore[arg-type]
+        self.search.write(_documents(saved))
         return {cache_keys.product_key(p) for p in changed}
 
     def _apply_categories(self, envelopes: list[dict[str, Any]]) -> set[str]:
@@ -155,16 +154,13 @@ def _rate_new_products(states: list[State]) -> None:
     parked and redriven later) still count in its rating."""
     if not states:
         return
-    stats = (
-        ReviewView.objects.filter(product_id__in=[s["id"] for s in states])
-        .values("product_id")
-        .annotate(average=Avg("rating"), count=Count("id"))
-    )
-    by_product = {str(row["product_id"]): row for row in stats}
+    reviews = ReviewView.objects.filter(product_id__in=[s["id"] for s in states])
+    by_product: dict[str, list[int]] = {}
+    for product_id, rating in reviews.values_list("product_id", "rating"):
+        by_product.setdefault(str(product_id), []).append(rating)
     for state in states:
         if state["id"] in by_product:
-            state["rating_average"] = round(by_product[state["id"]]["average"], 2)
-            state["rating_count"] = by_product[state["id"]]["count"]
+            state["rating_average"], state["rating_count"] = rating_of(by_product[state["id"]])
 
 
 def _documents(states: list[State | None]) -> list[dict[str, Any]]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.projector import row_documents
+from projections.catalog.ratings import rating_of
 from projections.catalog.search_index import Refusal, SearchIndex
 from projections.parking import held_aggregates, park
-from write_api.application import Shop
-from write_api.published_events import to_envelope
+from write_api.published_events import EventLog, to_envelope
 
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
@@ -36,9 +37,9 @@ class Catalog:
     tree: Tree = field(default_factory=dict)
     ratings: dict[str, list[int]] = field(default_factory=dict)
     # The last event of each product, to park when its document is refused.
-    latest: dict[str, dict] = field(default_factory=dict)
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def documents(self, ids: set[str] | None = None) -> list[dict]:
+    def documents(self, ids: set[str] | None = None) -> list[dict[str, Any]]:
         paths = category_paths(self.tree)
         chosen = self.products if ids is None else {i: self.products[i] for i in ids}
         return [
@@ -47,12 +48,11 @@ class Catalog:
         ]
 
     def _rated(self, state: State) -> State:
-        ratings = self.ratings.get(state["id"], [])
-        average = round(sum(ratings) / len(ratings), 2) if ratings else None
-        return {**state, "rating_average": average, "rating_count": len(ratings)}
+        average, count = rating_of(self.ratings.get(state["id"], []))
+        return {**state, "rating_average": average, "rating_count": count}
 
 
-def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
+def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict[str, Any]]:
     """Every product and category envelope after notification position `after`, in log order."""
     while True:
         notifications = app.recorder.select_notifications(
@@ -67,7 +67,7 @@ def catalog_envelopes(app: Shop, after: int) -> Iterator[dict]:
         after = notifications[-1].id
 
 
-def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
+def fold(app: EventLog, after: int, catalog: Catalog) -> tuple[int, set[str]]:
     """Fold envelopes after `after` into `catalog`; return last position, changed products."""
     position, changed, tree_changed = after, set(), False
     for envelope in catalog_envelopes(app, after):
@@ -90,7 +90,9 @@ def fold(app: Shop, after: int, catalog: Catalog) -> tuple[int, set[str]]:
     return position, changed
 
 
-def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | None = None) -> str:
+def rebuild_search_index(
+    app: EventLog, index: SearchIndex, progress: Progress | None = None
+) -> str:
     """Index every product into a new generation, swap the alias, catch up, drop the old."""
     generation = index.create_generation()
     catalog = Catalog()
@@ -112,7 +114,7 @@ def rebuild_search_index(app: Shop, index: SearchIndex, progress: Progress | Non
     return generation
 
 
-def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict]:
+def documents_of(catalog: Catalog, ids: set[str] | None = None) -> list[dict[str, Any]]:
     """Folded documents, but products held back by a parked event as their rows hold them."""
     wanted = set(catalog.products) if ids is None else ids
     held = held_aggregates(PROJECTOR, wanted)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from contracts import event_types as events
+
 
 class Enqueue(Protocol):
     def __call__(self, **kwargs: Any) -> Any: ...
@@ -29,8 +31,11 @@ class NotificationsProjector:
 
 
 def notification_kind(envelope: dict[str, Any]) -> str | None:
-    if envelope["type"] == "OrderPaid":
+    if envelope["type"] == events.ORDER_PAID:
         return "order_paid"
-    if envelope["type"] == "OrderStatusChanged" and envelope["data"].get("status") == "shipped":
+    if (
+        envelope["type"] == events.ORDER_STATUS_CHANGED
+        and envelope["data"].get("status") == "shipped"
+    ):
         return "order_shipped"
     return None

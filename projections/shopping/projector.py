@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from contracts import event_types as events
+from contracts import payloads
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -11,16 +13,9 @@ from projections.shopping.models import (
     OrderStatusChange,
     OrderView,
 )
+from projections.shopping.order_status import PENDING_PAYMENT, payment_after, status_after
 
 Envelope = dict[str, Any]
-STATUS_OF = {"OrderPaid": "paid", "OrderCancelled": "cancelled"}
-# Other Order events (PaymentResumed) only move the row's version on.
-PAYMENT_OF = {
-    "OrderPaymentStarted": "pending",
-    "OrderPaymentFailed": "declined",
-    "OrderPaymentPending": "pending",
-    "OrderPaid": "captured",
-}
 
 
 class ShoppingProjector:
@@ -37,40 +32,43 @@ class ShoppingProjector:
     # -- carts ------------------------------------------------------------------
     def _cart(self, envelope: Envelope) -> None:
         data, kind = envelope["data"], envelope["type"]
-        if kind == "CartCreated":
+        if kind == events.CART_CREATED:
             CartView.objects.get_or_create(
-                customer_id=data["customer_id"],
+                customer_id=cast(payloads.CartCreated, data)["customer_id"],
                 defaults={"cart_id": envelope["aggregate_id"], "version": 0},
             )
         cart = CartView.objects.select_for_update().get(cart_id=envelope["aggregate_id"])
         if envelope["version"] <= cart.version:
             return
         lines = CartLineView.objects.filter(customer_id=cart.customer_id)
-        if kind == "CartQuantitySet":
+        if kind == events.CART_QUANTITY_SET:
+            line = cast(payloads.CartQuantitySet, data)
             lines.update_or_create(
                 customer_id=cart.customer_id,
-                product_id=data["product_id"],
-                defaults={"quantity": data["quantity"]},
+                product_id=line["product_id"],
+                defaults={"quantity": line["quantity"]},
             )
-        elif kind == "CartItemRemoved":
-            lines.filter(product_id=data["product_id"]).delete()
-        elif kind == "CartCheckedOut":
+        elif kind == events.CART_ITEM_REMOVED:
+            removed = cast(payloads.CartItemRemoved, data)
+            lines.filter(product_id=removed["product_id"]).delete()
+        elif kind == events.CART_CHECKED_OUT:
             lines.delete()
         cart.version = envelope["version"]
         cart.save(update_fields=["version"])
 
     # -- orders -----------------------------------------------------------------
     def _order(self, envelope: Envelope) -> None:
-        if envelope["type"] == "OrderPlaced":
+        if envelope["type"] == events.ORDER_PLACED:
             self._placed(envelope)
             return
         order = OrderView.objects.select_for_update().get(id=envelope["aggregate_id"])
         if envelope["version"] <= order.version:
             return
-        status = STATUS_OF.get(envelope["type"]) or envelope["data"].get("status")
-        if envelope["type"] in PAYMENT_OF:
-            order.payment = PAYMENT_OF[envelope["type"]]
-        if envelope["type"] in STATUS_OF or envelope["type"] == "OrderStatusChanged":
+        payment = payment_after(envelope["type"])
+        if payment:
+            order.payment = payment
+        status = status_after(envelope["type"], envelope["data"])
+        if status:
             order.status = status
             _history(order, envelope, status)
         order.version, order.updated_at = envelope["version"], envelope["occurred_at"]
@@ -79,11 +77,11 @@ class ShoppingProjector:
     def _placed(self, envelope: Envelope) -> None:
         if OrderView.objects.filter(id=envelope["aggregate_id"]).exists():
             return
-        data = envelope["data"]
+        data = cast(payloads.OrderPlaced, envelope["data"])
         order = OrderView.objects.create(
             id=envelope["aggregate_id"],
             customer_id=data["customer_id"],
-            status="pending_payment",
+            status=PENDING_PAYMENT,
             total=data["total"],
             shipping_address=data["shipping_address"],
             created_at=envelope["occurred_at"],
@@ -101,7 +99,7 @@ class ShoppingProjector:
             )
             for line in data["lines"]
         )
-        _history(order, envelope, "pending_payment")
+        _history(order, envelope, PENDING_PAYMENT)
 
 
 def _history(order: OrderView, envelope: Envelope, status: str) -> None:

@@ -24,7 +24,7 @@ import pytest
 import requests
 import yaml
 
-from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, LiveStack, eventually
+from tests.support.live_stack import ADMIN_EMAIL, PASSWORD, LiveStack, eventually
 from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]

@@ -16,10 +16,11 @@ from decimal import Decimal
 import pytest
 
 from infra.stack.processes import pipeline_processes
-from tests.e2e.conftest import LiveStack, eventually
+from tests.support.live_stack import LiveStack, eventually
 from tests.support.pipeline_state import parked_events
-from tests.support.recovery import recover, store_head
-from tests.support.traffic import Parties, Traffic, served_differences, unreflected
+from tests.support.recovery import assert_recovered_like_a_rebuild, recover, store_head
+from tests.support.shop_data import create_product
+from tests.support.traffic import Parties, Traffic
 from write_api.domain.metadata import CommandContext
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
@@ -35,11 +36,11 @@ def append_products(stack: LiveStack, count: int, appended: list[int]) -> None:
     shop = stack.shop()
     try:
         for i in range(count):
-            shop.create_product(
+            create_product(
+                shop,
                 name=f"Crash {i}",
                 description=f"item {i}",
                 price=Decimal(f"{1 + i % 50}.99"),
-                category_id=None,
                 stock=i % 7,
                 seller_id=None,
                 context=CommandContext(actor_role="system", request_id=f"crash-{i}"),
@@ -104,12 +105,7 @@ def test_relay_and_projectors_killed_in_a_loop_while_shopping_leave_every_read_m
     finally:
         traffic.stop()
     # then: every read model, the index and the served pages equal a rebuild
-    recovery = recover(live_stack, since)
-    assert recovery.lag == {}
-    assert recovery.differences == {}
-    assert unreflected(traffic.accepted, recovery.stored) == []
-    assert served_differences(traffic, recovery.rebuilt) == {}
-    assert parked_events(live_stack, since) == []
+    assert_recovered_like_a_rebuild(live_stack, since, traffic)
     # and: nothing failed on the write or read side, and the shopping really happened
     assert traffic.unexpected_answers() == []
     assert len(traffic.accepted.orders) >= len(parties.customers)

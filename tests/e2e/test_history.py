@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from tests.e2e.conftest import PASSWORD, LiveStack, eventually, paid_order
+from tests.support.live_stack import PASSWORD, LiveStack, eventually, paid_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

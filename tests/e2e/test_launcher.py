@@ -16,7 +16,7 @@ import requests
 
 from infra.stack.processes import ROOT
 from infra.stack.servers import free_port, wait_for
-from tests.e2e.conftest import PASSWORD, eventually
+from tests.support.live_stack import PASSWORD, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 

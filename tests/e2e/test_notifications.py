@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import LiveStack, eventually, paid_order
+from tests.support.live_stack import LiveStack, eventually, paid_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 

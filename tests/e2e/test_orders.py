@@ -12,7 +12,7 @@ import pytest
 import redis
 import requests
 
-from tests.e2e.conftest import LiveStack, eventually
+from tests.support.live_stack import LiveStack, eventually
 from tests.support.shop_data import ADDRESS
 from write_api.payments.webhooks import HEADER, sign
 

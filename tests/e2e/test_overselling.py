@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import LiveStack
+from tests.support.live_stack import LiveStack
 from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]

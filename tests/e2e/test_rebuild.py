@@ -10,7 +10,7 @@ import requests
 from opensearchpy import OpenSearch
 
 from projections.catalog.search_index import products_alias
-from tests.e2e.conftest import LiveStack, eventually
+from tests.support.live_stack import LiveStack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 

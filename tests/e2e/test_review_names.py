@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import PASSWORD, LiveStack, eventually
+from tests.support.live_stack import PASSWORD, LiveStack, eventually
 from tests.support.shop_data import ADDRESS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import LiveStack, eventually
+from tests.support.live_stack import LiveStack, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -14,11 +14,10 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import LiveStack
-from tests.support.pipeline_state import parked_events
-from tests.support.recovery import recover, store_head
+from tests.support.live_stack import LiveStack
+from tests.support.recovery import assert_recovered_like_a_rebuild, store_head
 from tests.support.stall import stalled
-from tests.support.traffic import Parties, Traffic, served_differences, unreflected
+from tests.support.traffic import Parties, Traffic
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
 
@@ -58,12 +57,7 @@ def test_writes_around_a_stalled_server_all_reach_every_read_model_and_the_index
     finally:
         traffic.stop()
     # then: every read model, the index and the served pages equal a rebuild
-    recovery = recover(live_stack, since)
-    assert recovery.lag == {}
-    assert recovery.differences == {}
-    assert unreflected(traffic.accepted, recovery.stored) == []
-    assert served_differences(traffic, recovery.rebuilt) == {}
-    assert parked_events(live_stack, since) == []
+    assert_recovered_like_a_rebuild(live_stack, since, traffic)
     # and: during the stall the APIs answered 2xx or 503 in the envelope, never 500
     assert traffic.unexpected_answers() == []
     assert len(traffic.accepted.orders) >= len(parties.customers)

@@ -21,8 +21,8 @@ from PIL import Image
 from infra.stack.processes import ROOT, gunicorn
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
-from tests.e2e.conftest import LiveStack, file_sink
 from tests.support.browser import dump_dom, screenshot
+from tests.support.live_stack import LiveStack, file_sink
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

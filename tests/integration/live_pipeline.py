@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
+from adapters.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
 from projections.audit.projector import AuditProjector
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
@@ -25,7 +25,7 @@ from projections.consumer import ProjectionRunner, Projector
 from projections.relay import Relay, load_position, save_position
 from projections.shopping.projector import ShoppingProjector
 from projections.topics import ensure_topics
-from tests.integration.conftest import in_thread
+from tests.support.pipeline import in_thread
 from write_api.application import Shop
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from kafka.partitioner.default import murmur2
 
 from projections.consumer import ProjectionRunner
-from tests.integration.conftest import in_thread
+from tests.support.pipeline import in_thread
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 
-from tests.integration.conftest import PASSWORD, Actor, make_actor
 from tests.integration.live_pipeline import LivePipeline, live_pipeline
 from tests.integration.read_model_check import unprojected
+from tests.support.actors import PASSWORD, Actor, make_actor
 from tests.support.command_bodies import AT_THE_LIMITS, ISSUE_8, scenario
 from write_api.application import Shop
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from projections.catalog.models import CategoryView, ProductView
-from tests.integration.conftest import PASSWORD, make_actor
+from tests.support.actors import PASSWORD, make_actor
 from write_api.accounts.models import User
 from write_api.application import Shop
 

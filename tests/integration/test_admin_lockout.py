@@ -16,8 +16,8 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.integration.conftest import PASSWORD, make_actor
 from tests.integration.test_admin import csrf_token
+from tests.support.actors import PASSWORD, make_actor
 from write_api.accounts.models import User
 from write_api.application import Shop
 

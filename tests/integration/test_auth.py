@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from tests.integration.conftest import PASSWORD, Actor, make_actor
+from tests.support.actors import PASSWORD, Actor, make_actor
 from write_api.accounts import services
 from write_api.accounts.models import User
 from write_api.application import Shop

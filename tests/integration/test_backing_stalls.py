@@ -25,14 +25,15 @@ from opensearchpy.exceptions import (
 )
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from infra.clients import search_client
+from adapters.clients import search_client
 from infra.errors import api_exception_handler
 from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.search_index import SearchIndex
 from read_api.cursor import Cursor
 from read_api.search import ProductQuery
 from read_api.search_v2 import product_search_page
-from tests.integration.conftest import PASSWORD, Actor
+from tests.support.actors import PASSWORD, Actor
+from tests.support.shop_data import create_product
 from tests.support.stall import stalled
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
@@ -132,11 +133,11 @@ def test_without_redis_add_to_cart_and_log_in_are_not_throttled_away(
     # given
     assert seller.user is not None
     mug = str(
-        shop_app.create_product(
+        create_product(
+            shop_app,
             name="Mug",
             description="",
             price=Decimal("9.00"),
-            category_id=None,
             stock=5,
             seller_id=seller.user.id,
             context=CommandContext(),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Actor, make_actor
+from tests.support.actors import Actor, make_actor
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 from kafka import KafkaProducer, TopicPartition
 
-from infra.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
+from adapters.clients import kafka_admin, kafka_consumer, kafka_producer, opensearch_client
 from projections.catalog.models import CategoryView, ProductView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
@@ -19,13 +19,8 @@ from projections.consumer import ProjectionRunner
 from projections.models import ParkedEvent, ProjectionCheckpoint, RelayCheckpoint
 from projections.relay import Relay
 from projections.topics import ensure_topics
-from tests.integration.conftest import (
-    create_products,
-    envelopes,
-    read_topic,
-    run_relay_until,
-    run_until,
-)
+from tests.support.pipeline import envelopes, read_topic, run_relay_until, run_until
+from tests.support.shop_data import create_product, create_products
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.published_events import topic_name
@@ -173,7 +168,8 @@ def test_category_changes_reach_rows_documents_and_the_cached_tree(
     home, _ = shop_app.add_category(name=f"Home {prefix}", parent_id=None, context=ctx)
     kitchen, _ = shop_app.add_category(name="Kitchen", parent_id=home, context=ctx)
     garden, _ = shop_app.add_category(name=f"Garden {prefix}", parent_id=None, context=ctx)
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name="Kettle",
         description="",
         price=Decimal("20.00"),
@@ -214,11 +210,11 @@ def test_product_lifecycle_reaches_the_read_row_and_search(shop_app: Shop, pipel
     # given
     prefix, index, producer = pipeline
     ctx = CommandContext()
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name=f"Lantern {prefix}",
         description="",
         price=Decimal("15.00"),
-        category_id=None,
         stock=4,
         seller_id=None,
         context=ctx,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.integration.conftest import PASSWORD, Actor
+from tests.support.actors import PASSWORD, Actor
 from write_api.accounts.models import User
 from write_api.application import Shop
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import pytest
 
-from tests.integration.conftest import Actor, make_actor
+from tests.support.actors import Actor, make_actor
 from tests.support.shop_data import ADDRESS
 from write_api.application import Shop
 from write_api.domain.limits import (

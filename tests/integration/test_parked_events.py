@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import Client
 
-from infra.clients import opensearch_client
+from adapters.clients import opensearch_client
 from projections import cache_outbox
 from projections.catalog import cache_keys
 from projections.catalog.models import ProductView
@@ -27,7 +27,6 @@ from projections.catalog.rebuild import catalog_envelopes
 from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
 from projections.parking import park, park_behind
-from tests.integration.conftest import create_products, make_actor
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
     closed_port,
@@ -36,6 +35,8 @@ from tests.integration.projection_support import (
     store_product_as_an_older_release,
 )
 from tests.integration.test_admin import csrf_token, logged_in
+from tests.support.actors import make_actor
+from tests.support.shop_data import create_product, create_products
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 
@@ -262,11 +263,11 @@ def test_a_rebuild_indexes_a_held_back_product_as_its_read_row_shows_it(
     # given: the projector applied a product's creation and parked its reprice
     index = SearchIndex(opensearch_client(), isolated_namespace)
     index.ensure()
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name="Held lamp",
         description="",
         price=Decimal("5.00"),
-        category_id=None,
         stock=1,
         seller_id=None,
         context=CommandContext(),

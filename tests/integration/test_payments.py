@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django import db
 
-from tests.integration.conftest import Actor
 from tests.integration.test_shopping import pay, placed_order, settle_event, webhook
+from tests.support.actors import Actor
 from write_api.application import Shop
 from write_api.commands.models import GatewayEvent, IdempotencyRecord
 from write_api.domain.errors import ConcurrentChange

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.integration.conftest import PASSWORD, Actor, make_actor
+from tests.support.actors import PASSWORD, Actor, make_actor
+from tests.support.shop_data import create_product
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 
@@ -168,11 +169,11 @@ def world(shop_app: Shop) -> World:
     }
     seller = actors["seller"].user
     assert seller is not None
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name="Chair",
         description="",
         price=Decimal("10.00"),
-        category_id=None,
         stock=5,
         seller_id=seller.id,
         context=CommandContext(),

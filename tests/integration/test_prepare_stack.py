@@ -6,11 +6,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from infra.clients import kafka_admin, opensearch_client
+from adapters.clients import kafka_admin, opensearch_client
 from projections.catalog.search_index import MAPPINGS, SearchIndex
 from projections.models import RelayCheckpoint
 from projections.topics import pipeline_topics
-from tests.integration.conftest import create_products
+from tests.support.shop_data import create_products
 from write_api.accounts.models import Role, User
 from write_api.application import Shop
 

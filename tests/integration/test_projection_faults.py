@@ -14,12 +14,11 @@ from django.db import connection
 from kafka import KafkaProducer
 from opensearchpy import OpenSearch
 
-from infra.clients import (
+from adapters.clients import (
     kafka_admin,
     kafka_consumer,
     kafka_producer,
     opensearch_client,
-    version_announcer,
 )
 from projections import cache_outbox
 from projections.audit.models import AuditEvent
@@ -31,9 +30,9 @@ from projections.catalog.search_index import SearchIndex
 from projections.consumer import ProjectionRunner
 from projections.models import ParkedEvent, ProjectionCheckpoint
 from projections.parking import original_envelope
+from projections.progress import version_announcer
 from projections.relay import Relay, save_position
 from projections.topics import ensure_topics
-from tests.integration.conftest import create_products, run_relay_until
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
     closed_port,
@@ -45,6 +44,8 @@ from tests.integration.projection_support import (
     running,
 )
 from tests.integration.test_catalog_projector import documents
+from tests.support.pipeline import run_relay_until
+from tests.support.shop_data import create_product, create_products
 from tests.support.stall import stalled
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
@@ -267,11 +268,11 @@ def park_a_product_and_its_reprice(
     """A product the read table refuses is parked; its reprice parks behind it."""
     prefix, index, producer = pipeline
     refuse(name)
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name=f"{name} lamp",
         description="",
         price=Decimal("5.00"),
-        category_id=None,
         stock=2,
         seller_id=None,
         context=CommandContext(),

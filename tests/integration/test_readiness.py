@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from infra import clients
+from adapters import clients
 from infra.stack.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -8,10 +8,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from infra.clients import opensearch_client
+from adapters.clients import opensearch_client
 from projections.catalog.search_index import SearchIndex
 from projections.models import RelayCheckpoint
-from tests.integration.conftest import create_products
+from tests.support.shop_data import create_products
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

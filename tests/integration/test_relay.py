@@ -7,10 +7,11 @@ from uuid import UUID
 import pytest
 from django.conf import settings
 
-from infra.clients import kafka_admin, kafka_producer
+from adapters.clients import kafka_admin, kafka_producer
 from projections.relay import Relay, load_position
 from projections.topics import ensure_topics
-from tests.integration.conftest import create_products, envelopes, read_topic, run_relay_until
+from tests.support.pipeline import envelopes, read_topic, run_relay_until
+from tests.support.shop_data import create_products
 from write_api.application import Shop
 from write_api.published_events import topic_name
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Actor, make_actor
-from tests.support.shop_data import ADDRESS
+from tests.support.actors import Actor, make_actor
+from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 
@@ -18,11 +18,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 def bought(shop_app: Shop, customer: Actor, *, pay: bool) -> str:
     """A product the customer ordered (and paid for, if `pay`)."""
-    product = shop_app.create_product(
+    product = create_product(
+        shop_app,
         name="Kettle",
         description="",
         price=Decimal("20.00"),
-        category_id=None,
         stock=5,
         seller_id=None,
         context=CommandContext(),

@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from tests.integration.conftest import Actor, make_actor
-from tests.support.shop_data import ADDRESS
+from tests.support.actors import Actor, make_actor
+from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
 from write_api.commands.models import IdempotencyRecord
 from write_api.domain.metadata import CommandContext
@@ -28,11 +28,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def product(shop_app: Shop, seller: Actor, stock: int = 5, price: str = "10.00") -> str:
-    saved = shop_app.create_product(
+    saved = create_product(
+        shop_app,
         name=f"P {uuid.uuid4().hex[:6]}",
         description="",
         price=Decimal(price),
-        category_id=None,
         stock=stock,
         seller_id=seller.user.id,
         context=CommandContext(),  # type: ignore[union-attr]
@@ -350,6 +350,33 @@ def test_the_seller_of_every_line_moves_the_order_through_fulfilment(
         assert (response.status_code, response.json()["status"]) == (200, status)
     assert seller.client.post(path, {"status": "bogus"}, format="json").status_code == 400
     assert customer.client.post(f"/api/v1/orders/{order_id}/cancel").status_code == 409
+
+
+def test_a_seller_sharing_an_order_with_another_seller_may_not_move_it_and_nothing_changes(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given: a paid order with one line of each of two sellers
+    other = make_actor(shop_app, "seller")
+    assert add(customer, product(shop_app, seller), 1).status_code == 200
+    assert add(customer, product(shop_app, other), 1).status_code == 200
+    placed = checkout(customer)
+    order_id = placed.json()["order_id"]
+    assert pay(customer, order_id, "tok_ok").status_code == 200
+    before = shop_app.get_order(uuid.UUID(order_id)).version
+    stranger = make_actor(shop_app, "seller")
+    path = f"/api/v1/orders/{order_id}/status"
+    # when
+    shared = seller.client.post(path, {"status": "processing"}, format="json")
+    unrelated = stranger.client.post(path, {"status": "processing"}, format="json")
+    # then
+    assert (shared.status_code, shared.json()["error"]["code"]) == (403, "permission_denied")
+    assert shared.json()["error"]["message"] == "Another seller also has lines in this order."
+    assert (unrelated.status_code, unrelated.json()["error"]["message"]) == (
+        404,
+        f"Order {order_id} does not exist.",
+    )
+    after = shop_app.get_order(uuid.UUID(order_id))
+    assert (after.version, after.status) == (before, "paid")
 
 
 @override_settings(

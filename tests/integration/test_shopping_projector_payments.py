@@ -12,7 +12,7 @@ from projections.audit.models import AuditEvent
 from projections.audit.projector import AuditProjector
 from projections.shopping.models import OrderView
 from projections.shopping.projector import ShoppingProjector
-from tests.support.shop_data import ADDRESS
+from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.published_events import to_envelope
@@ -24,11 +24,11 @@ CONTEXT = CommandContext(actor_id="u1", actor_role="customer")
 def test_attempts_show_as_pending_payment_and_the_status_history_stays_as_documented() -> None:
     # given: an order paid after a declined attempt and a resumed one, in memory
     shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    mug = shop.create_product(
+    mug = create_product(
+        shop,
         name="Mug",
         description="",
         price=Decimal("12.50"),
-        category_id=None,
         stock=3,
         seller_id=uuid4(),
         context=CONTEXT,

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
-from infra import event_store
-from tests.integration.conftest import Actor
+from tests.support.actors import Actor
+from write_api import event_store
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tests.support.pipeline_state import Stack as PipelineStack
-from tests.support.pipeline_state import wait_until_caught_up
+from tests.support.pipeline_state import parked_events, wait_until_caught_up
 from tests.support.rebuilt_read_models import ReadModels, Touched, differences, rebuilt, stored
 from tests.support.rebuilt_read_models import Stack as ReadModelStack
+from tests.support.traffic import Traffic, served_differences, unreflected
 
 # No email sent for this long: the rest will not come.
 STALLED_AFTER_SECONDS = 10
@@ -71,3 +72,14 @@ def store_head(stack: Stack) -> int:
         return shop.recorder.max_notification_id() or 0
     finally:
         shop.close()
+
+
+def assert_recovered_like_a_rebuild(stack: Stack, since: int, traffic: Traffic) -> None:
+    """Every read model, the index and the served pages equal a rebuild of the events since
+    `since`; every accepted write shows, nothing is parked."""
+    recovery = recover(stack, since)
+    assert recovery.lag == {}
+    assert recovery.differences == {}
+    assert unreflected(traffic.accepted, recovery.stored) == []
+    assert served_differences(traffic, recovery.rebuilt) == {}
+    assert parked_events(stack, since) == []

@@ -2,7 +2,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.unit.conftest import CONTEXT, add_category
+from tests.support.shop_data import CONTEXT, add_category
 from write_api.application import Shop
 from write_api.domain.errors import NotFound, ValidationFailed
 

@@ -7,8 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.support.shop_data import ADDRESS
-from tests.unit.conftest import CONTEXT, add_category, create_product
+from tests.support.shop_data import ADDRESS, CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, ValidationFailed
 from write_api.domain.limits import (

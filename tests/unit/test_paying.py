@@ -9,8 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from tests.support.gateways import RecordingGateway
-from tests.support.shop_data import ADDRESS
-from tests.unit.conftest import CONTEXT, create_product
+from tests.support.shop_data import ADDRESS, CONTEXT, create_product
 from write_api.application import Shop
 from write_api.domain.errors import ConcurrentChange, Conflict, NotFound
 from write_api.paying import PaymentDeclined, Payments, gateway_key

@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.unit.conftest import CONTEXT, add_category, create_product
+from tests.support.shop_data import CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed
 

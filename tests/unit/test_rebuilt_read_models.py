@@ -8,8 +8,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from tests.support.rebuilt_read_models import ReadModels, differences, rebuilt
-from tests.support.shop_data import ADDRESS
-from tests.unit.conftest import CONTEXT, add_category, create_product
+from tests.support.shop_data import ADDRESS, CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.published_events import event_id
 

@@ -127,3 +127,14 @@ def _ensure_account(app: Shop, user: User, context: CommandContext) -> None:
         app.get_account(user.id)
     except NotFound:
         app.register_account(user_id=user.id, email=user.email, role=user.role, context=context)
+
+
+def product_seller(*, actor_id: UUID, actor_role: str, requested: UUID | None) -> UUID:
+    """Whose product a new one is: the caller's own, or (admins only) an active seller's."""
+    if requested is None or requested == actor_id:
+        return actor_id
+    if actor_role != Role.ADMIN:
+        raise field_error("seller_id", "Only admins create products for another seller.")
+    if not User.objects.filter(pk=requested, role=Role.SELLER, is_active=True).exists():
+        raise field_error("seller_id", "No active seller has this id.")
+    return requested

@@ -49,13 +49,14 @@ class Account(Aggregate):
         check_role(role)
         if errors := text_errors(email, min_length=3, max_length=EMAIL_MAX):
             raise ValidationFailed("The account is invalid.", {"email": errors})
-        return cls(
+        created: Account = cls(
             user_id=user_id,
             email=email,
             role=role,
             display_name=clean_display_name(display_name),
             metadata=context.as_event_metadata(),
         )
+        return created
 
     @event("Created", topic="shopstream.account.Created")
     def __init__(

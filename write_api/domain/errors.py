@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """Base of every business-rule refusal."""
@@ -10,7 +12,7 @@ class DomainError(Exception):
     transient = False  # True: the same request may succeed later (not stored as an outcome)
 
     def __init__(
-        self, message: str, details: dict[str, object] | None = None, *, code: str | None = None
+        self, message: str, details: Mapping[str, object] | None = None, *, code: str | None = None
     ) -> None:
         super().__init__(message)
         self.message = message

@@ -97,7 +97,7 @@ class Order(Aggregate):
                 {"total": [f"{total} is above {ORDER_TOTAL_MAX}."]},
                 code="order_total_too_large",
             )
-        return cls(
+        created: Order = cls(
             order_id=order_id,
             customer_id=customer_id,
             lines=lines,
@@ -105,6 +105,7 @@ class Order(Aggregate):
             shipping_address=shipping_address,
             metadata=context.as_event_metadata(),
         )
+        return created
 
     @event("Placed", topic="shopstream.order.Placed")
     def __init__(

@@ -18,7 +18,6 @@ from write_api.domain.limits import (
 )
 from write_api.domain.metadata import CommandContext
 
-NAME_MAX = PRODUCT_NAME_MAX  # kept for the admin form (infra/admin.py)
 Metadata = dict[str, str | None]
 
 
@@ -77,7 +76,7 @@ class Product(Aggregate):
         context: CommandContext,
     ) -> Product:
         check_product_fields(name=name, description=description, price=price, stock=stock)
-        return cls(
+        created: Product = cls(
             name=name.strip(),
             description=description,
             price=price.quantize(Decimal("0.01")),
@@ -86,6 +85,7 @@ class Product(Aggregate):
             seller_id=seller_id,
             metadata=context.as_event_metadata(),
         )
+        return created
 
     @event("Created", topic="shopstream.product.Created")
     def __init__(

@@ -60,7 +60,7 @@ class Review(Aggregate):
             errors["comment"] = found
         if errors:
             raise ValidationFailed("The review is invalid.", errors)
-        return cls(
+        created: Review = cls(
             customer_id=customer_id,
             product_id=product_id,
             rating=rating,
@@ -68,6 +68,7 @@ class Review(Aggregate):
             reviewer_name=reviewer_label(reviewer_name),
             metadata=context.as_event_metadata(),
         )
+        return created
 
     @event("Created", topic="shopstream.review.Created")
     def __init__(

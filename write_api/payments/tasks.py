@@ -13,7 +13,7 @@ from write_api.payments.webhooks import HEADER, sign
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, default_retry_delay=2)
-def deliver_gateway_webhook(  # type: ignore[no-untyped-def]
+def deliver_gateway_webhook(
     self,
     *,
     event_id: str,

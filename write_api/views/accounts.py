@@ -18,15 +18,15 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from infra.authentication import user_id_claim
-from infra.event_store import shop
-from infra.openapi import errors
+from adapters.authentication import user_id_claim
+from adapters.openapi import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
-from write_api.context import command_context
+from write_api.context import acting_user, command_context
 from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
 from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
+from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer
@@ -118,7 +118,7 @@ class LogoutApi(APIView):
             token = RefreshToken(body.validated_data["refresh"])
         except TokenError as invalid:
             raise field_error("refresh", str(invalid)) from None
-        if str(token.get("user_id")) != str(request.user.id):
+        if str(token.get("user_id")) != str(acting_user(request).id):
             raise field_error("refresh", "This refresh token belongs to another account.")
         token.blacklist()
         return Response(status=status.HTTP_205_RESET_CONTENT)
@@ -131,7 +131,7 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: AccountSerializer})
     def get(self, request: Request, version: str) -> Response:
-        return Response(user_body(request.user))
+        return Response(user_body(acting_user(request)))
 
 
 class UserRoleApi(APIView):

@@ -21,8 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.errors import api_exception_handler
 from write_api.commands.models import IdempotencyRecord
+from write_api.context import acting_user
 from write_api.domain.errors import DomainError, ValidationFailed
 
 HEADER = "Idempotency-Key"
@@ -60,7 +60,7 @@ def idempotent(view: APIView, request: Request, handle: Callable[[], Response]) 
                 stored.response, status=stored.status_code, headers={"Idempotent-Replayed": "true"}
             )
         response = _outcome(view, request, handle)
-        IdempotencyRecord.objects.filter(user=request.user, key=key).update(
+        IdempotencyRecord.objects.filter(user=acting_user(request), key=key).update(
             status_code=response.status_code, response=response.data
         )
     return response
@@ -69,14 +69,16 @@ def idempotent(view: APIView, request: Request, handle: Callable[[], Response]) 
 def _claim(request: Request, key: str, print_: str) -> IdempotencyRecord | None:
     """Insert the key's row (ours to fill) or return the earlier, completed one."""
     now = timezone.now()
-    IdempotencyRecord.objects.filter(user=request.user, key=key, expires_at__lt=now).delete()
+    IdempotencyRecord.objects.filter(
+        user=acting_user(request), key=key, expires_at__lt=now
+    ).delete()
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(
-                user=request.user, key=key, fingerprint=print_, expires_at=now + LIFETIME
+                user=acting_user(request), key=key, fingerprint=print_, expires_at=now + LIFETIME
             )
     except IntegrityError:
-        return IdempotencyRecord.objects.select_for_update().get(user=request.user, key=key)
+        return IdempotencyRecord.objects.select_for_update().get(user=acting_user(request), key=key)
     return None
 
 
@@ -91,7 +93,9 @@ def _outcome(view: APIView, request: Request, handle: Callable[[], Response]) ->
     except DomainError as refused:
         if refused.transient:
             raise
-        response = api_exception_handler(refused, {"request": request, "view": view})
+        # The handler the deployment configured (REST_FRAMEWORK["EXCEPTION_HANDLER"]).
+        handler = view.get_exception_handler()
+        response = handler(refused, {"request": request, "view": view})
         if response.status_code >= 500:
             raise
         return response

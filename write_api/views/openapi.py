@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from adapters.openapi import money
 from write_api.domain.account import ROLES
 from write_api.payments.webhooks import HEADER as SIGNATURE_HEADER
 
@@ -25,11 +26,6 @@ SIGNATURE = OpenApiParameter(
     required=True,
     description="t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>",
 )
-
-
-def money(**kwargs: object) -> serializers.DecimalField:
-    """A decimal string with two places, e.g. "19.99"."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class AccountSerializer(serializers.Serializer):
@@ -126,7 +122,7 @@ class GatewayEventSerializer(serializers.Serializer):
 
     id = serializers.CharField()
     type = serializers.CharField(help_text="charge.succeeded, charge.failed; others are ignored.")
-    data = GatewayEventDataSerializer()
+    data = GatewayEventDataSerializer()  # type: ignore[assignment]  # a body field named "data"
 
 
 class WebhookReceiptSerializer(serializers.Serializer):

@@ -10,27 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.event_store import shop
-from infra.openapi import errors
-from infra.payments import payments
-from write_api.accounts.models import Role
-from write_api.context import command_context
-from write_api.domain.errors import NotFound
+from adapters.openapi import errors
+from write_api.context import acting_user, command_context
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
-from write_api.domain.order import FULFILMENT, Order
+from write_api.domain.order import FULFILMENT
+from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
-from write_api.permissions import IsAuthenticatedUser, IsCustomer, IsSellerOrAdmin
+from write_api.payments.service import payments
+from write_api.permissions import IsCustomer, OwnsOrderOrIsAdmin, SellsEveryLineOrIsAdmin
 from write_api.serializers import StrictSerializer
 from write_api.views.idempotency import idempotent
 from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
-
-
-def own_order(request: Request, order_id: UUID) -> Order:
-    """The caller's order; anyone else's is reported as missing, not forbidden."""
-    order = shop().get_order(order_id)
-    if order.customer_id != request.user.id:
-        raise NotFound(f"Order {order_id} does not exist.")
-    return order
 
 
 class OrderPayApi(APIView):
@@ -60,7 +50,7 @@ class OrderPayApi(APIView):
     def pay(self, request: Request, order_id: UUID, token: str) -> Response:
         result = payments().pay_order_with_token(
             order_id,
-            customer_id=request.user.id,
+            customer_id=acting_user(request).id,
             token=token,
             context=command_context(request),
         )
@@ -73,18 +63,14 @@ class OrderPayApi(APIView):
 class OrderCancelApi(APIView):
     """The owning customer cancels before shipping; admins cancel any cancellable order."""
 
-    permission_classes = [IsAuthenticatedUser]
+    permission_classes = [OwnsOrderOrIsAdmin]
 
     @extend_schema(request=None, responses={200: OrderStatusSerializer, **errors(409)})
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
-        if request.user.role == Role.ADMIN:
-            order = shop().get_order(order_id)
-        elif request.user.role == Role.CUSTOMER:
-            order = own_order(request, order_id)
-        else:
-            raise NotFound(f"Order {order_id} does not exist.")
+        order = shop().get_order(order_id)
+        self.check_object_permissions(request, order)
         saved = shop().cancel_order(
-            order.id, reason=f"by {request.user.role}", context=command_context(request)
+            order.id, reason=f"by {acting_user(request).role}", context=command_context(request)
         )
         return Response(
             {"order_id": str(order.id), "status": "cancelled", "version": saved.version}
@@ -94,7 +80,7 @@ class OrderCancelApi(APIView):
 class OrderStatusApi(APIView):
     """Sellers of every line (or admins) move an order through fulfilment."""
 
-    permission_classes = [IsSellerOrAdmin]
+    permission_classes = [SellsEveryLineOrIsAdmin]
 
     class InputSerializer(StrictSerializer):
         status = StrictChoiceField(choices=sorted(set(FULFILMENT.values())))
@@ -104,11 +90,7 @@ class OrderStatusApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         order = shop().get_order(order_id)
-        if request.user.role == Role.SELLER:
-            if request.user.id not in order.seller_ids:
-                raise NotFound(f"Order {order_id} does not exist.")
-            if order.seller_ids != {request.user.id}:
-                self.permission_denied(request, "Another seller also has lines in this order.")
+        self.check_object_permissions(request, order)
         wanted = body.validated_data["status"]
         saved = shop().advance_order(order.id, status=wanted, context=command_context(request))
         return Response({"order_id": str(order.id), "status": wanted, "version": saved.version})

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.payments import payments
 from write_api.domain.errors import ValidationFailed
 from write_api.domain.metadata import CommandContext
 from write_api.payments.inbox import receive_once
 from write_api.payments.notices import parse_gateway_event
+from write_api.payments.service import payments
 from write_api.payments.webhooks import HEADER, BadSignature, verify
 from write_api.views.openapi import SIGNATURE, GatewayEventSerializer, WebhookReceiptSerializer
 

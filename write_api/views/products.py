@@ -11,12 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.event_store import shop
-from infra.openapi import errors
-from write_api.accounts.models import Role, User
+from adapters.openapi import errors
+from write_api.accounts.services import product_seller
 from write_api.application import UNCHANGED
-from write_api.context import command_context
-from write_api.domain.errors import field_error
+from write_api.context import acting_user, command_context
 from write_api.domain.limits import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
@@ -27,6 +25,7 @@ from write_api.domain.limits import (
 )
 from write_api.domain.product import Product
 from write_api.domain.review import reviewer_label
+from write_api.event_store import shop
 from write_api.fields import PriceField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer
@@ -74,22 +73,16 @@ class ProductCreateApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        seller_id = self._seller(request, fields.pop("seller_id", None))
+        seller_id = product_seller(
+            actor_id=acting_user(request).id,
+            actor_role=acting_user(request).role,
+            requested=fields.pop("seller_id", None),
+        )
         saved = shop().create_product(
             **fields, seller_id=seller_id, context=command_context(request)
         )
         product = shop().get_product(saved.id)
         return Response(product_body(product), status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _seller(request: Request, requested: UUID | None) -> UUID:
-        if requested is None or requested == request.user.id:
-            return request.user.id
-        if request.user.role != Role.ADMIN:
-            raise field_error("seller_id", "Only admins create products for another seller.")
-        if not User.objects.filter(pk=requested, role=Role.SELLER, is_active=True).exists():
-            raise field_error("seller_id", "No active seller has this id.")
-        return requested
 
 
 class ProductApi(APIView):
@@ -179,10 +172,10 @@ class ProductReviewCreateApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = shop().write_review(
-            customer_id=request.user.id,
+            customer_id=acting_user(request).id,
             product_id=product_id,
             **body.validated_data,
-            reviewer_name=request.user.display_name,
+            reviewer_name=acting_user(request).display_name,
             context=command_context(request),
         )
         return Response(
@@ -190,7 +183,7 @@ class ProductReviewCreateApi(APIView):
                 "id": str(saved.id),
                 "version": saved.version,
                 "product_id": str(product_id),
-                "reviewer_name": reviewer_label(request.user.display_name),
+                "reviewer_name": reviewer_label(acting_user(request).display_name),
                 **body.validated_data,
             },
             status=status.HTTP_201_CREATED,

@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from infra.event_store import shop
-from infra.openapi import errors
+from adapters.openapi import errors
 from write_api.application import Saved
-from write_api.context import command_context
+from write_api.context import acting_user, command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
+from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer
 from write_api.serializers import StrictSerializer
@@ -47,9 +47,11 @@ class CartItemAddApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = shop().add_to_cart(
-            customer_id=request.user.id, **body.validated_data, context=command_context(request)
+            customer_id=acting_user(request).id,
+            **body.validated_data,
+            context=command_context(request),
         )
-        return Response(cart_body(request.user.id, saved))
+        return Response(cart_body(acting_user(request).id, saved))
 
 
 class CartItemApi(APIView):
@@ -66,19 +68,21 @@ class CartItemApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = shop().set_cart_quantity(
-            customer_id=request.user.id,
+            customer_id=acting_user(request).id,
             product_id=product_id,
             quantity=body.validated_data["quantity"],
             context=command_context(request),
         )
-        return Response(cart_body(request.user.id, saved))
+        return Response(cart_body(acting_user(request).id, saved))
 
     @extend_schema(request=None, responses={200: CartSerializer, **errors(409)})
     def delete(self, request: Request, version: str, product_id: UUID) -> Response:
         saved = shop().remove_from_cart(
-            customer_id=request.user.id, product_id=product_id, context=command_context(request)
+            customer_id=acting_user(request).id,
+            product_id=product_id,
+            context=command_context(request),
         )
-        return Response(cart_body(request.user.id, saved))
+        return Response(cart_body(acting_user(request).id, saved))
 
 
 def address_field(field: str) -> StrictCharField:
@@ -117,7 +121,7 @@ class CheckoutApi(APIView):
 
         def check_out() -> Response:
             order = shop().check_out(
-                customer_id=request.user.id,
+                customer_id=acting_user(request).id,
                 shipping_address=dict(body.validated_data["shipping_address"]),
                 context=command_context(request),
             )

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from infra.projectors import build_projector
 from projections.models import ParkedEvent
 from projections.outages import is_outage
 from projections.parked_events import (
@@ -21,6 +20,7 @@ from projections.parked_events import (
     skip,
 )
 from projections.parking import original_envelope
+from projections.registry import build_projector
 
 HELP = """Events a projector could not apply are parked, never skipped silently; later events
 of the same aggregate park behind them, so the aggregate's read rows are held back.

@@ -5,10 +5,10 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from infra.clients import opensearch_client
-from infra.event_store import shop
+from adapters.clients import opensearch_client
 from projections.catalog.rebuild import rebuild_search_index
 from projections.catalog.search_index import SearchIndex
+from write_api.event_store import shop
 
 
 class Command(BaseCommand):

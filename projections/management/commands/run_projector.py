@@ -6,10 +6,11 @@ from django import db
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from infra.clients import kafka_consumer, version_announcer
-from infra.projectors import PROJECTORS
-from infra.signals import stop_on_signals
+from adapters.clients import kafka_consumer
+from adapters.signals import stop_on_signals
 from projections.consumer import ProjectionRunner
+from projections.progress import version_announcer
+from projections.registry import PROJECTORS
 
 
 class Command(BaseCommand):

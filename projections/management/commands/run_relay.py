@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from infra.clients import kafka_producer
-from infra.event_store import shop
-from infra.signals import stop_on_signals
+from adapters.clients import kafka_producer
+from adapters.signals import stop_on_signals
 from projections.relay import Relay
+from write_api.event_store import shop
 
 
 class Command(BaseCommand):

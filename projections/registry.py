@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from infra.clients import opensearch_client
+from adapters.clients import opensearch_client
 from projections.audit.projector import AuditProjector
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex

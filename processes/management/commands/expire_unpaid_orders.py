@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from infra.order_expiry import expire_overdue_orders
+from processes.order_expiry import expire_overdue_orders
 
 
 class Command(BaseCommand):

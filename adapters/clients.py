@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -13,8 +12,6 @@ from django.conf import settings
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.serializer import Deserializer, Serializer
 from opensearchpy import OpenSearch
-
-from projections.progress import projected_channel
 
 log = structlog.get_logger("shopstream.clients")
 
@@ -101,20 +98,3 @@ def kafka_consumer(group_id: str | None, topics: list[str], **overrides: Any) ->
     if topics:
         consumer.subscribe(topics)
     return consumer
-
-
-def version_announcer(namespace: str) -> Callable[[list[tuple[str, int]]], None]:
-    """Publish each applied (aggregate id, version) for readers waiting on X-Min-Version.
-
-    Best effort, on a short timeout: the projector loop logs a failure and goes on, and a
-    reader that misses the announcement only waits out its bound and answers stale.
-    """
-    client = redis_client(timeout=0.5)
-
-    def announce(applied: list[tuple[str, int]]) -> None:
-        pipe = client.pipeline(transaction=False)
-        for aggregate_id, version in applied:
-            pipe.publish(projected_channel(namespace, aggregate_id), version)
-        pipe.execute()
-
-    return announce

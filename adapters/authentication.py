@@ -38,4 +38,4 @@ class UserJWTAuthentication(JWTAuthentication):
 class UserJWTScheme(SimpleJWTScheme):
     """The OpenAPI security scheme: the same bearer JWT as simplejwt's (drf-spectacular)."""
 
-    target_class = "infra.authentication.UserJWTAuthentication"
+    target_class = "adapters.authentication.UserJWTAuthentication"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -12,14 +13,14 @@ from write_api.application import Shop
 
 def event_store_env(database: dict[str, Any] | None = None, **overrides: str) -> dict[str, str]:
     """eventsourcing settings for the database Django uses (same server, same database)."""
-    database = database or settings.DATABASES["default"]
+    db: Mapping[str, Any] = database or settings.DATABASES["default"]
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": database["NAME"],
-        "POSTGRES_HOST": database["HOST"] or "127.0.0.1",
-        "POSTGRES_PORT": str(database["PORT"] or 5432),
-        "POSTGRES_USER": database["USER"] or "postgres",
-        "POSTGRES_PASSWORD": database["PASSWORD"] or "",
+        "POSTGRES_DBNAME": db["NAME"],
+        "POSTGRES_HOST": db["HOST"] or "127.0.0.1",
+        "POSTGRES_PORT": str(db["PORT"] or 5432),
+        "POSTGRES_USER": db["USER"] or "postgres",
+        "POSTGRES_PASSWORD": db["PASSWORD"] or "",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import structlog
 from django.utils import timezone
 
-from infra.event_store import shop
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
+from write_api.event_store import shop
 
 log = structlog.get_logger("shopstream.expiry")
 BATCH = 500

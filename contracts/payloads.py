@@ -1,0 +1,104 @@
+"""The `data` of the published events projectors and the read API read, one TypedDict each.
+
+Ids, prices and totals travel as strings (UUIDs and decimals), times as ISO 8601.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+
+class CartCreated(TypedDict):
+    customer_id: str
+
+
+class CartQuantitySet(TypedDict):
+    product_id: str
+    quantity: int
+
+
+class CartItemRemoved(TypedDict):
+    product_id: str
+
+
+class OrderLine(TypedDict):
+    product_id: str
+    name: str
+    unit_price: str
+    quantity: int
+    seller_id: str | None
+
+
+class OrderPlaced(TypedDict):
+    order_id: str
+    customer_id: str
+    lines: list[OrderLine]
+    total: str
+    shipping_address: dict[str, Any]
+
+
+class OrderStatusChanged(TypedDict):
+    status: str
+
+
+class OrderCancelled(TypedDict):
+    reason: str
+    previous: str
+
+
+class ProductCreated(TypedDict):
+    name: str
+    description: str
+    price: str
+    category_id: str | None
+    stock: int
+    seller_id: str | None
+
+
+class ProductDetailsChanged(TypedDict):
+    name: str
+    description: str
+
+
+class ProductRepriced(TypedDict):
+    price: str
+
+
+class ProductRecategorized(TypedDict):
+    category_id: str | None
+
+
+class ProductStockAdjusted(TypedDict):
+    delta: int
+    stock: int
+
+
+class ProductReservation(TypedDict):
+    """ProductReserved, ProductReservationReleased and ProductSold."""
+
+    order_id: str
+    quantity: int
+
+
+class CategoryAdded(TypedDict):
+    category_id: str
+    name: str
+    parent_id: str | None
+
+
+class CategoryRenamed(TypedDict):
+    category_id: str
+    name: str
+
+
+class CategoryMoved(TypedDict):
+    category_id: str
+    parent_id: str | None
+
+
+class ReviewCreated(TypedDict):
+    customer_id: str
+    product_id: str
+    rating: int
+    comment: str
+    reviewer_name: NotRequired[str]  # absent from reviews written before names were kept

@@ -1,0 +1,15 @@
+"""Periodic processes scheduled by Celery beat (see CELERY_BEAT_SCHEDULE in settings)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from processes.order_expiry import expire_overdue_orders
+
+
+@shared_task(acks_late=True)
+def expire_unpaid_orders() -> int:
+    return expire_overdue_orders(timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS))

@@ -1,0 +1,128 @@
+"""The base every group of use cases builds on: loading aggregates and saving a decision.
+
+A command loads what it needs, decides (the domain raises or records events) and saves every
+aggregate it changed in one transaction. A lost optimistic-concurrency race is retried a few
+times with a jittered back-off; then the caller gets ConcurrentChange.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
+
+from write_api.domain.account import Account
+from write_api.domain.cart import Cart, cart_id
+from write_api.domain.category import TREE_ID, CategoryTree
+from write_api.domain.errors import ConcurrentChange, NotFound
+from write_api.domain.order import Order
+from write_api.domain.product import Product
+from write_api.domain.review import Purchases, purchases_id
+from write_api.results import Saved
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Decision(Generic[R]):
+    """What a change decided: its result, and the other aggregates it changed on the way."""
+
+    result: R
+    also_changed: Sequence[Aggregate] = ()
+
+
+class ShopStore(Application[UUID]):
+    """Loads of each aggregate kind, and the one load-decide-save loop every command uses."""
+
+    # -- loads ------------------------------------------------------------------
+    def get_product(self, product_id: UUID) -> Product:
+        return self._get(product_id, Product, "Product")
+
+    def get_order(self, order_id: UUID) -> Order:
+        return self._get(order_id, Order, "Order")
+
+    def get_account(self, user_id: UUID) -> Account:
+        return self._get(user_id, Account, "Account")
+
+    def cart_of(self, customer_id: UUID) -> Cart:
+        """The customer's cart, new and empty if they never had one."""
+        return self._get_or_new(cart_id(customer_id), Cart, lambda: Cart(customer_id=customer_id))
+
+    def purchases_of(self, customer_id: UUID) -> Purchases:
+        return self._get_or_new(
+            purchases_id(customer_id), Purchases, lambda: Purchases(customer_id=customer_id)
+        )
+
+    def category_tree(self) -> CategoryTree:
+        return self._tree_or_new(TREE_ID)
+
+    def _tree_or_new(self, tree_id: UUID) -> CategoryTree:
+        return self._get_or_new(tree_id, CategoryTree, CategoryTree)
+
+    def _get(self, aggregate_id: UUID, kind: type[A], label: str) -> A:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{label} {aggregate_id} does not exist.") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"{label} {aggregate_id} does not exist.")
+        return aggregate
+
+    def _get_or_new(self, aggregate_id: UUID, kind: type[A], new: Callable[[], A]) -> A:
+        try:
+            return self._get(aggregate_id, kind, kind.__name__)
+        except NotFound:
+            return new()
+
+    # -- saving -----------------------------------------------------------------
+    def _update(
+        self, load: Callable[[UUID], A], aggregate_id: UUID, change: Callable[[A], object]
+    ) -> Saved:
+        """Load one aggregate, change it, save it; what `change` returns is not kept."""
+        saved, _ = self._decide(load, aggregate_id, lambda aggregate: Decision(change(aggregate)))
+        return saved
+
+    def _decide(
+        self,
+        load: Callable[[UUID], A],
+        aggregate_id: UUID,
+        decide: Callable[[A], Decision[R]],
+    ) -> tuple[Saved, R]:
+        """Load one aggregate, decide, and save it with every other aggregate the decision
+        changed, in one transaction; the aggregate's new version and the decision's result."""
+
+        def attempt() -> tuple[Sequence[Aggregate], tuple[Saved, R]]:
+            aggregate = load(aggregate_id)
+            decision = decide(aggregate)
+            saved: list[Aggregate] = [aggregate, *decision.also_changed]
+            return saved, (Saved(aggregate.id, aggregate.version), decision.result)
+
+        return self._retrying(attempt)
+
+    def _retrying(self, attempt: Callable[[], tuple[Sequence[Aggregate], R]]) -> R:
+        """Run `attempt` (load and decide) and save what it changed; on a lost race, again."""
+        for number in range(1, ATTEMPTS + 1):
+            changed, result = attempt()
+            try:
+                self.save(*changed)
+            except RecordConflictError:
+                self._back_off(number)
+                continue
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        """Jittered sleep after a lost race, so racing writers stop colliding in lockstep."""
+        if attempt >= ATTEMPTS:
+            raise ConcurrentChange("The resource changed concurrently too often; try again.")
+        time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 - not security
