@@ -10,6 +10,8 @@ from django.conf import settings
 from processes.order_expiry import expire_overdue_orders
 
 
-@shared_task(acks_late=True)
+# Task names are the wire contract with beat and queued messages: kept from when the
+# task lived in infra/, so a rolling deploy (or a queue holding old tasks) still matches.
+@shared_task(name="infra.tasks.expire_unpaid_orders", acks_late=True)
 def expire_unpaid_orders() -> int:
     return expire_overdue_orders(timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS))

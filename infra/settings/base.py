@@ -166,11 +166,11 @@ ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECOND
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
-        "task": "processes.tasks.expire_unpaid_orders",
+        "task": "infra.tasks.expire_unpaid_orders",
         "schedule": ORDER_EXPIRY_SCAN_SECONDS,
     },
     "purge-expired-idempotency-keys": {
-        "task": "write_api.commands.tasks.purge_expired_idempotency_keys",
+        "task": "infra.tasks.purge_expired_idempotency_keys",
         "schedule": 3600.0,
     },
 }
