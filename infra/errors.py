@@ -13,34 +13,17 @@ from typing import Any
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import OperationalError as DjangoDatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
-from eventsourcing.persistence import OperationalError as PersistenceOperationalError
-from kombu.exceptions import OperationalError as BrokerError
-from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import RequestError as OpenSearchRequestError
-from opensearchpy.exceptions import TransportError as OpenSearchError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from adapters.outages import is_outage
 from write_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 log = structlog.get_logger("shopstream.errors")
 
-# A backing server that is down or overloaded: the client may retry, it is not our bug.
-UNAVAILABLE: tuple[type[Exception], ...] = (
-    DjangoDatabaseError,
-    PersistenceOperationalError,
-    PersistenceInterfaceError,
-    OpenSearchConnectionError,  # includes its timeouts
-    RedisConnectionError,
-    RedisTimeoutError,  # a stalled Redis: not a ConnectionError in redis-py
-    BrokerError,  # Celery could not hand a task to its broker
-)
 # Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
@@ -82,7 +65,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf.PermissionDenied()
     if isinstance(exc, TOO_LARGE):
         return Response(envelope(request, *PAYLOAD_TOO_LARGE), status=413)
-    if is_unavailable(exc):
+    if is_outage(exc):  # a backing server away, stalled or overloaded: the client may retry
         log.error("dependency_unavailable", error=repr(exc))
         body = envelope(request, "service_unavailable", "A backing service is unavailable; retry.")
         return Response(body, status=503, headers={"Retry-After": "5"})
@@ -103,18 +86,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 PAYLOAD_TOO_LARGE = ("payload_too_large", "The request body is too large.")
 SEARCH_REFUSED = ("invalid_search", "The search service refused this query.")
-
-
-def is_unavailable(exc: Exception) -> bool:
-    """A backing server down, stalled or overloaded: the client may retry later.
-
-    An OpenSearch answer of 4xx is not unavailability (the query was refused), except
-    429, its way of saying it is overloaded.
-    """
-    if isinstance(exc, OpenSearchError) and not isinstance(exc, OpenSearchConnectionError):
-        status = exc.status_code
-        return isinstance(status, int) and (status == 429 or status >= 500)
-    return isinstance(exc, UNAVAILABLE)
 
 
 def _describe(exc: drf.APIException) -> tuple[str, str, dict[str, Any]]:

@@ -15,10 +15,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from adapters.outages import is_outage
 from infra.admin import AdminRoleOnly
 from projections import parked_events
 from projections.models import ParkedEvent
-from projections.outages import is_outage
 from projections.registry import build_projector
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import structlog
 from django import db
 
+from adapters.outages import is_outage
 from projections import cache_outbox
-from projections.outages import is_outage
 
 log = structlog.get_logger("shopstream.projector")
 IDLE_CHECK_SECONDS = 5.0

@@ -5,7 +5,7 @@ the partition's checkpoint (re-deliveries), apply the rest, move the checkpoint.
 Kafka offsets are committed after the transaction; they only save re-reading.
 
 Nothing is lost and nothing is skipped silently:
-- an outage of any backing server (`projections.outages.is_outage`) rolls the batch
+- an outage of any backing server (`adapters.outages.is_outage`) rolls the batch
   back and retries it forever, with back-off capped below the poll interval so the
   member keeps its partitions;
 - an event that still fails on its own merits after PROJECTION_MAX_ATTEMPTS tries,
@@ -33,10 +33,10 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from adapters.outages import is_outage
 from projections import parking
 from projections.cache_flusher import CacheFlusher
 from projections.models import ProjectionCheckpoint
-from projections.outages import is_outage
 from write_api.published_events import ENVELOPE_KEYS, topic_name
 
 log = structlog.get_logger("shopstream.projector")

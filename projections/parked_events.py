@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from adapters.outages import is_outage
 from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent
-from projections.outages import is_outage
 from projections.parking import MAX_ERROR, clean_text, lock_aggregates, original_envelope
 
 log = structlog.get_logger("shopstream.parked")

@@ -8,7 +8,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch, helpers
 
-from projections.outages import OutageError, opensearch_status_is_outage
+from adapters.outages import OutageError, opensearch_status_is_outage
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",

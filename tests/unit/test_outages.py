@@ -11,8 +11,8 @@ import redis.exceptions
 from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from opensearchpy import exceptions as opensearch
 
+from adapters.outages import is_outage
 from projections.catalog.search_index import DocumentsRefused, RetryableIndexError
-from projections.outages import is_outage
 from projections.parking import clean_text, storable
 
 

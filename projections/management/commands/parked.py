@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from adapters.outages import is_outage
 from projections.models import ParkedEvent
-from projections.outages import is_outage
 from projections.parked_events import (
     NotParked,
     ParkedEventsMissing,
