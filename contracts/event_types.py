@@ -37,6 +37,20 @@ PURCHASES_CREATED = "PurchasesCreated"
 PURCHASES_ORDER_PAID = "PurchasesOrderPaid"
 REVIEW_CREATED = "ReviewCreated"
 
+# The shopping, notifications and audit projectors and the read API's history fold these;
+# a new Order event must be added here and handled there.
+ORDER_EVENT_TYPES = frozenset(
+    {
+        ORDER_PLACED,
+        ORDER_PAYMENT_STARTED,
+        ORDER_PAYMENT_RESUMED,
+        ORDER_PAYMENT_PENDING,
+        ORDER_PAYMENT_FAILED,
+        ORDER_PAID,
+        ORDER_STATUS_CHANGED,
+        ORDER_CANCELLED,
+    }
+)
 EVENT_TYPES = frozenset(
     {
         ACCOUNT_CREATED,
@@ -51,14 +65,6 @@ EVENT_TYPES = frozenset(
         CATEGORY_TREE_CATEGORY_ADDED,
         CATEGORY_TREE_CATEGORY_RENAMED,
         CATEGORY_TREE_CATEGORY_MOVED,
-        ORDER_PLACED,
-        ORDER_PAYMENT_STARTED,
-        ORDER_PAYMENT_RESUMED,
-        ORDER_PAYMENT_PENDING,
-        ORDER_PAYMENT_FAILED,
-        ORDER_PAID,
-        ORDER_STATUS_CHANGED,
-        ORDER_CANCELLED,
         PRODUCT_CREATED,
         PRODUCT_DETAILS_CHANGED,
         PRODUCT_REPRICED,
@@ -72,18 +78,5 @@ EVENT_TYPES = frozenset(
         PURCHASES_ORDER_PAID,
         REVIEW_CREATED,
     }
-)
-# The shopping, notifications and audit projectors and the read API's history fold these;
-# a new Order event must be added here and handled there.
-ORDER_EVENT_TYPES = frozenset(
-    {
-        ORDER_PLACED,
-        ORDER_PAYMENT_STARTED,
-        ORDER_PAYMENT_RESUMED,
-        ORDER_PAYMENT_PENDING,
-        ORDER_PAYMENT_FAILED,
-        ORDER_PAID,
-        ORDER_STATUS_CHANGED,
-        ORDER_CANCELLED,
-    }
+    | ORDER_EVENT_TYPES
 )
