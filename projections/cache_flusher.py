@@ -1,4 +1,4 @@
-"""Flushes the cache-bump outbox from the projector loop, without ever stopping the loop.
+"""Flushes the cache-bump outbox from the projector loop; an outage never stops the loop.
 
 Flushes right after a commit that recorded bumps, and every few seconds regardless (a
 redrive or another process may have recorded some). While Redis (or PostgreSQL) is away,
@@ -47,7 +47,9 @@ class CacheFlusher:
         self._last_try = now
         try:
             flushed = self._flush()
-        except Exception as error:  # noqa: BLE001 - a bump waits in the outbox, never lost
+        except Exception as error:
+            if not is_outage(error):
+                raise  # a bug, not a server away: the projector stops and says so
             self._failed(error)
             return
         self._dirty = flushed >= cache_outbox.FLUSH_LIMIT
@@ -56,13 +58,10 @@ class CacheFlusher:
         self._not_before = 0.0
 
     def _failed(self, error: Exception) -> None:
+        """An outage: the bumps wait in the outbox, tried again after a back-off."""
         self.failures += 1
-        outage = is_outage(error)
-        (log.warning if outage else log.error)(
-            "cache_bump_flush_failed", error=repr(error), retry_in=self._backoff
-        )
-        if outage:
-            db.connection.close()  # if it was PostgreSQL, reconnect on next use
+        log.warning("cache_bump_flush_failed", error=repr(error), retry_in=self._backoff)
+        db.connection.close()  # if it was PostgreSQL, reconnect on next use
         self._not_before = time.monotonic() + self._backoff
         self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
         self._dirty = True

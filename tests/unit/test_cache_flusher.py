@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis.exceptions
 
 from projections.cache_flusher import FIRST_BACKOFF_SECONDS, CacheFlusher
@@ -53,3 +54,15 @@ def test_a_clean_flusher_waits_for_a_commit_or_the_idle_check() -> None:
     flusher.flush_when_due()
     # then
     assert outbox.calls == 2
+
+
+def test_a_flush_that_fails_for_a_reason_other_than_an_outage_raises() -> None:
+    # given: a flush with a bug in it, not a server away
+    def broken() -> int:
+        raise KeyError("gen:product")
+
+    flusher = CacheFlusher(flush=broken)
+    # when / then
+    with pytest.raises(KeyError):
+        flusher.flush_when_due()
+    assert flusher.failures == 0
