@@ -39,7 +39,15 @@ def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> N
     ).json()
     # when: two teapots go into the cart
     post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 2})
-    cart = eventually(lambda: (c := get(live_stack, customer, "/cart").json())["items"] and c)
+    # The cart shows current names and prices from the catalog projection, which may
+    # trail the shopping projection that projected the cart: wait for both.
+    cart = eventually(
+        lambda: (
+            (c := get(live_stack, customer, "/cart").json())["items"]
+            and c["items"][0]["name"] is not None
+            and c
+        )
+    )
     # then
     assert cart["items"] == [
         {
