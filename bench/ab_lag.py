@@ -1,0 +1,87 @@
+"""A/B of two checkouts: bench/lag.py against each one's own `make up` stack, alternating.
+
+    .venv/bin/python bench/ab_lag.py OLD_CHECKOUT NEW_CHECKOUT [lag.py options]
+
+Each checkout needs its `.venv` (`make install` there). Runs old, new, old, new on ports
+8100/8101 and prints each lag report with the CPU the whole stack used meanwhile.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+HERE = Path(__file__).resolve().parent
+OLD, NEW = sys.argv[1], sys.argv[2]
+RUNS = [("old", OLD), ("new", NEW), ("old", OLD), ("new", NEW)]
+ARGS = sys.argv[3:] or ["--rate", "20", "--count", "300"]
+
+
+def up(root):
+    env = {**os.environ, "WRITE_API_PORT": "8100", "READ_API_PORT": "8101"}
+    for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "OPENSEARCH_URL"):
+        env.pop(k, None)
+    p = subprocess.Popen(
+        [f"{root}/.venv/bin/python", "-m", "infra.stack", "up"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,  # the stack's own logs are in its .local/
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            if (
+                requests.get("http://127.0.0.1:8100/healthz", timeout=1).ok
+                and requests.get("http://127.0.0.1:8101/healthz", timeout=1).ok
+            ):
+                time.sleep(8)  # let consumer groups join
+                return p
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise SystemExit("stack did not come up")
+
+
+def cpu(p):
+    total = 0.0
+    for c in psutil.Process(p.pid).children(recursive=True):
+        try:
+            t = c.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+for name, root in RUNS:
+    p = up(root)
+    load = os.getloadavg()[0]
+    before, started = cpu(p), time.time()
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "lag.py"),
+            "--write-url",
+            "http://127.0.0.1:8100",
+            "--read-url",
+            "http://127.0.0.1:8101",
+            *ARGS,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    used, wall = cpu(p) - before, time.time() - started
+    print(
+        f"== {name} ({root}) load {load:.2f}→{os.getloadavg()[0]:.2f}",
+        f" stack CPU {used:.1f} s over {wall:.0f} s",
+    )
+    print(out.stdout[-1200:], out.stderr[-400:], flush=True)
+    p.send_signal(signal.SIGTERM)
+    p.wait(30)
+    time.sleep(3)
