@@ -18,13 +18,12 @@ from django.urls import reverse
 from projections.catalog.models import CategoryView, ProductView
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
-from write_api.application import UNCHANGED
+from write_api.application import UNCHANGED, shop
 from write_api.context import command_context
 from write_api.domain.errors import DomainError
 from write_api.domain.limits import DESCRIPTION_MAX, PRODUCT_NAME_MAX
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import check_product_fields
-from write_api.event_store import shop
 
 admin.site.site_header = "shopstream admin"
 # Decisions checked on a loaded aggregate that is never saved.

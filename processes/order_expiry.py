@@ -8,9 +8,9 @@ import structlog
 from django.utils import timezone
 
 from projections.shopping.models import OrderView
+from write_api.application import shop
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
-from write_api.event_store import shop
 
 log = structlog.get_logger("shopstream.expiry")
 BATCH = 500

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 
-from write_api import event_store
+from write_api import application
 from write_api.application import Shop
 
 
@@ -21,11 +21,11 @@ def namespace() -> str:
 @pytest.fixture(scope="session")
 def shop_app(django_db_setup: None, django_db_blocker: object) -> Iterator[Shop]:
     """The event store in the test database, with its tables created."""
-    event_store.shop.cache_clear()
-    event_store.create_event_store_tables().close()
-    yield event_store.shop()
-    event_store.shop().close()
-    event_store.shop.cache_clear()
+    application.shop.cache_clear()
+    application.create_event_store_tables().close()
+    yield application.shop()
+    application.shop().close()
+    application.shop.cache_clear()
 
 
 @pytest.fixture

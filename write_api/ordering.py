@@ -10,7 +10,6 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
-from write_api.domain.checkout import place_order
 from write_api.domain.errors import Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
@@ -60,7 +59,7 @@ class OrderingCommands(ShopStore):
             order_id = uuid.uuid4()
             cart = self.cart_of(customer_id)
             products = {pid: self.get_product(pid) for pid in sorted(cart.lines)}
-            order = place_order(
+            order = Order.check_out(
                 cart,
                 products,
                 order_id=order_id,

@@ -11,7 +11,7 @@ from django.test import Client
 from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 
 from tests.support.actors import Actor
-from write_api import event_store
+from write_api import application
 from write_api.application import Shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -109,7 +109,7 @@ def test_an_unexpected_failure_is_a_500_envelope_without_a_traceback(
     def explode(**_: Any) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(event_store.shop(), "create_product", explode)
+    monkeypatch.setattr(application.shop(), "create_product", explode)
     # when
     response = post_product(seller, VALID)
     # then
@@ -155,7 +155,7 @@ def test_an_unreachable_event_store_is_a_503_envelope_not_a_500(
     def unreachable(**_: Any) -> None:
         raise PersistenceOperationalError("connection refused")
 
-    monkeypatch.setattr(event_store.shop(), "create_product", unreachable)
+    monkeypatch.setattr(application.shop(), "create_product", unreachable)
     # when
     response = post_product(seller, VALID)
     # then

@@ -17,8 +17,7 @@ import requests
 from infra.stack.processes import ROOT
 from infra.stack.supervisor import Supervisor
 from tests.support.shop_data import ADDRESS, PASSWORD
-from write_api.application import Shop
-from write_api.event_store import event_store_env
+from write_api.application import Shop, event_store_env
 
 __all__ = ["PASSWORD"]
 

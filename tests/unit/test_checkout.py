@@ -7,8 +7,8 @@ import pytest
 
 from tests.support.shop_data import ADDRESS, CONTEXT
 from write_api.domain.cart import Cart
-from write_api.domain.checkout import place_order
 from write_api.domain.errors import Conflict
+from write_api.domain.order import Order
 from write_api.domain.product import Product
 
 
@@ -37,7 +37,7 @@ def test_placing_an_order_snapshots_prices_totals_reserves_and_empties_the_cart(
     mug, pot = product("Mug", "12.50", 5, seller), product("Pot", "30.00", 1)
     cart = cart_with(customer, (mug, 2), (pot, 1))
     # when
-    order = place_order(
+    order = Order.check_out(
         cart,
         {mug.id: mug, pot.id: pot},
         order_id=order_id,
@@ -75,7 +75,7 @@ def test_placing_an_order_with_a_short_line_names_it_and_records_no_event() -> N
     pending = [len(a.collect_events()) for a in (cart, mug, pot)]
     # when
     with pytest.raises(Conflict) as refused:
-        place_order(
+        Order.check_out(
             cart,
             {mug.id: mug, pot.id: pot},
             order_id=uuid4(),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from write_api.event_store import shop
+from write_api.application import shop
 from write_api.paying import Payments
 
 

@@ -22,11 +22,11 @@ from adapters.authentication import user_id_claim
 from adapters.openapi import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
+from write_api.application import shop
 from write_api.context import acting_user, command_context
 from write_api.domain.account import ROLES, SELF_SERVICE_ROLES
 from write_api.domain.errors import NotFound, field_error
 from write_api.domain.limits import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
-from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.permissions import IsAdmin, IsAuthenticatedUser
 from write_api.serializers import StrictSerializer

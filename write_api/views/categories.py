@@ -12,11 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.openapi import errors
-from write_api.application import UNCHANGED
+from write_api.application import UNCHANGED, shop
 from write_api.context import command_context
 from write_api.domain.category import CategoryTree
 from write_api.domain.limits import CATEGORY_NAME_MAX
-from write_api.event_store import shop
 from write_api.fields import StrictCharField
 from write_api.permissions import IsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from adapters.openapi import errors
 from write_api.accounts.services import product_seller
-from write_api.application import UNCHANGED
+from write_api.application import UNCHANGED, shop
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import (
     COMMENT_MAX,
@@ -25,7 +25,6 @@ from write_api.domain.limits import (
 )
 from write_api.domain.product import Product
 from write_api.domain.review import reviewer_label
-from write_api.event_store import shop
 from write_api.fields import PriceField, StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer, IsSellerOrAdmin, OwnsProductOrIsAdmin
 from write_api.serializers import NonEmptyPatchSerializer, StrictSerializer

@@ -12,10 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.openapi import errors
-from write_api.application import Saved
+from write_api.application import Saved, shop
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
-from write_api.event_store import shop
 from write_api.fields import StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer
 from write_api.serializers import StrictSerializer

@@ -13,8 +13,8 @@ from projections.catalog.rebuild import rebuild_search_index
 from projections.catalog.search_index import SearchIndex
 from projections.topics import ensure_topics, republish_if_broker_lost_events
 from write_api.accounts.services import bootstrap_admin
+from write_api.application import create_event_store_tables
 from write_api.domain.metadata import SYSTEM
-from write_api.event_store import create_event_store_tables
 
 
 class Command(BaseCommand):

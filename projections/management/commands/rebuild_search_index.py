@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from adapters.clients import opensearch_client
 from projections.catalog.rebuild import rebuild_search_index
 from projections.catalog.search_index import SearchIndex
-from write_api.event_store import shop
+from write_api.application import shop
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from adapters.clients import kafka_producer
 from adapters.signals import stop_on_signals
 from projections.relay import Relay
-from write_api.event_store import shop
+from write_api.application import shop
 
 
 class Command(BaseCommand):
