@@ -27,6 +27,21 @@ def post(stack: LiveStack, session: requests.Session, path: str, body: Any = Non
     return session.post(f"{stack.write_url}/api/v1{path}", json=body, timeout=10)
 
 
+def pending_order(
+    stack: LiveStack, customer: requests.Session, name: str, price: str, stock: int
+) -> tuple[dict[str, Any], str]:
+    """A seller's new product and the customer's unpaid order for one unit of it."""
+    product = post(
+        stack,
+        stack.session("seller"),
+        "/products",
+        {"name": name, "description": "", "price": price, "stock": stock},
+    ).json()
+    post(stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 1})
+    placed = post(stack, customer, "/checkout", {"shipping_address": ADDRESS}).json()
+    return product, placed["order_id"]
+
+
 def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> None:
     # given
     seller, customer = live_stack.session("seller"), live_stack.session("customer")
@@ -134,17 +149,8 @@ def test_a_purchase_is_tracked_from_cart_to_delivery(live_stack: LiveStack) -> N
 
 def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) -> None:
     # given: an order holding the only unit
-    seller, customer = live_stack.session("seller"), live_stack.session("customer")
-    product = post(
-        live_stack,
-        seller,
-        "/products",
-        {"name": "Rare vase", "description": "", "price": "80.00", "stock": 1},
-    ).json()
-    post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 1})
-    order_id = post(live_stack, customer, "/checkout", {"shipping_address": ADDRESS}).json()[
-        "order_id"
-    ]
+    customer = live_stack.session("customer")
+    product, order_id = pending_order(live_stack, customer, "Rare vase", "80.00", stock=1)
     eventually(lambda: get(live_stack, customer, f"/orders/{order_id}").status_code == 200)
     # when: the expiry scan runs with the payment window already over
     output = live_stack.manage("expire_unpaid_orders", "--timeout", "0")
@@ -199,17 +205,8 @@ def test_eight_concurrent_pays_on_the_live_stack_make_one_gateway_charge(
     live_stack: LiveStack,
 ) -> None:
     # given: a pending order of 15.00
-    seller, customer = live_stack.session("seller"), live_stack.session("customer")
-    product = post(
-        live_stack,
-        seller,
-        "/products",
-        {"name": "Jug", "description": "", "price": "15.00", "stock": 2},
-    ).json()
-    post(live_stack, customer, "/cart/items", {"product_id": product["id"], "quantity": 1})
-    order_id = post(live_stack, customer, "/checkout", {"shipping_address": ADDRESS}).json()[
-        "order_id"
-    ]
+    customer = live_stack.session("customer")
+    _, order_id = pending_order(live_stack, customer, "Jug", "15.00", stock=2)
     # when: eight payers at once, across the API's worker processes
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(

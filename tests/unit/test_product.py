@@ -6,6 +6,10 @@ import pytest
 from tests.support.shop_data import CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed
+from write_api.domain.limits import PRICE_MAX, STOCK_MAX
+
+NUL = "\x00"
+LONE_SURROGATE = "\ud800"  # what JSON "\ud800" parses to
 
 
 def test_create_product_records_a_created_event_with_metadata(shop: Shop) -> None:
@@ -41,6 +45,15 @@ def test_create_product_records_a_created_event_with_metadata(shop: Shop) -> Non
         ("price", Decimal("1.999")),
         ("price", Decimal("NaN")),
         ("stock", -1),
+        # the shop's business limits (write_api/domain/limits.py)
+        ("stock", 2**31),
+        ("stock", STOCK_MAX + 1),
+        ("price", PRICE_MAX + Decimal("0.01")),
+        ("price", Decimal("999999999999.99")),
+        ("name", f"Mug{NUL}"),
+        ("name", f"Mug{LONE_SURROGATE}"),
+        ("name", "Mug\nCup"),
+        ("description", f"Holds{NUL} tea"),
     ],
 )
 def test_create_product_refuses_a_field_that_breaks_a_rule(
