@@ -35,7 +35,7 @@ def window_rows(kind: str, title: str) -> list[Row]:
         (f"{title}: CPU/request, whole stack, ms", windows(kind, lambda w: w.cpu_ms()), "{:.2f}"),
         (
             f"{title}: CPU/request, whole stack incl. its idle use, ms",
-            windows(kind, lambda w: w.gross / w.n * 1000 if w.n else math.nan),
+            windows(kind, lambda w: w.cpu_ms() + w.idle_share / w.n * 1000 if w.n else math.nan),
             "{:.2f}",
         ),
         (
