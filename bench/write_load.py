@@ -143,42 +143,82 @@ class LoadResult:
         return [a for a in self.answers if not a.ok]
 
 
+def timed(conn: Connection, call: Call, keep_body: bool = False) -> Answer:
+    """Send `call` on `conn`: its answer and how long it took."""
+    start = time.perf_counter()
+    try:
+        status, body = conn.request(call.method, call.path, call.body, call.headers)
+    except (OSError, http.client.HTTPException) as error:  # e.g. a worker killed at its timeout
+        status, body = 0, repr(error).encode()
+    seconds = time.perf_counter() - start
+    if call.after is not None:
+        call.after(status, body)
+    kept = body if keep_body or status != call.expect else b""
+    return Answer(call.kind, status, seconds, status == call.expect, kept)
+
+
+def drive(
+    connections: list[Connection],
+    work: Callable[[int, Connection], None],
+    gate: threading.Barrier | None = None,
+) -> LoadResult:
+    """Run `work` once per connection, each in a thread; the wall time from the start (or
+    from the release of `gate`, which the threads wait at too) until the last one is done."""
+    threads = [
+        threading.Thread(target=work, args=pair, daemon=True) for pair in enumerate(connections)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    if gate is not None:
+        gate.wait()
+        started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    for conn in connections:
+        conn.close()
+    return LoadResult([], wall, sum(c.resent for c in connections))
+
+
 def send_all(
     url: str, calls: Sequence[Call], concurrency: int, keep_body: bool = False
 ) -> LoadResult:
     """Send `calls` in order from `concurrency` connections, each taking the next one free."""
     lock, position, answers = threading.Lock(), [0], []
-    connections = [Connection(url) for _ in range(concurrency)]
 
-    def work(conn: Connection) -> None:
+    def work(_: int, conn: Connection) -> None:
         while True:
             with lock:
                 if position[0] >= len(calls):
                     return
                 call = calls[position[0]]
                 position[0] += 1
-            start = time.perf_counter()
-            try:
-                status, body = conn.request(call.method, call.path, call.body, call.headers)
-            except (OSError, http.client.HTTPException) as error:
-                status, body = 0, repr(error).encode()
-            seconds = time.perf_counter() - start
-            if call.after is not None:
-                call.after(status, body)
-            kept = body if keep_body or status != call.expect else b""
+            answer = timed(conn, call, keep_body)
             with lock:
-                answers.append(Answer(call.kind, status, seconds, status == call.expect, kept))
+                answers.append(answer)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in connections]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    for conn in connections:
-        conn.close()
-    return LoadResult(answers, wall, sum(c.resent for c in connections))
+    result = drive([Connection(url) for _ in range(concurrency)], work)
+    result.answers = answers
+    return result
+
+
+def at_once(url: str, calls: Sequence[Call]) -> LoadResult:
+    """Every call from its own connection, released together; latency from the release."""
+    connections = [Connection(url) for _ in calls]
+    for conn in connections:  # connected beforehand: the handshake is not the server's work
+        conn.connect()
+    gate, answers, lock = threading.Barrier(len(calls) + 1), [], threading.Lock()
+
+    def work(index: int, conn: Connection) -> None:
+        gate.wait()
+        answer = timed(conn, calls[index], keep_body=True)
+        with lock:
+            answers.append(answer)
+
+    result = drive(connections, work, gate)
+    result.answers = answers
+    return result
 
 
 def add_to_cart(customer: Account, product_id: str, kind: str = "add-to-cart") -> Call:

@@ -189,6 +189,12 @@ def print_summary(runs: list[dict], args: argparse.Namespace) -> int:
     for run in runs:
         print(f"\nCPU per request by role, {run['label']} (ms; beyond idle, until idle again):\n")
         print("\n".join(breakdown(run)))
+        for number, sale in enumerate(run.get("flash", []), 1):
+            print(
+                f"\nflash sale {number}, {run['label']}: {sale['buyers']} buyers, "
+                f"{sale['orders']} orders, {sale['out_of_stock']} out_of_stock, "
+                f"other answers: {sale['other']}"
+            )
         if sql := run.get("sql_per_request"):
             print(f"\nwrite API statements per request (bench/sql_per_request.py), {run['label']}:")
             print(

@@ -87,7 +87,7 @@ class Stack:
 
     def start(self, timeout: float = 300) -> None:
         self.workdir.chmod(0o755)  # PostgreSQL's system user (when we are root) must get in
-        self.inprocess("initdb", str(self.workdir / "pgdata"))
+        self.inprocess("initdb", str(self.workdir))
         env = {**os.environ, "WRITE_API_PORT": str(self.write_port)}
         env.update(READ_API_PORT=str(self.read_port), SHOPSTREAM_LOCAL_DIR=str(self.workdir))
         env.update(UNLIMITED)
