@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test lint install browser bench rebuild replay clean
+.PHONY: up test lint install browser bench bench-write rebuild replay clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: lint browser
 # Benchmarks measure the stack `make up` is running (see bench/README.md).
 bench: $(STAMP)
 	$(PY) bench/lag.py $(BENCH_ARGS)
+
+# The write-path benchmark starts its own stack(s): `make bench-write BENCH_ARGS="--old ../old"`.
+bench-write: $(STAMP)
+	$(PY) bench/write.py $(BENCH_ARGS)
 
 # Operator commands against the stack `make up` is running (its servers are in .local/stack.env).
 STACK_ENV := set -a; . ./.local/stack.env; set +a;
