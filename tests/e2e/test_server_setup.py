@@ -30,5 +30,5 @@ def test_a_kept_alive_connection_is_closed_cleanly_after_its_share_of_requests(
     finally:
         connection.close()
     # then: every request was answered on it, and only the last answer closed it
-    assert answers[:-1] == [(200, None, b'{"status":"ok"}')] * (KEEPALIVE_REQUESTS - 1)
+    assert answers[:-1] == [(200, "keep-alive", b'{"status":"ok"}')] * (KEEPALIVE_REQUESTS - 1)
     assert answers[-1] == (200, "close", b'{"status":"ok"}')
