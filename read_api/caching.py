@@ -21,12 +21,12 @@ from uuid import UUID
 import structlog
 from django.core.cache import caches
 from redis.exceptions import RedisError
+from rest_framework.renderers import JSONRenderer
 
 from projections.catalog import cache_keys
 from read_api.selectors import category_list_tree, product_get
 
 MEMORY_TTL = 24 * 3600
-_MISSING = {"__missing__": True}
 log = structlog.get_logger("shopstream.cache")
 
 
@@ -64,16 +64,17 @@ class BestEffortCache:
             return None
 
 
-def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[dict[str, Any] | None, str]:
-    """The product body (None if there is none) and its ETag.
+def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[bytes | None, str]:
+    """The product as the JSON body the API answers (None if there is none) and its ETag.
 
-    `fresh` reads past the cache: a reader that waited for a version must not get
-    an entry from the instant between the projector's commit and its generation bump.
+    Both are made once per version, not per request. `fresh` reads past the cache: a
+    reader that waited for a version must not get an entry from the instant between the
+    projector's commit and its generation bump.
     """
 
-    def build() -> tuple[dict[str, Any], str]:
+    def build() -> tuple[bytes | None, str]:
         found = product_get(product_id)
-        return (found or _MISSING, etag(found))  # hashed once per version, not per request
+        return (None if found is None else JSONRenderer().render(found)), etag(found)
 
     body, tag = cached(
         f"product:{product_id}",
@@ -81,7 +82,7 @@ def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[dict[str, 
         build,
         fresh=fresh,
     )
-    return (None if body == _MISSING else body), tag
+    return body, tag
 
 
 def etag(body: Any) -> str:
