@@ -1,23 +1,35 @@
 """Read API throughput and latency: search and product detail vs /healthz (see bench/README.md).
 
 Run on demand against a running stack (`make up`):  .venv/bin/python bench/read.py
+Compare commits in one window: one `make up` per checkout (other ports), then
+  bench/read.py --checkout OLD --write-url URL_OLD --checkout NEW --write-url URL_NEW
 
-1. Seeds `--products` products through the write API (one throwaway seller, `--seed-threads`
+1. For each checkout, starts that checkout's own read-api process (its gunicorn options and
+   code, its stack's servers from .local/stack.env) on a free port, with one URL added by
+   bench/bare_view_settings.py: /bench/bare, a bare Django JSON view. Every scenario of a
+   checkout runs against this one server.
+2. Seeds `--products` products through its write API (one throwaway seller, `--seed-threads`
    senders; names and descriptions drawn from a fixed pseudo-word vocabulary with a fixed
    seed) and waits until the read side lists them all. `--skip-seed` reuses an earlier seed.
-2. In each of `--rounds` rounds, runs every scenario for `--duration` s, once with one
-   connection (latency) and once with `--connections` (throughput):
-     healthz        GET /healthz, the trivial DRF view on the same gunicorn: the ceiling
+3. In each of `--rounds` rounds, checkout after checkout (the order alternates between
+   rounds), runs every scenario for `--duration` s, with `--connections` (throughput) and,
+   unless `--no-latency`, with one connection (latency):
+     bare           GET /bench/bare: a Django JSON view, our middleware, no DRF
+     healthz        GET /healthz on the same server: its ratio is taken against bare
      detail-hot     GET /api/v1/products/{id} over 50 ids already cached
      detail-cold    the same, each id requested for the first time since the seed
      search-hot     ?search=<word>&page_size=20 over 5 words, cached
      filter-hot     the same + &min_price=10&max_price=50&ordering=price
      search-cold    ?search=<word> <word>&page_size=20, every query new (never cached)
      filter-cold    the same + the price filter and ordering
-   and prints the medians over the rounds, each ratio taken against healthz in the same round.
+   Each pass records the server's CPU per request (master and workers, from /proc), the
+   balance between its workers (least / most CPU) and the 1-minute load average. It prints
+   every pass, the medians over the rounds (ratios against healthz of the same round), and
+   issue 10's ratio targets checked in every round.
 
-"Cold" ids and queries are consumed: the state file (`--state`) remembers the seeded ids and
-how far each cold list got, so a later run with `--skip-seed` only sends never-seen requests.
+"Cold" ids and queries are consumed: a state file per write API
+(/tmp/shopstream-bench-read-<write port>.json) remembers the seeded ids and how far each
+cold list got, so a later run with `--skip-seed` only sends never-seen requests.
 The load comes from `wrk` (one thread, C: it leaves the CPUs to the server) if installed,
 else Python threads (`--client python`), which cost CPU the server then lacks and so narrow
 the ratios. Loopback URLs only; every loop is bounded by a count or a deadline.
