@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -84,7 +84,7 @@ class HealthzApi(APIView):
     authentication_classes: list[type] = []
     versioning_class = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "GET":
             return JsonResponse(ALIVE_BODY, json_dumps_params={"separators": (",", ":")})
         return super().dispatch(request, *args, **kwargs)

@@ -68,6 +68,6 @@ class AccessLogMiddleware:
 def user_id(request: HttpRequest) -> str | None:
     """The authenticated user's id, without loading a user the request never looked at."""
     user = getattr(request, "user", None)
-    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+    if isinstance(user, SimpleLazyObject) and getattr(user, "_wrapped", None) is empty:
         return None
     return str(user.pk) if user is not None and user.is_authenticated else None

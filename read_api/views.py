@@ -128,7 +128,7 @@ class ProductDetailApi(ReadApi):
         parameters=[IF_NONE_MATCH, ETAG],
         responses={200: ProductSerializer, 304: NOT_MODIFIED},
     )
-    def get(self, request: Request, version: str, product_id: UUID) -> Response:
+    def get(self, request: Request, version: str, product_id: UUID) -> HttpResponse:
         self.wait_for(request, product_version)
         body, tag = product_detail(product_id, fresh=HEADER in request.headers)
         if body is None:
