@@ -235,9 +235,7 @@ class Target:
     read_url: str = ""
     state: dict = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"{self.checkout.name}@{checkout_revision(self.checkout)}"
+    label: str = ""  # the checkout's name and commit when its server started
 
 
 def checkout_revision(checkout: Path) -> str:
@@ -295,6 +293,7 @@ def start_server(target: Target, log_dir: Path) -> None:
         start_new_session=True,
     )
     target.read_url = f"http://127.0.0.1:{port}"
+    target.label = f"{target.checkout.name}@{checkout_revision(target.checkout)}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):
