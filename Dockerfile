@@ -37,5 +37,6 @@ USER shopstream
 EXPOSE 8000 8001
 
 CMD ["gunicorn", "infra.wsgi.write_api:application", "--bind", "0.0.0.0:8000", \
+     "--config", "python:infra.gunicorn_hooks", \
      "--worker-class", "gthread", "--workers", "2", "--threads", "4", \
      "--limit-request-line", "8190"]

@@ -37,9 +37,16 @@ class TextDeserializer(Deserializer):
 def opensearch_client(timeout: float = 10.0, max_retries: int = 2) -> OpenSearch:
     """One client (and connection pool) per process and settings; it is thread-safe.
 
-    A timeout is not retried (opensearch-py's default), so `timeout` bounds a stalled call.
+    The pool keeps a connection for each request thread: a smaller one makes threads
+    open connections it then discards. A timeout is not retried (opensearch-py's
+    default), so `timeout` bounds a stalled call.
     """
-    return OpenSearch(hosts=[settings.OPENSEARCH_URL], timeout=timeout, max_retries=max_retries)
+    return OpenSearch(
+        hosts=[settings.OPENSEARCH_URL],
+        timeout=timeout,
+        max_retries=max_retries,
+        pool_maxsize=settings.SERVER_THREADS,
+    )
 
 
 def search_client() -> OpenSearch:

@@ -1,7 +1,14 @@
-"""JSON logs through structlog for every process; request ids ride in context variables."""
+"""JSON logs through structlog for every process; request ids ride in context variables.
+
+Access lines take a short path (`log_access`): one per request, they skip structlog's
+processor chain and the caller lookup, and are rendered by a single json.dumps.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -12,6 +19,42 @@ SHARED_PROCESSORS: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+ACCESS_LOGGER = "shopstream.access"
+_access = logging.getLogger(ACCESS_LOGGER)
+
+
+class AccessRecord(logging.LogRecord):
+    """An access line: `msg` is its final event dict."""
+
+
+def log_access(fields: dict[str, Any]) -> None:
+    """Log one access line (a stdlib record, so handlers and pytest's caplog see it)."""
+    if _access.isEnabledFor(logging.INFO):
+        _access.handle(AccessRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, fields, None, None))
+
+
+class JsonFormatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter for every record, rendering access lines directly."""
+
+    def __init__(self, service: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not isinstance(record, AccessRecord):
+            return str(super().format(record))
+        stamp = datetime.fromtimestamp(record.created, UTC).isoformat()[:-6] + "Z"
+        return json.dumps(
+            {
+                **record.msg,  # type: ignore[dict-item]
+                "level": "info",
+                "logger": ACCESS_LOGGER,
+                "timestamp": stamp,
+                "service": self.service,
+            }
+        )
 
 
 def logging_config(level: str, service: str) -> dict[str, Any]:
@@ -30,7 +73,8 @@ def logging_config(level: str, service: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {
             "json": {
-                "()": structlog.stdlib.ProcessorFormatter,
+                "()": JsonFormatter,
+                "service": service,
                 "processors": [
                     lambda _, __, event: {**event, "service": service},
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,

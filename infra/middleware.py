@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 import structlog
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from infra.logging import log_access
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-access_log = structlog.get_logger("shopstream.access")
 
 
 def incoming_request_id(request: HttpRequest) -> str:
@@ -49,14 +51,23 @@ class AccessLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        access_log.info(
-            "request",
-            request_id=getattr(request, "request_id", None),
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            user_id=str(user.pk) if user is not None and user.is_authenticated else None,
+        log_access(
+            {
+                "event": "request",
+                "request_id": getattr(request, "request_id", None),
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": user_id(request),
+            }
         )
         return response
+
+
+def user_id(request: HttpRequest) -> str | None:
+    """The authenticated user's id, without loading a user the request never looked at."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and getattr(user, "_wrapped", None) is empty:
+        return None
+    return str(user.pk) if user is not None and user.is_authenticated else None

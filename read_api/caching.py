@@ -1,8 +1,10 @@
-"""Redis-cached reads keyed on generations the projectors move: never stale after a projection.
+"""Redis-cached reads checked against generations the projectors move: never stale.
 
-A key embeds the generations of everything the entry was built from; a projector
-bumps a generation after its commit, so the old entry is simply never asked for
-again (its TTL only bounds memory, not correctness).
+An entry records the generations of everything it was built from, and is served only
+while they are still the current ones; a projector bumps a generation after its commit,
+so an entry built before is never served again (its TTL only bounds memory, not
+correctness). The entry and the current generations come back in one MGET: a cached
+read is one Redis round trip.
 
 Redis is an optimisation here, never a dependency: when it fails or stalls, the
 request reads PostgreSQL (see BestEffortCache).
@@ -12,19 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 import structlog
 from django.core.cache import caches
 from redis.exceptions import RedisError
+from rest_framework.renderers import JSONRenderer
 
 from projections.catalog import cache_keys
 from read_api.selectors import category_list_tree, product_get
 
 MEMORY_TTL = 24 * 3600
-_MISSING = {"__missing__": True}
 log = structlog.get_logger("shopstream.cache")
 
 
@@ -40,13 +42,13 @@ class BestEffortCache:
         self.cache = caches["best_effort"]  # short socket timeouts (settings)
         self.available = True
 
-    def generations(self, *keys: str) -> list[int] | None:
-        """The current generation of each key (0 if never bumped); None if Redis failed."""
-        found = self._call(lambda: self.cache.get_many(list(keys)))
-        return None if found is None else [int(found.get(k) or 0) for k in keys]
-
-    def get(self, key: str) -> Any:
-        return self._call(lambda: self.cache.get(key))
+    def read(self, key: str, generation_keys: Sequence[str]) -> tuple[list[int], Any] | None:
+        """The current generation of each key (0 if never bumped) and the entry under `key`
+        (None if there is none), read at one instant; None if Redis failed."""
+        found = self._call(lambda: self.cache.get_many([*generation_keys, key]))
+        if found is None:
+            return None
+        return [int(found.get(k) or 0) for k in generation_keys], found.get(key)
 
     def set(self, key: str, value: Any, timeout: int | None = MEMORY_TTL) -> None:
         self._call(lambda: self.cache.set(key, value, timeout))
@@ -62,26 +64,25 @@ class BestEffortCache:
             return None
 
 
-def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[dict[str, Any] | None, str]:
-    """The product body (None if there is none) and its ETag.
+def product_detail(product_id: UUID, *, fresh: bool = False) -> tuple[bytes | None, str]:
+    """The product as the JSON body the API answers (None if there is none) and its ETag.
 
-    `fresh` reads past the cache: a reader that waited for a version must not get
-    an entry from the instant between the projector's commit and its generation bump.
+    Both are made once per version, not per request. `fresh` reads past the cache: a
+    reader that waited for a version must not get an entry from the instant between the
+    projector's commit and its generation bump.
     """
 
-    def build() -> tuple[dict[str, Any], str]:
+    def build() -> tuple[bytes | None, str]:
         found = product_get(product_id)
-        return (found or _MISSING, etag(found))  # hashed once per version, not per request
+        return (None if found is None else JSONRenderer().render(found)), etag(found)
 
-    cache = BestEffortCache()
-    product_generation = cache_keys.product_key(str(product_id))
-    generations = cache.generations(product_generation, cache_keys.CATEGORY_TREE)
-    if generations is None:
-        body, tag = build()
-    else:
-        key = f"product:{product_id}:{generations[0]}:{generations[1]}"
-        body, tag = cached(cache, key, build, fresh=fresh)
-    return (None if body == _MISSING else body), tag
+    body, tag = cached(
+        f"product:{product_id}",
+        [cache_keys.product_key(str(product_id)), cache_keys.CATEGORY_TREE],
+        build,
+        fresh=fresh,
+    )
+    return body, tag
 
 
 def etag(body: Any) -> str:
@@ -93,36 +94,39 @@ def search_page(
     request_params: dict[str, Any], build: Callable[[], dict[str, Any]], *, fresh: bool = False
 ) -> dict[str, Any]:
     """A search result page, cached until the catalog projector applies any change."""
-    cache = BestEffortCache()
-    generations = cache.generations(cache_keys.SEARCH_RESULTS)
-    if generations is None:
-        return build()
     fingerprint = hashlib.sha256(
         json.dumps(request_params, sort_keys=True, default=str).encode()
     ).hexdigest()
-    return dict(cached(cache, f"search:{generations[0]}:{fingerprint}", build, fresh=fresh))
+    return dict(cached(f"search:{fingerprint}", [cache_keys.SEARCH_RESULTS], build, fresh=fresh))
 
 
 def category_tree() -> list[dict[str, Any]]:
     """The whole tree, cached until the catalog projector moves the tree's generation."""
-    cache = BestEffortCache()
-    generations = cache.generations(cache_keys.CATEGORY_TREE)
-    if generations is None:
-        return category_list_tree()
-    return list(cached(cache, f"categories:tree:{generations[0]}", category_list_tree, None))
+    return list(cached("categories:tree", [cache_keys.CATEGORY_TREE], category_list_tree, None))
 
 
 def cached(
-    cache: BestEffortCache,
     key: str,
+    generation_keys: Sequence[str],
     build: Callable[[], Any],
     timeout: int | None = MEMORY_TTL,
     *,
     fresh: bool = False,
 ) -> Any:
-    """The entry under `key`, built and stored when missing (or when `fresh` is asked)."""
-    entry = None if fresh else cache.get(key)
-    if entry is None:
-        entry = build()
-        cache.set(key, entry, timeout)
-    return entry
+    """The value under `key` if it was built under the current generations of
+    `generation_keys`; otherwise (or when `fresh` is asked) built now and stored with them.
+
+    Without Redis the value is built and not stored. A writer that read older generations
+    may overwrite a newer entry: the next reader then finds generations that do not match
+    and builds again, so a race costs a miss, never a stale answer.
+    """
+    cache = BestEffortCache()
+    found = cache.read(key, generation_keys)
+    if found is None:
+        return build()
+    generations, entry = found
+    if not fresh and isinstance(entry, tuple) and entry[0] == generations:
+        return entry[1]
+    value = build()
+    cache.set(key, (generations, value), timeout)
+    return value

@@ -144,6 +144,9 @@ KAFKA_PARTITIONS = int(os.environ.get("KAFKA_PARTITIONS", "3"))
 # Group joins wait for the rebalance timeout, which kafka-python takes from this value.
 KAFKA_MAX_POLL_INTERVAL_MS = int(os.environ.get("KAFKA_MAX_POLL_INTERVAL_MS", "5000"))
 OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL", "http://127.0.0.1:9200")
+# Request threads per server process (gunicorn --threads; the launcher sets it): each may
+# hold an OpenSearch connection at once, so the client pools as many.
+SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "4"))
 # How long a search request waits for OpenSearch before it answers 503.
 SEARCH_TIMEOUT_SECONDS = float(os.environ.get("SEARCH_TIMEOUT_SECONDS", "1.2"))
 # Prefix of topics, consumer groups, index aliases and cache keys, so that two

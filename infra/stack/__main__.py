@@ -18,7 +18,7 @@ from pathlib import Path
 
 from infra.stack.processes import ROOT, app_processes
 from infra.stack.servers import LOCAL_SERVERS, start_missing_servers
-from infra.stack.supervisor import Supervisor, die_with_parent, emit
+from infra.stack.supervisor import Supervisor, die_with_parent, emit, prefixed
 
 SERVER_VARIABLES = [server.env_var for server in LOCAL_SERVERS]
 WORKDIR = Path(os.environ.get("SHOPSTREAM_LOCAL_DIR", ROOT / ".local"))
@@ -99,16 +99,16 @@ def run(command: list[str]) -> int:
     log = WORKDIR / "servers.log"
     WORKDIR.mkdir(parents=True, exist_ok=True)
     log.write_text("")
-    servers = Supervisor(sink=lambda name, line, _: _append(log, f"{name:<12}| {line}"))
+    servers = Supervisor(sink=lambda name, lines, _: _append(log, prefixed(f"{name:<12}| ", lines)))
     try:
         return run_against(servers, command)
     finally:
         servers.stop_all(timeout=4)
 
 
-def _append(path: Path, line: str) -> None:
+def _append(path: Path, lines: str) -> None:
     with path.open("a") as log:
-        log.write(line if line.endswith("\n") else line + "\n")
+        log.write(lines)
 
 
 def run_against(servers: Supervisor, command: list[str]) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 from infra.stack.supervisor import ProcessSpec
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# One worker process per core; threads overlap the waits on PostgreSQL, Redis and OpenSearch.
+WORKERS, THREADS = 2, 4
 
 
 def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
@@ -18,12 +20,15 @@ def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
             "-m",
             "gunicorn",
             f"infra.wsgi.{module}:application",
+            # Spreads kept-alive clients over the workers (see the module).
+            "--config",
+            "python:infra.gunicorn_hooks",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            str(WORKERS),
             "--threads",
-            "4",
+            str(THREADS),
             "--worker-class",
             "gthread",
             "--graceful-timeout",
@@ -37,7 +42,11 @@ def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:
             "--limit-request-line",
             "8190",
         ],
-        env={"DJANGO_SETTINGS_MODULE": settings, "SHOPSTREAM_SERVICE": name},
+        env={
+            "DJANGO_SETTINGS_MODULE": settings,
+            "SHOPSTREAM_SERVICE": name,
+            "SERVER_THREADS": str(THREADS),
+        },
     )
 
 

@@ -15,7 +15,7 @@ import psycopg
 import requests
 
 from infra.stack.processes import ROOT
-from infra.stack.supervisor import Supervisor
+from infra.stack.supervisor import Supervisor, prefixed
 from tests.support.shop_data import ADDRESS, PASSWORD
 from write_api.application import Shop, event_store_env
 
@@ -98,9 +98,9 @@ class LiveStack:
 def file_sink(path: Path) -> Any:
     lock = threading.Lock()
 
-    def write(name: str, line: str, color: str) -> None:
+    def write(name: str, lines: str, color: str) -> None:
         with lock, path.open("a") as log:
-            log.write(f"{name:<12}| {line.rstrip()}\n")
+            log.write(prefixed(f"{name:<12}| ", lines))
 
     return write
 
