@@ -3,7 +3,9 @@
     .venv/bin/python bench/ab_lag.py OLD_CHECKOUT NEW_CHECKOUT [lag.py options]
 
 Each checkout needs its `.venv` (`make install` there). Runs old, new, old, new on ports
-8100/8101 and prints each lag report with the CPU the whole stack used meanwhile.
+$WRITE_API_PORT/$READ_API_PORT (8100/8101 when unset) and prints each lag report with the
+CPU the whole stack used meanwhile. With AB_IDLE_SECONDS=60 it first measures each idle
+stack that long: the CPU of every process, and the total in cores.
 """
 
 import os
@@ -20,10 +22,13 @@ HERE = Path(__file__).resolve().parent
 OLD, NEW = sys.argv[1], sys.argv[2]
 RUNS = [("old", OLD), ("new", NEW), ("old", OLD), ("new", NEW)]
 ARGS = sys.argv[3:] or ["--rate", "20", "--count", "300"]
+WRITE_PORT = os.environ.get("WRITE_API_PORT") or "8100"
+READ_PORT = os.environ.get("READ_API_PORT") or "8101"
+IDLE_SECONDS = float(os.environ.get("AB_IDLE_SECONDS") or 0)
 
 
 def up(root):
-    env = {**os.environ, "WRITE_API_PORT": "8100", "READ_API_PORT": "8101"}
+    env = {**os.environ, "WRITE_API_PORT": WRITE_PORT, "READ_API_PORT": READ_PORT}
     for k in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS", "OPENSEARCH_URL"):
         env.pop(k, None)
     p = subprocess.Popen(
@@ -37,8 +42,8 @@ def up(root):
     while time.time() < deadline:
         try:
             if (
-                requests.get("http://127.0.0.1:8100/healthz", timeout=1).ok
-                and requests.get("http://127.0.0.1:8101/healthz", timeout=1).ok
+                requests.get(f"http://127.0.0.1:{WRITE_PORT}/healthz", timeout=1).ok
+                and requests.get(f"http://127.0.0.1:{READ_PORT}/healthz", timeout=1).ok
             ):
                 time.sleep(8)  # let consumer groups join
                 return p
@@ -59,8 +64,36 @@ def cpu(p):
     return total
 
 
+def idle_cpu(p, seconds):
+    """Cores each process of the stack used while nothing happened, and the total."""
+    processes = [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]
+
+    def times():
+        used = {}
+        for c in processes:
+            try:
+                t = c.cpu_times()
+                used[c.pid] = (t.user + t.system, " ".join(c.cmdline()[:3])[-60:])
+            except psutil.NoSuchProcess:
+                pass
+        return used
+
+    before = times()
+    time.sleep(seconds)
+    after = times()
+    rows = sorted(
+        ((after[i][0] - before[i][0]) / seconds, after[i][1]) for i in after if i in before
+    )
+    for cores, command in reversed(rows[-5:]):
+        print(f"   idle {cores:.4f} cores  {command}")
+    print(f"   idle total {sum(c for c, _ in rows):.4f} cores over {seconds:.0f} s", flush=True)
+
+
 for name, root in RUNS:
     p = up(root)
+    if IDLE_SECONDS:
+        print(f"== {name} ({root}) idle, load {os.getloadavg()[0]:.2f}")
+        idle_cpu(p, IDLE_SECONDS)
     load = os.getloadavg()[0]
     before, started = cpu(p), time.time()
     out = subprocess.run(
@@ -68,9 +101,9 @@ for name, root in RUNS:
             sys.executable,
             str(HERE / "lag.py"),
             "--write-url",
-            "http://127.0.0.1:8100",
+            f"http://127.0.0.1:{WRITE_PORT}",
             "--read-url",
-            "http://127.0.0.1:8101",
+            f"http://127.0.0.1:{READ_PORT}",
             *ARGS,
         ],
         capture_output=True,
