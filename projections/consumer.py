@@ -15,6 +15,9 @@ Nothing is lost and nothing is skipped silently:
 - cache generations to bump are recorded in an outbox with the rows and flushed to
   Redis after the commit (`projections.cache_outbox`), retried until Redis acks.
 Read-your-writes announcements are best effort: a failure is logged, never raised.
+
+Idle, the loop does not poll the broker: it waits on the relay's NOTIFY
+(`projections.doorbell`), polling once every few seconds to stay in its group.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from adapters.outages import is_outage
 from projections import parking
 from projections.cache_flusher import CacheFlusher
 from projections.doorbell import Doorbell, published_channel
+from projections.membership import BATCH
 from projections.models import ProjectionCheckpoint
 from write_api.published_events import ENVELOPE_KEYS, topic_name
 
@@ -44,11 +48,6 @@ log = structlog.get_logger("shopstream.projector")
 FIRST_BACKOFF_SECONDS = 0.5
 # Below the consumer's max poll interval, so a retrying member keeps its partitions.
 MAX_BACKOFF_SECONDS = 2.0
-# Small enough that a batch finishes well within the poll interval on a busy machine.
-BATCH = 200
-FETCH_WAIT_MS = 5
-MIN_POLL_INTERVAL_MS = 30_000
-HEARTBEAT_MS = 2_000  # well within the session timeout (5-10 s)
 # After a failed announcement, readers wait out their own bound for this long.
 ANNOUNCE_QUIET_SECONDS = 5.0
 # A poll for announced records returns as soon as they arrive; this bounds a wait in vain.
@@ -76,24 +75,6 @@ Announce = Callable[[list[tuple[str, int]]], None]
 
 def announce_nothing(applied: list[tuple[str, int]]) -> None:
     """Default when no one waits for versions (tests of the loop itself)."""
-
-
-def member_options() -> dict[str, Any]:
-    """Kafka consumer settings of a projector process (tests keep the client's defaults).
-
-    - The local broker (tansu) answers a fetch that found records only after
-      `fetch_max_wait_ms` more, so a short wait is what keeps lag low; the loop does not
-      poll an idle broker (it waits on the relay's bell), so a short wait costs nothing idle.
-    - The poll interval bounds one batch (a 10k-product seed on a busy machine must not
-      cost the member its partitions); the broker's join waits on the session timeout,
-      not on it, so a longer one does not slow a rebalance.
-    """
-    return {
-        "fetch_max_wait_ms": FETCH_WAIT_MS,
-        "max_poll_records": BATCH,
-        "max_poll_interval_ms": max(settings.KAFKA_MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS),
-        "heartbeat_interval_ms": HEARTBEAT_MS,
-    }
 
 
 def max_attempts() -> int:

@@ -42,12 +42,12 @@ class Doorbell:
         self.channel = channel
         self.aggregate_types = frozenset(aggregate_types)
         self._wrapper: Any = None
-        self._owed_position = 0
+        self.announced = 0  # the highest position a ring announced for our aggregate types
         self._owed_until = 0.0
 
     def owes(self, seen: int) -> bool:
         """A ring announced a position beyond `seen`, lately: it should arrive any moment."""
-        return self._owed_position > seen and time.monotonic() < self._owed_until
+        return self.announced > seen and time.monotonic() < self._owed_until
 
     def wait(self, timeout: float, stop: threading.Event, seen: int) -> None:
         """Until a ring announces one of our aggregate types beyond `seen`, or `timeout`.
@@ -92,6 +92,6 @@ class Doorbell:
             mine = [2**63 - 1]  # a ring we cannot read: look rather than miss something
         if not mine:
             return False
-        self._owed_position = max(self._owed_position, *mine)
+        self.announced = max(self.announced, *mine)
         self._owed_until = time.monotonic() + OWED_SECONDS
         return True

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.clients import kafka_consumer
 from adapters.signals import stop_on_signals
-from projections.consumer import ProjectionRunner, member_options
+from projections.consumer import ProjectionRunner
+from projections.membership import member_options
 from projections.progress import version_announcer
 from projections.registry import PROJECTORS
 
