@@ -53,49 +53,38 @@ def up(root):
     raise SystemExit("stack did not come up")
 
 
-def cpu(p):
-    total = 0.0
-    for c in psutil.Process(p.pid).children(recursive=True):
+def process_times(p):
+    """CPU seconds so far of every process of the stack, by pid, with a short name."""
+    used = {}
+    for c in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]:
         try:
             t = c.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
+            used[c.pid] = (t.user + t.system, " ".join(c.cmdline()[:3])[-60:])
         except psutil.NoSuchProcess:
             pass
+    return used
+
+
+def report_cpu(before, after, label, per=None):
+    """Each process's CPU between two snapshots (the top ones) and the whole stack's."""
+    rows = sorted((after[i][0] - before[i][0], after[i][1]) for i in after if i in before)
+    unit = "cores" if per else "s"
+    for used, command in reversed(rows[-6:]):
+        print(f"   {label} {used / (per or 1):.4f} {unit}  {command}")
+    total = sum(used for used, _ in rows)
+    print(f"   {label} total {total / (per or 1):.4f} {unit}", flush=True)
     return total
-
-
-def idle_cpu(p, seconds):
-    """Cores each process of the stack used while nothing happened, and the total."""
-    processes = [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]
-
-    def times():
-        used = {}
-        for c in processes:
-            try:
-                t = c.cpu_times()
-                used[c.pid] = (t.user + t.system, " ".join(c.cmdline()[:3])[-60:])
-            except psutil.NoSuchProcess:
-                pass
-        return used
-
-    before = times()
-    time.sleep(seconds)
-    after = times()
-    rows = sorted(
-        ((after[i][0] - before[i][0]) / seconds, after[i][1]) for i in after if i in before
-    )
-    for cores, command in reversed(rows[-5:]):
-        print(f"   idle {cores:.4f} cores  {command}")
-    print(f"   idle total {sum(c for c, _ in rows):.4f} cores over {seconds:.0f} s", flush=True)
 
 
 for name, root in RUNS:
     p = up(root)
     if IDLE_SECONDS:
-        print(f"== {name} ({root}) idle, load {os.getloadavg()[0]:.2f}")
-        idle_cpu(p, IDLE_SECONDS)
+        print(f"== {name} ({root}) idle {IDLE_SECONDS:g} s, load {os.getloadavg()[0]:.2f}")
+        before = process_times(p)
+        time.sleep(IDLE_SECONDS)
+        report_cpu(before, process_times(p), "idle", per=IDLE_SECONDS)
     load = os.getloadavg()[0]
-    before, started = cpu(p), time.time()
+    before, started = process_times(p), time.time()
     out = subprocess.run(
         [
             sys.executable,
@@ -109,11 +98,9 @@ for name, root in RUNS:
         capture_output=True,
         text=True,
     )
-    used, wall = cpu(p) - before, time.time() - started
-    print(
-        f"== {name} ({root}) load {load:.2f}→{os.getloadavg()[0]:.2f}",
-        f" stack CPU {used:.1f} s over {wall:.0f} s",
-    )
+    wall = time.time() - started
+    print(f"== {name} ({root}) load {load:.2f}→{os.getloadavg()[0]:.2f}, {wall:.0f} s")
+    report_cpu(before, process_times(p), "run CPU")
     print(out.stdout[-1200:], out.stderr[-400:], flush=True)
     p.send_signal(signal.SIGTERM)
     p.wait(30)

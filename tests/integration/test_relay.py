@@ -20,14 +20,19 @@ from write_api.published_events import topic_name
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def prefix(isolated_namespace: str) -> str:
+    """This test's topic prefix, with its topics created."""
+    admin = kafka_admin()
+    ensure_topics(admin, settings.TOPIC_PREFIX, partitions=3)
+    admin.close()
+    return str(settings.TOPIC_PREFIX)
+
+
 def test_relay_publishes_every_event_keyed_by_aggregate_in_log_order(
-    shop_app: Shop, isolated_namespace: str
+    shop_app: Shop, prefix: str
 ) -> None:
     # given
-    prefix = settings.TOPIC_PREFIX
-    admin = kafka_admin()
-    ensure_topics(admin, prefix, partitions=3)
-    admin.close()
     ids = create_products(shop_app, 25)
     head = shop_app.recorder.max_notification_id()
     producer = kafka_producer()
@@ -78,13 +83,9 @@ def test_relay_resumes_after_its_checkpoint_without_republishing_older_events(
 
 
 def test_the_relay_rings_the_bell_of_the_aggregate_types_it_published_once_acknowledged(
-    shop_app: Shop, isolated_namespace: str
+    shop_app: Shop, prefix: str
 ) -> None:
     # given: idle projectors of products and of orders, listening on the relay's channel
-    prefix = settings.TOPIC_PREFIX
-    admin = kafka_admin()
-    ensure_topics(admin, prefix, partitions=3)
-    admin.close()
     stop = threading.Event()
     products = Doorbell(published_channel(prefix), ["Product"])
     orders = Doorbell(published_channel(prefix), ["Order"])
