@@ -27,7 +27,7 @@ from write_api.published_events import EventLog, to_envelope
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
 CHUNK = 5_000  # stored events read per query
-INDEX_CHUNK = 1_000  # documents built and sent at a time: memory stays bounded
+INDEX_CHUNK = 500  # documents built and sent at a time: bounded memory, short requests
 CATALOG_TYPES = ("Product", "CategoryTree", "Review")
 PROJECTOR = "catalog"
 
