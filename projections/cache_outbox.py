@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from projections.catalog.cache_keys import bump_many
 from projections.models import PendingCacheBump
 
 FLUSH_LIMIT = 500
+TAKE_OLDEST = (
+    "DELETE FROM projections_pendingcachebump WHERE id IN ("
+    "SELECT id FROM projections_pendingcachebump ORDER BY id LIMIT %s FOR UPDATE) RETURNING key"
+)
 
 
 def record(keys: Iterable[str]) -> None:
@@ -28,13 +32,13 @@ def flush(limit: int = FLUSH_LIMIT) -> int:
     Rows another flusher holds are waited for, not skipped: when this returns, every bump
     committed before it reached Redis (or it raised), so announcing a version after it is safe.
     """
-    with transaction.atomic():
-        rows = list(PendingCacheBump.objects.select_for_update().order_by("id")[:limit])
-        if not rows:
-            return 0
-        bump_many(row.key for row in rows)
-        PendingCacheBump.objects.filter(id__in=[row.id for row in rows]).delete()
-    return len(rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Taken in one statement; they come back if Redis fails (the transaction rolls back).
+        cursor.execute(TAKE_OLDEST, [limit])
+        keys = [key for (key,) in cursor.fetchall()]
+        if keys:
+            bump_many(keys)
+    return len(keys)
 
 
 def pending() -> int:

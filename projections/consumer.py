@@ -15,6 +15,9 @@ Nothing is lost and nothing is skipped silently:
 - cache generations to bump are recorded in an outbox with the rows and flushed to
   Redis after the commit (`projections.cache_outbox`), retried until Redis acks.
 Read-your-writes announcements are best effort: a failure is logged, never raised.
+
+Idle, the loop does not poll the broker: it waits on the relay's NOTIFY
+(`projections.doorbell`), polling once every few seconds to stay in its group.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from kafka.structs import OffsetAndMetadata
 from adapters.outages import is_outage
 from projections import parking
 from projections.cache_flusher import CacheFlusher
+from projections.doorbell import Doorbell, published_channel
+from projections.membership import BATCH
 from projections.models import ProjectionCheckpoint
 from write_api.published_events import ENVELOPE_KEYS, topic_name
 
@@ -43,10 +48,14 @@ log = structlog.get_logger("shopstream.projector")
 FIRST_BACKOFF_SECONDS = 0.5
 # Below the consumer's max poll interval, so a retrying member keeps its partitions.
 MAX_BACKOFF_SECONDS = 2.0
-# Small enough that a batch finishes well within the poll interval on a busy machine.
-BATCH = 200
 # After a failed announcement, readers wait out their own bound for this long.
 ANNOUNCE_QUIET_SECONDS = 5.0
+# A poll for announced records returns as soon as they arrive; this bounds a wait in vain.
+OWED_POLL_MS = 200
+# Any other poll: long enough for a fetch or two, short enough not to poll an idle broker.
+SHORT_POLL_MS = 10
+# An idle projector waits on the relay's bell this long at most between two polls.
+MAX_IDLE_SECONDS = 3.0
 
 Envelope = dict[str, Any]
 
@@ -81,30 +90,42 @@ class ProjectionRunner:
         consumer: KafkaConsumer,
         prefix: str,
         announce: Announce = announce_nothing,
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.projector = projector
         self.consumer = consumer
         self.prefix = prefix
         self.announce = announce
+        self.doorbell = doorbell or Doorbell(published_channel(prefix), projector.aggregate_types)
         self.checkpoint_name = f"{prefix}{projector.name}"
         self.cache = CacheFlusher()
         self._announce_quiet_until = 0.0
+        self._drained = False  # the last poll returned nothing
+        self._seen = 0  # the highest position read, to tell which rings are news
 
     @staticmethod
     def topics(projector: Projector, prefix: str) -> list[str]:
         return [topic_name(prefix, t) for t in projector.aggregate_types]
 
     def run(self, stop: threading.Event) -> None:
+        try:
+            self._loop(stop)
+        finally:
+            self.doorbell.close()
+
+    def _loop(self, stop: threading.Event) -> None:
         backoff = FIRST_BACKOFF_SECONDS
         while not stop.is_set():
             self.cache.flush_when_due()
+            timeout_ms = self._wait_for_work(stop)
             try:
-                records = self.consumer.poll(timeout_ms=200, max_records=BATCH)
+                records = self.consumer.poll(timeout_ms=timeout_ms, max_records=BATCH)
             except KafkaError as error:
                 log.warning("poll_retry", error=str(error), retry_in=backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
+            self._drained = not records
             batches = list(records.items())
             for done, (partition, messages) in enumerate(batches):
                 try:
@@ -117,9 +138,30 @@ class ProjectionRunner:
                     db.connection.close()  # a broken connection reconnects on next use
                     for pending, unhandled in batches[done:]:
                         self._rewind(pending, unhandled[0].offset)
+                    self._drained = False
                     self._back_off(stop, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                     break
+
+    def _wait_for_work(self, stop: threading.Event) -> int:
+        """Block on the relay's bell while there is nothing to read; the next poll's timeout.
+
+        A ring that announced what we have not read yet makes the poll wait for it. After
+        records, one short poll looks for more (a backlog, a batch not announced); only an
+        empty one lets the loop wait for a ring, and a wait that runs out polls briefly: to
+        stay in the group and to catch a missed ring. A member not in its group yet polls.
+        """
+        if self.doorbell.owes(self._seen) or not self.consumer.assignment():
+            return OWED_POLL_MS
+        if not self._drained:
+            return SHORT_POLL_MS
+        self.doorbell.wait(self._idle_seconds(), stop, self._seen)
+        return OWED_POLL_MS if self.doorbell.owes(self._seen) else SHORT_POLL_MS
+
+    def _idle_seconds(self) -> float:
+        """Well within the max poll interval: the member must poll to keep its partitions."""
+        interval: float = self.consumer.config.get("max_poll_interval_ms", 300_000) / 1000
+        return min(MAX_IDLE_SECONDS, interval / 3)
 
     def _back_off(self, stop: threading.Event, seconds: float) -> None:
         """Wait, polling with every partition paused, so the member stays in its group."""
@@ -164,6 +206,7 @@ class ProjectionRunner:
             envelope = self._parse(message)
             if envelope is None:
                 continue
+            self._seen = max(self._seen, envelope["position"])
             if envelope["position"] > position:
                 fresh.append((message, envelope))
                 position = envelope["position"]

@@ -1,9 +1,10 @@
 """The relay: follows the event store's notification log and publishes envelopes to Kafka.
 
 It reads with the library's LISTEN/NOTIFY subscription, sends each envelope keyed
-by aggregate id, waits for the broker's acknowledgement of the whole batch, and
-only then records the batch's last position. A crash between send and record
-re-publishes that batch: delivery is at-least-once and projectors skip repeats.
+by aggregate id, flushes once per batch, waits for the broker's acknowledgement of
+the whole batch, and only then records the batch's last position (one statement,
+which also rings idle projectors: `projections.doorbell`). A crash between send and
+record re-publishes that batch: delivery is at-least-once and projectors skip repeats.
 """
 
 from __future__ import annotations
@@ -13,13 +14,26 @@ import threading
 from typing import Any, Protocol
 
 import structlog
-from django.db import transaction
+from django.db import connection
 from eventsourcing.persistence import Notification
 
+from projections.doorbell import published_channel, ring_payload
 from projections.models import RelayCheckpoint
 from write_api.published_events import EventLog, to_envelope, topic_name
 
 log = structlog.get_logger("shopstream.relay")
+SAVE_POSITION = (
+    "INSERT INTO projections_relaycheckpoint (name, position, updated_at) VALUES (%s, %s, now())"
+    " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()"
+)
+SAVE_POSITION_AND_RING = (
+    "WITH saved AS ("
+    "INSERT INTO projections_relaycheckpoint (name, position, updated_at) VALUES (%s, %s, now())"
+    " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()"
+    " RETURNING 1) SELECT pg_notify(%s, %s) FROM saved"
+)
+# How long the idle loop blocks on its queue before it looks at the stop flag again.
+IDLE_WAIT_SECONDS = 1.0
 
 
 class Producer(Protocol):
@@ -32,9 +46,17 @@ def load_position(name: str) -> int:
     return checkpoint.position
 
 
-def save_position(name: str, position: int) -> None:
-    with transaction.atomic():
-        RelayCheckpoint.objects.update_or_create(name=name, defaults={"position": position})
+def save_position(name: str, position: int, ring: tuple[str, str] | None = None) -> None:
+    """Record the position in one statement, and send `ring` (channel, payload) with it.
+
+    One statement commits on its own (or with the caller's transaction): the relay moves
+    its position without a transaction per batch, and the notification leaves on commit.
+    """
+    with connection.cursor() as cursor:
+        if ring is None:
+            cursor.execute(SAVE_POSITION, [name, position])
+        else:
+            cursor.execute(SAVE_POSITION_AND_RING, [name, position, *ring])
 
 
 class Relay:
@@ -48,6 +70,7 @@ class Relay:
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
         self.name = f"{topic_prefix}relay"
+        self.channel = published_channel(topic_prefix)
 
     def run(self, stop: threading.Event) -> None:
         position = load_position(self.name)
@@ -59,7 +82,7 @@ class Relay:
             )
             reader.start()
             while not stop.is_set():
-                batch = _take_batch(pending, self.batch_size, wait=0.2)
+                batch = _take_batch(pending, self.batch_size, wait=IDLE_WAIT_SECONDS)
                 if batch:
                     self.publish(batch)
                 elif not reader.is_alive():
@@ -67,17 +90,20 @@ class Relay:
             subscription.stop()
 
     def publish(self, notifications: list[Notification]) -> None:
-        futures = []
+        """Send the whole batch, flush once, and record its end only after every ack."""
+        futures, latest = [], {}
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             envelope = to_envelope(event, notification.id)
             topic = topic_name(self.topic_prefix, envelope["aggregate_type"])
             futures.append(self.producer.send(topic, key=envelope["aggregate_id"], value=envelope))
+            latest[envelope["aggregate_type"]] = notification.id
         self.producer.flush(timeout=30)
         for future in futures:
             future.get(timeout=30)  # raises if the broker did not acknowledge
-        save_position(self.name, notifications[-1].id)
-        log.info("relay_published", count=len(notifications), position=notifications[-1].id)
+        position = notifications[-1].id
+        save_position(self.name, position, (self.channel, ring_payload(latest)))
+        log.info("relay_published", count=len(notifications), position=position)
 
 
 def _feed(subscription: Any, pending: queue.Queue[Notification], stop: threading.Event) -> None:

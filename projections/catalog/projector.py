@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
+
+from django.db.models import Count, Sum
 
 from contracts import event_types as events
 from contracts import payloads
@@ -17,10 +20,12 @@ from projections.catalog.models import (
     ReviewView,
 )
 from projections.catalog.product_state import State, evolve, search_document
-from projections.catalog.ratings import rating_of
+from projections.catalog.ratings import rating_from_totals
 from projections.catalog.search_index import SearchIndex
 
 FIELDS = [f.name for f in ProductView._meta.fields]
+RATING_FIELDS = ["rating_average", "rating_count"]
+CATEGORY_FIELDS = ["name", "parent_id", "path_ids", "path_names", "path", "depth"]
 
 
 class CatalogProjector:
@@ -51,26 +56,13 @@ class CatalogProjector:
 
     def _apply_reviews(self, envelopes: list[dict[str, Any]]) -> set[str]:
         """Store each review once, then recompute the ratings of the products reviewed."""
-        for envelope in envelopes:
-            data = cast(payloads.ReviewCreated, envelope["data"])
-            ReviewView.objects.get_or_create(
-                id=envelope["aggregate_id"],
-                defaults={
-                    "product_id": data["product_id"],
-                    "customer_id": data["customer_id"],
-                    "reviewer_name": data.get("reviewer_name", ANONYMOUS_REVIEWER),
-                    "rating": data["rating"],
-                    "comment": data["comment"],
-                    "created_at": envelope["occurred_at"],
-                },
-            )
+        ReviewView.objects.bulk_create([_review(e) for e in envelopes], ignore_conflicts=True)
         product_ids = {e["data"]["product_id"] for e in envelopes}
-        for product_id in product_ids:
-            ratings = ReviewView.objects.filter(product_id=product_id).values_list("rating")
-            average, count = rating_of([rating for (rating,) in ratings])
-            ProductView.objects.filter(id=product_id).update(
-                rating_average=average, rating_count=count
-            )
+        ratings = [
+            ProductView(id=product_id, **dict(zip(RATING_FIELDS, rating, strict=True)))
+            for product_id, rating in ratings_of(product_ids).items()
+        ]
+        ProductView.objects.bulk_update(ratings, RATING_FIELDS)
         rows = ProductView.objects.filter(id__in=product_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
         return {cache_keys.product_key(p) for p in product_ids}
@@ -87,14 +79,15 @@ class CatalogProjector:
                 continue
             states[aggregate_id] = evolve(state, envelope)
             changed.add(aggregate_id)
-        saved = [states[i] for i in changed]
-        _rate_new_products([s for s in saved if s and s["id"] not in rows])
-        for state in saved:
-            assert state is not None
-            ProductView.objects.update_or_create(
-                id=state["id"], defaults={k: v for k, v in state.items() if k != "id"}
-            )
-        self.search.write(_documents(saved))
+        saved = [s for s in (states[i] for i in sorted(changed)) if s is not None]
+        _rate_new_products([s for s in saved if s["id"] not in rows])
+        ProductView.objects.bulk_create(
+            [ProductView(**s) for s in saved],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[f for f in FIELDS if f != "id"],
+        )
+        self.search.write(_documents(list(saved)))
         return {cache_keys.product_key(p) for p in changed}
 
     def _apply_categories(self, envelopes: list[dict[str, Any]]) -> set[str]:
@@ -119,7 +112,7 @@ class CatalogProjector:
 
     def _write_categories(self, tree: Tree, rows: dict[str, CategoryView]) -> set[str]:
         """Upsert every category whose name or path changed; return those ids."""
-        changed: set[str] = set()
+        changed: dict[str, dict[str, Any]] = {}
         for category_id, path in category_paths(tree).items():
             values = {
                 "name": tree[category_id]["name"],
@@ -131,9 +124,14 @@ class CatalogProjector:
             }
             row = rows.get(category_id)
             if row is None or _category_values(row) != values:
-                CategoryView.objects.update_or_create(id=category_id, defaults=values)
-                changed.add(category_id)
-        return changed
+                changed[category_id] = values
+        CategoryView.objects.bulk_create(
+            [CategoryView(id=i, **values) for i, values in sorted(changed.items())],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=CATEGORY_FIELDS,
+        )
+        return set(changed)
 
     def _reindex_products_in(self, category_ids: set[str]) -> None:
         if not category_ids:
@@ -154,13 +152,35 @@ def _rate_new_products(states: list[State]) -> None:
     parked and redriven later) still count in its rating."""
     if not states:
         return
-    reviews = ReviewView.objects.filter(product_id__in=[s["id"] for s in states])
-    by_product: dict[str, list[int]] = {}
-    for product_id, rating in reviews.values_list("product_id", "rating"):
-        by_product.setdefault(str(product_id), []).append(rating)
+    ratings = ratings_of({s["id"] for s in states})
     for state in states:
-        if state["id"] in by_product:
-            state["rating_average"], state["rating_count"] = rating_of(by_product[state["id"]])
+        if state["id"] in ratings:
+            state["rating_average"], state["rating_count"] = ratings[state["id"]]
+
+
+def ratings_of(product_ids: set[str]) -> dict[str, tuple[Decimal | None, int]]:
+    """The rating of each of these products that has reviews, summed up in one query."""
+    if not product_ids:
+        return {}
+    totals = (
+        ReviewView.objects.filter(product_id__in=sorted(product_ids))
+        .values("product_id")
+        .annotate(total=Sum("rating"), count=Count("id"))
+    )
+    return {str(t["product_id"]): rating_from_totals(t["total"], t["count"]) for t in totals}
+
+
+def _review(envelope: dict[str, Any]) -> ReviewView:
+    data = cast(payloads.ReviewCreated, envelope["data"])
+    return ReviewView(
+        id=envelope["aggregate_id"],
+        product_id=data["product_id"],
+        customer_id=data["customer_id"],
+        reviewer_name=data.get("reviewer_name", ANONYMOUS_REVIEWER),
+        rating=data["rating"],
+        comment=data["comment"],
+        created_at=envelope["occurred_at"],
+    )
 
 
 def _documents(states: list[State | None]) -> list[dict[str, Any]]:

@@ -10,7 +10,12 @@ CENTS = Decimal("0.01")
 
 def rating_of(ratings: Collection[int]) -> tuple[Decimal | None, int]:
     """The average (two places, half to even; None without reviews) and the review count."""
-    if not ratings:
+    return rating_from_totals(sum(ratings), len(ratings))
+
+
+def rating_from_totals(total: int, count: int) -> tuple[Decimal | None, int]:
+    """The same from the sum and the number of ratings (as SQL adds them up)."""
+    if not count:
         return None, 0
-    average = Decimal(sum(ratings)) / Decimal(len(ratings))
-    return average.quantize(CENTS, rounding=ROUND_HALF_EVEN), len(ratings)
+    average = Decimal(total) / Decimal(count)
+    return average.quantize(CENTS, rounding=ROUND_HALF_EVEN), count

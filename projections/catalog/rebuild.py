@@ -8,11 +8,13 @@ held back by a parked event is indexed as its read row is, like the live project
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from eventsourcing.utils import resolve_topic
 
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
@@ -24,7 +26,8 @@ from write_api.published_events import EventLog, to_envelope
 
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
-CHUNK = 1_000
+CHUNK = 5_000  # stored events read per query
+INDEX_CHUNK = 500  # documents built and sent at a time: bounded memory, short requests
 CATALOG_TYPES = ("Product", "CategoryTree", "Review")
 PROJECTOR = "catalog"
 
@@ -53,18 +56,27 @@ class Catalog:
 
 
 def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict[str, Any]]:
-    """Every product and category envelope after notification position `after`, in log order."""
+    """Every product and category envelope after notification position `after`, in log order.
+
+    The store is read in pages; only catalog events are decoded (their stored topic says).
+    """
     while True:
         notifications = app.recorder.select_notifications(
             start=after, limit=CHUNK, inclusive_of_start=False
         )
         for notification in notifications:
-            envelope = to_envelope(app.mapper.to_domain_event(notification), notification.id)
-            if envelope["aggregate_type"] in CATALOG_TYPES:
-                yield envelope
+            if is_catalog_topic(notification.topic):
+                event = app.mapper.to_domain_event(notification)
+                yield to_envelope(event, notification.id)
         if len(notifications) < CHUNK:
             return
         after = notifications[-1].id
+
+
+@functools.cache
+def is_catalog_topic(topic: str) -> bool:
+    """A stored event of a catalog aggregate (topics the library resolves, renames included)."""
+    return resolve_topic(topic).__qualname__.partition(".")[0] in CATALOG_TYPES
 
 
 def fold(app: EventLog, after: int, catalog: Catalog) -> tuple[int, set[str]]:
@@ -97,12 +109,12 @@ def rebuild_search_index(
     generation = index.create_generation()
     catalog = Catalog()
     head, _ = fold(app, 0, catalog)
-    documents = documents_of(catalog)
-    for start in range(0, len(documents), CHUNK):
-        chunk = documents[start : start + CHUNK]
+    ids = sorted(catalog.products)
+    for start in range(0, len(ids), INDEX_CHUNK):
+        chunk = documents_of(catalog, set(ids[start : start + INDEX_CHUNK]))
         park_refused(catalog, index.index_documents(chunk, index=generation))
         if progress:
-            progress(min(start + CHUNK, len(documents)), len(documents))
+            progress(min(start + INDEX_CHUNK, len(ids)), len(ids))
     retired = index.point_alias_at(generation)
     # Events the live projector wrote to the old generation while we indexed.
     _, changed = fold(app, head, catalog)
@@ -110,7 +122,7 @@ def rebuild_search_index(
     park_refused(catalog, refused)
     for old in retired:
         index.client.indices.delete(index=old, ignore_unavailable=True)
-    log.info("search_index_rebuilt", index=generation, documents=len(documents), retired=retired)
+    log.info("search_index_rebuilt", index=generation, documents=len(ids), retired=retired)
     return generation
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from uuid import UUID
 
 import pytest
 from django.conf import settings
 
 from adapters.clients import kafka_admin, kafka_producer
-from projections.relay import Relay, load_position
+from projections.doorbell import Doorbell, published_channel
+from projections.relay import Relay, load_position, save_position
 from projections.topics import ensure_topics
 from tests.support.pipeline import envelopes, read_topic, run_relay_until
 from tests.support.shop_data import create_products
@@ -18,14 +20,19 @@ from write_api.published_events import topic_name
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def prefix(isolated_namespace: str) -> str:
+    """This test's topic prefix, with its topics created."""
+    admin = kafka_admin()
+    ensure_topics(admin, settings.TOPIC_PREFIX, partitions=3)
+    admin.close()
+    return str(settings.TOPIC_PREFIX)
+
+
 def test_relay_publishes_every_event_keyed_by_aggregate_in_log_order(
-    shop_app: Shop, isolated_namespace: str
+    shop_app: Shop, prefix: str
 ) -> None:
     # given
-    prefix = settings.TOPIC_PREFIX
-    admin = kafka_admin()
-    ensure_topics(admin, prefix, partitions=3)
-    admin.close()
     ids = create_products(shop_app, 25)
     head = shop_app.recorder.max_notification_id()
     producer = kafka_producer()
@@ -73,3 +80,34 @@ def test_relay_resumes_after_its_checkpoint_without_republishing_older_events(
     assert len(records) == already + 3
     latest = sorted(envelopes(records), key=lambda e: e["position"])[-3:]
     assert [e["aggregate_id"] for e in latest] == [str(i) for i in new_ids]
+
+
+def test_the_relay_rings_the_bell_of_the_aggregate_types_it_published_once_acknowledged(
+    shop_app: Shop, prefix: str
+) -> None:
+    # given: idle projectors of products and of orders, listening on the relay's channel
+    stop = threading.Event()
+    products = Doorbell(published_channel(prefix), ["Product"])
+    orders = Doorbell(published_channel(prefix), ["Order"])
+    start = shop_app.recorder.max_notification_id() or 0
+    for bell in (products, orders):
+        bell.wait(0.01, stop, seen=start)  # listening from now on
+    producer = kafka_producer()
+    relay = Relay(shop_app, producer, prefix)
+    save_position(relay.name, start)
+    create_products(shop_app, 3)
+    head = shop_app.recorder.max_notification_id()
+    try:
+        # when
+        run_relay_until(relay, head)
+        assert head is not None
+        products.wait(10, stop, seen=head - 1)  # passes over the rings of earlier batches
+        orders.wait(0.5, stop, seen=start)
+    finally:
+        producer.close()
+        products.close()
+        orders.close()
+    # then: the product bell heard the last position published; the order bell heard nothing
+    assert load_position(relay.name) == head
+    assert products.announced == head
+    assert orders.announced == 0

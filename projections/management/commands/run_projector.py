@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from adapters.clients import kafka_consumer
 from adapters.signals import stop_on_signals
 from projections.consumer import ProjectionRunner
+from projections.membership import member_options
 from projections.progress import version_announcer
 from projections.registry import PROJECTORS
 
@@ -42,7 +43,9 @@ class Command(BaseCommand):
         projector = PROJECTORS[name]()
         prefix = settings.TOPIC_PREFIX
         consumer = kafka_consumer(
-            f"{prefix}{projector.name}", ProjectionRunner.topics(projector, prefix)
+            f"{prefix}{projector.name}",
+            ProjectionRunner.topics(projector, prefix),
+            **member_options(),
         )
         try:
             announce = version_announcer(settings.SHOPSTREAM_NAMESPACE)
