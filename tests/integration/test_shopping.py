@@ -457,6 +457,8 @@ def test_concurrent_checkouts_with_one_idempotency_key_place_one_order(
     assert shop_app.get_product(uuid.UUID(mug)).reserved == 2
 
 
+# The aged record must be committed: the checkout checks keys on the event store's connection.
+@pytest.mark.django_db(transaction=True)
 def test_an_idempotency_key_expires_after_24_hours(
     shop_app: Shop, customer: Actor, seller: Actor
 ) -> None:
