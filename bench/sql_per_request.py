@@ -217,6 +217,7 @@ def _setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings.write_api")
     os.environ.setdefault("SHOPSTREAM_ENV", "development")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # no access log line per measured request
     # Measured, not limited: the throttles still count in Redis as they do under load.
     for scope in ("CART", "CHECKOUT", "AUTH"):
         os.environ.setdefault(f"THROTTLE_{scope}", "1000000/min")
