@@ -43,7 +43,11 @@ def user_id_claim(token: Token | dict[str, Any]) -> UUID | None:
 
 
 def identity_claims(user: Any) -> dict[str, Any]:
-    """What a request needs to know of its user, as access-token claims."""
+    """What a request needs to know of its user, as access-token claims.
+
+    Whatever changes one of these must move the user's token version on, as role changes
+    do (write_api/accounts/services.py): a token's claims are believed while it matches.
+    """
     return {
         ROLE: user.role,
         DISPLAY_NAME: user.display_name,

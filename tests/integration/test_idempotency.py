@@ -77,22 +77,3 @@ def test_concurrent_pays_with_one_key_charge_once_and_all_get_its_answer(
         "PaymentStarted",
         "Paid",
     ]
-
-
-def test_a_declined_payment_is_replayed_without_calling_the_gateway_again(
-    shop_app: Shop, customer: Actor, seller: Actor
-) -> None:
-    # given
-    order_id = placed_order(shop_app, customer, seller)
-    declined = pay(customer, order_id, "tok_declined", **{"Idempotency-Key": "declined-1"})
-    # when
-    again = pay(customer, order_id, "tok_declined", **{"Idempotency-Key": "declined-1"})
-    # then
-    assert (declined.status_code, again.status_code) == (402, 402)
-    assert again.json() == declined.json()
-    assert charges_made(order_id) == 1
-    assert [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))] == [
-        "Placed",
-        "PaymentStarted",
-        "PaymentFailed",
-    ]

@@ -7,7 +7,6 @@ A request reads no user row while Redis holds the user's token version; without 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import jwt
@@ -20,8 +19,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from adapters import token_versions
+from tests.integration.test_shopping import product
 from tests.support.actors import Actor, make_actor
-from tests.support.shop_data import create_product
 from tests.support.stall import stalled
 from write_api.accounts import services
 from write_api.accounts.models import User
@@ -57,17 +56,7 @@ def redis_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def mug(shop_app: Shop, seller: Actor) -> str:
-    assert seller.user is not None
-    saved = create_product(
-        shop_app,
-        name="Mug",
-        description="",
-        price=Decimal("9.00"),
-        stock=50,
-        seller_id=seller.user.id,
-        context=CommandContext(),
-    )
-    return str(saved.id)
+    return product(shop_app, seller, stock=50)
 
 
 def test_log_in_issues_an_access_token_with_role_display_name_and_token_version(
