@@ -5,8 +5,8 @@ moves up (a Lua script keeps the larger value), so a late write of an older vers
 never undo a revocation. Writers publish the new version before their change commits and
 fail if Redis cannot take it: every process then refuses older tokens from the next
 request on. Readers treat "no copy" and "Redis away" alike: they ask the database, which
-is slower but as exact; after a Redis error a process skips Redis for a moment rather than
-making every request wait for it.
+is slower but as exact; after a Redis error a process goes without Redis for a moment
+(adapters.outages.pause_redis) rather than making every request wait for it.
 
 Limitation: Redis restored from a snapshot older than a revocation would bring an old
 version back; flush these keys (`<namespace>:token-version:*`) after such a restore.
@@ -14,8 +14,6 @@ version back; flush these keys (`<namespace>:token-version:*`) after such a rest
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timedelta
 from uuid import UUID
 
@@ -24,12 +22,12 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from adapters.outages import pause_redis, redis_paused
+
 log = structlog.get_logger("shopstream.auth")
 
 # A copy not refreshed for this long expires; the next request rebuilds it from the database.
 KEPT_FOR = timedelta(hours=1)
-# After a Redis error, how long this process authenticates from the database alone.
-SKIP_REDIS_SECONDS = 1.0
 # Never issued: marks the tokens of a deleted user as revoked.
 GONE = 2**62
 
@@ -42,8 +40,6 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return wanted
 """
-_skip_until = 0.0
-_skip_lock = threading.Lock()
 
 
 def key(user_id: UUID) -> str:
@@ -52,7 +48,7 @@ def key(user_id: UUID) -> str:
 
 def current(user_id: UUID) -> int | None:
     """The version Redis holds for the user; None when it holds none or cannot answer now."""
-    if time.monotonic() < _skip_until:
+    if redis_paused():
         return None
     try:
         value = get_redis_connection("best_effort").get(key(user_id))
@@ -64,7 +60,7 @@ def current(user_id: UUID) -> int | None:
 
 def remember(user_id: UUID, version: int) -> None:
     """Best effort: copy the database's version to Redis (never lowering what it holds)."""
-    if time.monotonic() < _skip_until:
+    if redis_paused():
         return
     try:
         _raise_to("best_effort", user_id, version)
@@ -85,7 +81,5 @@ def _raise_to(alias: str, user_id: UUID, version: int) -> None:
 
 
 def _skip_redis(error: RedisError) -> None:
-    global _skip_until
-    with _skip_lock:
-        _skip_until = time.monotonic() + SKIP_REDIS_SECONDS
+    pause_redis()
     log.warning("token_versions_unavailable", error=repr(error))

@@ -48,12 +48,6 @@ def add_to_cart(client: APIClient, product_id: str) -> Any:
     )
 
 
-@pytest.fixture(autouse=True)
-def redis_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with Redis in use, whatever stall an earlier test left this process in."""
-    monkeypatch.setattr(token_versions, "_skip_until", 0.0)
-
-
 @pytest.fixture
 def mug(shop_app: Shop, seller: Actor) -> str:
     return product(shop_app, seller, stock=50)
