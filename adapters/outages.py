@@ -7,6 +7,9 @@ agree: an outage is retried and never blamed on an event; anything else is the e
 
 from __future__ import annotations
 
+import threading
+import time
+
 import django.db
 import eventsourcing.persistence
 import kombu.exceptions
@@ -76,3 +79,20 @@ def opensearch_status_is_outage(status: object) -> bool:
     if not isinstance(status, int):
         return True
     return status == 429 or status >= 500
+
+
+# After a Redis error, this process goes without Redis for a moment wherever it can (token
+# checks, throttles): one request waits for a stalled Redis, the next ones do not.
+REDIS_PAUSE_SECONDS = 1.0
+_redis_paused_until = 0.0
+_pause_lock = threading.Lock()
+
+
+def pause_redis() -> None:
+    global _redis_paused_until
+    with _pause_lock:
+        _redis_paused_until = time.monotonic() + REDIS_PAUSE_SECONDS
+
+
+def redis_paused() -> bool:
+    return time.monotonic() < _redis_paused_until

@@ -10,6 +10,8 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
+from adapters.outages import pause_redis, redis_paused
+
 log = structlog.get_logger("shopstream.throttling")
 
 
@@ -23,8 +25,11 @@ class FailOpenScopedRateThrottle(ScopedRateThrottle):
     cache = caches["best_effort"]  # short socket timeouts (settings)
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        if redis_paused():  # Redis just failed this process: one wait per request at most
+            return True
         try:
             return super().allow_request(request, view)
         except RedisError as error:
+            pause_redis()
             log.warning("throttle_unavailable", scope=self.scope, error=repr(error))
             return True

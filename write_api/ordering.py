@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -51,9 +52,17 @@ class OrderingCommands(ShopStore):
 
     # -- checkout ---------------------------------------------------------------
     def check_out(
-        self, *, customer_id: UUID, shipping_address: dict[str, Any], context: CommandContext
+        self,
+        *,
+        customer_id: UUID,
+        shipping_address: dict[str, Any],
+        context: CommandContext,
+        save_options: Callable[[Order], Mapping[str, Any]] | None = None,
     ) -> Order:
-        """Reserve every line's stock and place the order, or change nothing at all."""
+        """Reserve every line's stock and place the order, or change nothing at all.
+
+        `save_options(order)` adds to the save (the Idempotency-Key's record, in its transaction).
+        """
 
         def attempt() -> tuple[list[Aggregate], Order]:
             order_id = uuid.uuid4()
@@ -69,7 +78,7 @@ class OrderingCommands(ShopStore):
             )
             return [cart, order, *products.values()], order
 
-        return self._retrying(attempt)
+        return self._retrying(attempt, save_options)
 
     # -- order lifecycle --------------------------------------------------------
     def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -108,12 +108,19 @@ class ShopStore(Application[UUID]):
 
         return self._retrying(attempt)
 
-    def _retrying(self, attempt: Callable[[], tuple[Sequence[Aggregate], R]]) -> R:
-        """Run `attempt` (load and decide) and save what it changed; on a lost race, again."""
+    def _retrying(
+        self,
+        attempt: Callable[[], tuple[Sequence[Aggregate], R]],
+        save_options: Callable[[R], Mapping[str, Any]] | None = None,
+    ) -> R:
+        """Run `attempt` (load and decide) and save what it changed; on a lost race, again.
+
+        `save_options(result)` adds keyword arguments to the save (rows stored with the events).
+        """
         for number in range(1, ATTEMPTS + 1):
             changed, result = attempt()
             try:
-                self.save(*changed)
+                self.save(*changed, **(save_options(result) if save_options else {}))
             except RecordConflictError:
                 self._back_off(number)
                 continue

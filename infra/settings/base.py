@@ -248,6 +248,8 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "LEEWAY": 0,
+    # Access tokens carry role, display name and token version (adapters/authentication.py).
+    "TOKEN_OBTAIN_SERIALIZER": "adapters.authentication.IdentityTokenObtainSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "shopstream API",

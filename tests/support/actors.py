@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from adapters.authentication import IdentityRefreshToken
 from tests.support.shop_data import PASSWORD
 from write_api.accounts import services
 from write_api.accounts.models import User
@@ -36,7 +36,7 @@ def make_actor(shop: Shop, role: str | None) -> Actor:
         )
     else:
         user = User.objects.create_user(email, PASSWORD, role=role, is_staff=role == "admin")
-    refresh = RefreshToken.for_user(user)
+    refresh = IdentityRefreshToken.for_user(user)  # as log-in issues them
     client = APIClient(SERVER_NAME="localhost")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
     return Actor(user, str(refresh.access_token), str(refresh), client)

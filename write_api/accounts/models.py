@@ -46,6 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(max_length=40, blank=True, default="")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     is_active = models.BooleanField(default=True)
+    # Access tokens carry the version they were issued under; deactivation and role changes
+    # move it on (and publish it to Redis), which revokes every access token issued before.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 

@@ -2,6 +2,11 @@
 
 The user row is updated inside a database transaction that stays open until the
 event is stored, so a refused or failed event leaves the row untouched.
+
+A deactivation or a role change also revokes the user's access tokens, in every process,
+from the next request on: it moves the user's token version on and publishes it to Redis
+before anything is stored. If Redis cannot take it, nothing changes and the caller gets
+503: a revocation that would not be seen everywhere is not half made.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from adapters import token_versions
 from write_api.accounts.models import Role, User
 from write_api.application import Saved, Shop
 from write_api.domain.account import clean_display_name
@@ -71,22 +77,24 @@ def bootstrap_admin(app: Shop, email: str, password: str, context: CommandContex
 
 def change_role(app: Shop, user_id: UUID, *, role: str, context: CommandContext) -> Saved:
     def record(user: User) -> Saved:
+        revoked = _revoke_access_tokens(user) if role != user.role else []
         saved = app.change_role(user_id, role=role, context=context)
         user.role = role
         user.is_staff = user.is_superuser = role == Role.ADMIN
-        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        user.save(update_fields=["role", "is_staff", "is_superuser", *revoked])
         return saved
 
     return _change_account(app, user_id, context, record)
 
 
 def deactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
-    """Refuse log-in from now on and revoke every refresh token the user holds."""
+    """Refuse log-in from now on and revoke every token the user holds."""
 
     def record(user: User) -> Saved:
+        revoked = _revoke_access_tokens(user) if user.is_active else []
         saved = app.deactivate_account(user_id, context=context)
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        user.save(update_fields=["is_active", *revoked])
         for token in OutstandingToken.objects.filter(user=user):
             BlacklistedToken.objects.get_or_create(token=token)
         return saved
@@ -104,6 +112,11 @@ def reactivate(app: Shop, user_id: UUID, *, context: CommandContext) -> Saved:
     return _change_account(app, user_id, context, record)
 
 
+def revoke_deleted_user(sender: type[User], instance: User, **_: object) -> None:
+    """post_delete: a deleted user's access tokens stop working at once too."""
+    token_versions.publish(instance.pk, token_versions.GONE)
+
+
 def _change_account(
     app: Shop, user_id: UUID, context: CommandContext, record: Callable[[User], Saved]
 ) -> Saved:
@@ -112,6 +125,15 @@ def _change_account(
         user = _locked_user(user_id)
         _ensure_account(app, user, context)
         return record(user)
+
+
+def _revoke_access_tokens(user: User) -> list[str]:
+    """Move the (locked) user's token version on, in Redis first; the fields to save."""
+    user.token_version += 1
+    token_versions.publish(user.id, user.token_version)
+    # Redis keeps the larger version, so this only matters if it lost the key meanwhile.
+    transaction.on_commit(lambda: token_versions.remember(user.id, user.token_version))
+    return ["token_version"]
 
 
 def _locked_user(user_id: UUID) -> User:

@@ -9,7 +9,12 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """One Idempotency-Key of one user: the request's fingerprint and the first response."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # No database constraint: the record is inserted in the transaction of the command's events,
+    # on the event store's connection, which must not wait on (or lock) the user's row. Django
+    # still deletes a user's records with the user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False
+    )
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status_code = models.IntegerField(null=True)

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from adapters.authentication import user_id_claim
+from adapters.authentication import IdentityRefreshToken, user_id_claim
 from adapters.openapi import errors
 from write_api.accounts import services
 from write_api.accounts.models import Role, User
@@ -84,7 +84,12 @@ class TokenApi(TokenObtainPairView):
 
 
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
-    """simplejwt's, but the token of a user who is gone (or of no UUID) is a 401, not a 500."""
+    """simplejwt's, but the token of a user who is gone (or of no UUID) is a 401, not a 500.
+
+    The new access token carries the user's identity as stored now (a changed role shows).
+    """
+
+    token_class = IdentityRefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         user_id = user_id_claim(self.token_class(attrs["refresh"]))
@@ -125,13 +130,13 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
-    """The authenticated caller."""
+    """The authenticated caller, as stored (the token carries only what commands need)."""
 
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(responses={200: AccountSerializer})
     def get(self, request: Request, version: str) -> Response:
-        return Response(user_body(acting_user(request)))
+        return Response(user_body(_user(acting_user(request).id)))
 
 
 class UserRoleApi(APIView):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from adapters.openapi import errors
 from write_api.application import shop
+from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
 from write_api.domain.order import FULFILMENT
@@ -19,7 +20,6 @@ from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.service import payments
 from write_api.permissions import IsCustomer, OwnsOrderOrIsAdmin, SellsEveryLineOrIsAdmin
 from write_api.serializers import StrictSerializer
-from write_api.views.idempotency import idempotent
 from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
 
 
@@ -43,8 +43,9 @@ class OrderPayApi(APIView):
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return idempotent(
-            self, request, lambda: self.pay(request, order_id, body.validated_data["payment_token"])
+        token = body.validated_data["payment_token"]
+        return idempotency.once(
+            self, request, lambda _: self.pay(request, order_id, token), acts_outside=True
         )
 
     def pay(self, request: Request, order_id: UUID, token: str) -> Response:

@@ -13,12 +13,13 @@ from rest_framework.views import APIView
 
 from adapters.openapi import errors
 from write_api.application import Saved, shop
+from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
+from write_api.domain.order import Order
 from write_api.fields import StrictCharField, StrictIntegerField
 from write_api.permissions import IsCustomer
 from write_api.serializers import StrictSerializer
-from write_api.views.idempotency import idempotent
 from write_api.views.openapi import IDEMPOTENCY_KEY, CartSerializer, OrderPlacedSerializer
 
 
@@ -118,20 +119,23 @@ class CheckoutApi(APIView):
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
 
-        def check_out() -> Response:
+        def check_out(claim: idempotency.Claim | None) -> Response:
             order = shop().check_out(
                 customer_id=acting_user(request).id,
                 shipping_address=dict(body.validated_data["shipping_address"]),
                 context=command_context(request),
+                save_options=claim.stored_with(order_placed) if claim else None,
             )
-            return Response(
-                {
-                    "order_id": str(order.id),
-                    "version": order.version,
-                    "status": order.status,
-                    "total": str(order.total),
-                },
-                status=status.HTTP_201_CREATED,
-            )
+            return order_placed(order)
 
-        return idempotent(self, request, check_out)
+        return idempotency.once(self, request, check_out)
+
+
+def order_placed(order: Order) -> Response:
+    body = {
+        "order_id": str(order.id),
+        "version": order.version,
+        "status": order.status,
+        "total": str(order.total),
+    }
+    return Response(body, status=status.HTTP_201_CREATED)
