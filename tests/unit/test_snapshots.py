@@ -129,8 +129,8 @@ def test_snapshots_keep_the_whole_state_of_every_snapshotted_aggregate(shop: Sho
     buy(shop, customer, mug, SNAPSHOT_INTERVAL)
     buy(shop, customer, mug, 3, pay=False)
     shop.add_to_cart(customer_id=customer, product_id=mug, quantity=4, context=CONTEXT)
-    tree = [add_category(shop, f"Category {n}") for n in range(SNAPSHOT_INTERVAL)][0]
-    add_category(shop, "Child", parent_id=tree)
+    parents = [add_category(shop, f"Category {n}") for n in range(SNAPSHOT_INTERVAL)]
+    add_category(shop, "Child", parent_id=parents[0])
     loaded = [
         shop.get_product(mug),
         shop.cart_of(customer),
