@@ -8,40 +8,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.support.shop_data import ADDRESS, CONTEXT, add_category, create_product
+from tests.support.history import RowsRead, buy
+from tests.support.shop_data import CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.domain.cart import cart_id
 from write_api.domain.product import Product
 from write_api.domain.review import purchases_id
 from write_api.snapshots import StampedSnapshot
 from write_api.store import SNAPSHOT_INTERVAL, replay
-
-
-class RowsRead:
-    """Counts the stored events and snapshots a recorder hands out (the real recorder answers)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, recorder: Any) -> None:
-        self.rows = 0
-        select = recorder.select_events
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            rows = select(*args, **kwargs)
-            self.rows += len(rows)
-            return rows
-
-        monkeypatch.setattr(recorder, "select_events", counted)
-
-
-def buy(shop: Shop, customer: UUID, product: UUID, times: int, *, pay: bool = True) -> list[UUID]:
-    """The customer buys one unit `times` times: add to cart, check out and (or not) pay."""
-    orders = []
-    for n in range(times):
-        shop.add_to_cart(customer_id=customer, product_id=product, quantity=1, context=CONTEXT)
-        order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
-        if pay:
-            shop.pay_order(order.id, charge_id=f"ch_{n}", context=CONTEXT)
-        orders.append(order.id)
-    return orders
 
 
 def rebuilt_from_events(shop: Shop, aggregate_id: UUID) -> Any:
