@@ -48,6 +48,7 @@ class Timings:
     """Latency samples (seconds) of each command, by checkpoint."""
 
     samples: dict[int, dict[str, list[float]]] = field(default_factory=dict)
+    rows: dict[int, list[int]] = field(default_factory=dict)  # stored rows read per purchase
 
     def add(self, checkpoint: int, command: str, seconds: float) -> None:
         self.samples.setdefault(checkpoint, {}).setdefault(command, []).append(seconds)
@@ -88,10 +89,11 @@ def postgres_shop(database_url: str) -> Iterator[Any]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def timed(run: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
+def timed(run: Callable[[], Any]) -> tuple[Any, tuple[float, float]]:
+    """What `run` returns, and the wall-clock and this process's CPU seconds it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
     result = run()
-    return result, time.perf_counter() - start
+    return result, (time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def grow(shop: Any, checkpoints: Sequence[int], samples: int) -> Timings:
@@ -111,19 +113,40 @@ def grow(shop: Any, checkpoints: Sequence[int], samples: int) -> Timings:
         context=context,
     ).id
     timings = Timings()
+    rows = count_rows_read(shop)
     windows = {n + k: n for n in checkpoints for k in range(samples)}
     for done in range(max(checkpoints) + samples):
+        before = rows[0]
         spans = purchase(shop, customer, product, context, charge=f"ch_growth_{done}")
         if done in windows:
-            for command, seconds in spans.items():
-                timings.add(windows[done], command, seconds)
+            for command, (wall, cpu) in spans.items():
+                timings.add(windows[done], command, wall)
+                timings.add(windows[done], f"{command} cpu", cpu)
+            timings.rows.setdefault(windows[done], []).append(rows[0] - before)
     return timings
+
+
+def count_rows_read(shop: Any) -> list[int]:
+    """A running count of the stored events and snapshots the application reads: the cost
+    that grows with history when loads replay it, and does not depend on machine load."""
+    count = [0]
+    recorders = [shop.recorder] + ([shop.snapshots.recorder] if shop.snapshots else [])
+    for recorder in recorders:
+        select = recorder.select_events
+
+        def counted(*args: Any, _select: Any = select, **kwargs: Any) -> Any:
+            found = _select(*args, **kwargs)
+            count[0] += len(found)
+            return found
+
+        recorder.select_events = counted
+    return count
 
 
 def purchase(
     shop: Any, customer: UUID, product: UUID, context: Any, *, charge: str
-) -> dict[str, float]:
-    """One purchase: add one unit, check out, pay; the seconds each command took."""
+) -> dict[str, tuple[float, float]]:
+    """One purchase: add one unit, check out, pay; the wall and CPU seconds of each command."""
     _, added = timed(
         lambda: shop.add_to_cart(
             customer_id=customer, product_id=product, quantity=1, context=context
@@ -137,20 +160,31 @@ def purchase(
 
 
 def report(timings: Timings, checkpoints: Sequence[int], store: str) -> str:
-    """A markdown table: median ms of each command at each N, and its ratio to the first N."""
+    """A markdown table: median wall-clock and client-CPU ms of each command at each N, with
+    their ratio to the first N. CPU (of this process: the application, not the database) is
+    the steadier figure on a busy machine."""
     first = checkpoints[0]
     lines = [
-        f"store={store}, median of the purchases after N earlier ones (ratio to N={first})",
-        "| N | " + " | ".join(COMMANDS) + " |",
-        "| --- |" + " --- |" * len(COMMANDS),
+        f"store={store}, medians of the purchases after N earlier ones, wall / client CPU"
+        f" (ratio to N={first})",
+        "| N | " + " | ".join(COMMANDS) + " | stored rows read per purchase |",
+        "| --- |" + " --- |" * (len(COMMANDS) + 1),
     ]
     for n in checkpoints:
-        cells = []
-        for command in COMMANDS:
-            median = timings.median_ms(n, command)
-            cells.append(f"{median:.2f} ms ({median / timings.median_ms(first, command):.2f}x)")
-        lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+        cells = [
+            " / ".join(
+                f"{timings.median_ms(n, key):.2f} ms ({ratio(timings, n, first, key):.2f}x)"
+                for key in (command, f"{command} cpu")
+            )
+            for command in COMMANDS
+        ]
+        rows_read = statistics.mean(timings.rows[n])
+        lines.append(f"| {n:,} | " + " | ".join(cells) + f" | {rows_read:,.1f} |")
     return "\n".join(lines)
+
+
+def ratio(timings: Timings, n: int, first: int, key: str) -> float:
+    return timings.median_ms(n, key) / timings.median_ms(first, key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
