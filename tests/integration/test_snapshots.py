@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID, uuid4
 
 import pytest
 from django.core.management import call_command
 
 from tests.support.history import RowsRead, buy
-from tests.support.shop_data import create_product
+from tests.support.shop_data import ADDRESS, CONTEXT, create_product
 from write_api.application import Shop
 from write_api.domain.cart import cart_id
-from write_api.store import SNAPSHOT_INTERVAL
+from write_api.domain.errors import Conflict
+from write_api.store import SNAPSHOT_INTERVAL, replay
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -55,3 +57,28 @@ def test_prepare_stack_adds_the_snapshot_table_to_an_event_store_made_before_sna
     buy(shop_app, customer, mug, SNAPSHOT_INTERVAL // 2)
     assert snapshot_versions(shop_app, mug) == [SNAPSHOT_INTERVAL]
     assert shop_app.get_product(mug).stock == 100 - SNAPSHOT_INTERVAL // 2
+
+
+def test_concurrent_buyers_of_a_snapshotted_product_never_oversell(shop_app: Shop) -> None:
+    # given: a product with a long history, 5 units left, and 12 customers with it in cart
+    mug = create_product(shop_app, stock=50).id
+    buy(shop_app, uuid4(), mug, 45)
+    customers = [uuid4() for _ in range(12)]
+    for customer in customers:
+        shop_app.add_to_cart(customer_id=customer, product_id=mug, quantity=1, context=CONTEXT)
+
+    def check_out(customer: UUID) -> bool:
+        try:
+            shop_app.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
+        except Conflict:
+            return False
+        return True
+
+    # when
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        placed = list(pool.map(check_out, customers))
+    # then
+    product = shop_app.get_product(mug)
+    assert placed.count(True) == 5
+    assert (product.stock, product.reserved, product.available) == (5, 5, 0)
+    assert vars(product) == vars(replay(None, shop_app.events.get(mug)))
