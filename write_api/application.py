@@ -24,10 +24,11 @@ from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
 from write_api.order_payments import OrderPaymentCommands
 from write_api.ordering import OrderingCommands
-from write_api.results import UNCHANGED, Saved, StockLevel, Unchanged
+from write_api.results import UNCHANGED, CartLines, Saved, StockLevel, Unchanged
 
 __all__ = [
     "UNCHANGED",
+    "CartLines",
     "RowWithEvents",
     "Saved",
     "Shop",

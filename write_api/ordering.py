@@ -11,12 +11,13 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
+from write_api.domain.cart import Cart
 from write_api.domain.errors import Conflict, Forbidden, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
 from write_api.domain.review import Review
-from write_api.results import Saved
+from write_api.results import CartLines, Saved
 from write_api.store import Decision, ShopStore
 
 
@@ -26,29 +27,36 @@ class OrderingCommands(ShopStore):
     # -- cart -------------------------------------------------------------------
     def add_to_cart(
         self, *, customer_id: UUID, product_id: UUID, quantity: int, context: CommandContext
-    ) -> Saved:
+    ) -> CartLines:
         self._buyable(product_id)
-        return self._update(
-            self.cart_of,
-            customer_id,
-            lambda c: c.add(product_id=product_id, quantity=quantity, context=context),
+        return self._change_cart(
+            customer_id, lambda c: c.add(product_id=product_id, quantity=quantity, context=context)
         )
 
     def set_cart_quantity(
         self, *, customer_id: UUID, product_id: UUID, quantity: int, context: CommandContext
-    ) -> Saved:
-        return self._update(
-            self.cart_of,
+    ) -> CartLines:
+        return self._change_cart(
             customer_id,
             lambda c: c.set_quantity(product_id=product_id, quantity=quantity, context=context),
         )
 
     def remove_from_cart(
         self, *, customer_id: UUID, product_id: UUID, context: CommandContext
-    ) -> Saved:
-        return self._update(
-            self.cart_of, customer_id, lambda c: c.remove(product_id=product_id, context=context)
+    ) -> CartLines:
+        return self._change_cart(
+            customer_id, lambda c: c.remove(product_id=product_id, context=context)
         )
+
+    def _change_cart(self, customer_id: UUID, change: Callable[[Cart], None]) -> CartLines:
+        """Change the customer's cart and answer with its lines as saved (no second load)."""
+
+        def decide(cart: Cart) -> Decision[CartLines]:
+            change(cart)
+            return Decision(CartLines(cart.id, cart.version, dict(cart.lines)))
+
+        _, lines = self._decide(self.cart_of, customer_id, decide)
+        return lines
 
     # -- checkout ---------------------------------------------------------------
     def check_out(

@@ -32,6 +32,13 @@ class StockLevel(Saved):
 
 
 @dataclass(frozen=True)
+class CartLines(Saved):
+    """The cart right after this command's change: product id -> quantity."""
+
+    lines: dict[UUID, int]
+
+
+@dataclass(frozen=True)
 class StartedPayment(Saved):
     """The payment attempt in flight: what to charge, and the id its gateway key derives from."""
 

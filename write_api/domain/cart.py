@@ -31,6 +31,9 @@ class Cart(Aggregate):
     """What a customer intends to buy: product id -> quantity, at most 100 lines."""
 
     TOPIC = "shopstream.cart"
+    # The shape of this class's state in snapshots: raise it whenever an attribute is added,
+    # dropped or changes type, so snapshots of the old shape are ignored (write_api/snapshots.py).
+    class_version = 1
 
     @staticmethod
     def create_id(customer_id: UUID, **_: object) -> UUID:

@@ -30,6 +30,9 @@ class CategoryTree(Aggregate):
     """All categories of the shop; each has at most one parent, names unique among siblings."""
 
     TOPIC = "shopstream.category_tree"
+    # The shape of this class's state in snapshots: raise it whenever an attribute is added,
+    # dropped or changes type, so snapshots of the old shape are ignored (write_api/snapshots.py).
+    class_version = 1
 
     @staticmethod
     def create_id(**_: object) -> UUID:

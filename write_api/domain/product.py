@@ -62,6 +62,9 @@ class Product(Aggregate):
 
     # Stable stored names, independent of module paths: every event class names its own.
     TOPIC = "shopstream.product"
+    # The shape of this class's state in snapshots: raise it whenever an attribute is added,
+    # dropped or changes type, so snapshots of the old shape are ignored (write_api/snapshots.py).
+    class_version = 1
 
     @classmethod
     def create(
@@ -107,6 +110,8 @@ class Product(Aggregate):
         self.reserved = 0
         self.seller_id = seller_id
         self.discontinued = False
+        # Open reservations only (order id -> units): selling or releasing removes the entry,
+        # so this state and its snapshots grow with the unpaid orders, not with the history.
         self.reservations: dict[UUID, int] = {}
 
     @property

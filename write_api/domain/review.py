@@ -92,6 +92,9 @@ class Purchases(Aggregate):
     """The products a customer has paid for (what entitles them to review)."""
 
     TOPIC = "shopstream.purchases"
+    # The shape of this class's state in snapshots: raise it whenever an attribute is added,
+    # dropped or changes type, so snapshots of the old shape are ignored (write_api/snapshots.py).
+    class_version = 1
 
     @staticmethod
     def create_id(customer_id: UUID, **_: object) -> UUID:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adapters.openapi import errors
-from write_api.application import Saved, shop
+from write_api.application import CartLines, shop
 from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import ADDRESS_FIELDS, QUANTITY_MAX
@@ -23,11 +23,11 @@ from write_api.serializers import StrictSerializer
 from write_api.views.openapi import IDEMPOTENCY_KEY, CartSerializer, OrderPlacedSerializer
 
 
-def cart_body(customer_id: UUID, saved: Saved) -> dict[str, Any]:
-    cart = shop().cart_of(customer_id)
+def cart_body(cart: CartLines) -> dict[str, Any]:
+    """The cart as the command saved it."""
     return {
         "id": str(cart.id),
-        "version": saved.version,
+        "version": cart.version,
         "items": [{"product_id": str(pid), "quantity": q} for pid, q in sorted(cart.lines.items())],
     }
 
@@ -46,12 +46,12 @@ class CartItemAddApi(APIView):
     def post(self, request: Request, version: str) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        saved = shop().add_to_cart(
+        cart = shop().add_to_cart(
             customer_id=acting_user(request).id,
             **body.validated_data,
             context=command_context(request),
         )
-        return Response(cart_body(acting_user(request).id, saved))
+        return Response(cart_body(cart))
 
 
 class CartItemApi(APIView):
@@ -67,22 +67,22 @@ class CartItemApi(APIView):
     def patch(self, request: Request, version: str, product_id: UUID) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        saved = shop().set_cart_quantity(
+        cart = shop().set_cart_quantity(
             customer_id=acting_user(request).id,
             product_id=product_id,
             quantity=body.validated_data["quantity"],
             context=command_context(request),
         )
-        return Response(cart_body(acting_user(request).id, saved))
+        return Response(cart_body(cart))
 
     @extend_schema(request=None, responses={200: CartSerializer, **errors(409)})
     def delete(self, request: Request, version: str, product_id: UUID) -> Response:
-        saved = shop().remove_from_cart(
+        cart = shop().remove_from_cart(
             customer_id=acting_user(request).id,
             product_id=product_id,
             context=command_context(request),
         )
-        return Response(cart_body(acting_user(request).id, saved))
+        return Response(cart_body(cart))
 
 
 def address_field(field: str) -> StrictCharField:
