@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from psycopg import sql
+
+from adapters.outages import is_outage
 
 log = structlog.get_logger("shopstream.projector")
 # A ring is owed this long at most: if what it announced never shows up (a message that
@@ -62,7 +64,11 @@ class Doorbell:
                 for notify in listening.notifies(timeout=min(left, 1.0), stop_after=1):
                     if self._rung(notify.payload) and self.owes(seen):
                         return
-        except Exception as error:  # noqa: BLE001 - a bell that fails is a timer
+        except Exception as error:
+            # An unreachable database makes the bell a timer (the projector still polls);
+            # anything else is a bug and stops the projector like any other.
+            if not is_outage(error):
+                raise
             log.warning("doorbell_failed", error=repr(error))
             self.close()
             stop.wait(max(0.0, deadline - time.monotonic()))
@@ -72,7 +78,7 @@ class Doorbell:
         if wrapper is not None:
             try:
                 wrapper.close()
-            except Exception as error:  # noqa: BLE001 - closing a dead connection
+            except DatabaseError as error:  # closing a dead connection
                 log.warning("doorbell_close_failed", error=repr(error))
 
     def _listening(self) -> Any:
