@@ -218,8 +218,8 @@ def _write_fulfilments(envelopes: list[Envelope]) -> None:
                 shipped_at=envelope["occurred_at"],
             )
         else:
-            fulfilment_id = cast(payloads.OrderFulfilmentDelivered, envelope["data"])
-            delivered[fulfilment_id["fulfilment_id"]] = envelope["occurred_at"]
+            arrived = cast(payloads.OrderFulfilmentDelivered, envelope["data"])
+            delivered[arrived["fulfilment_id"]] = envelope["occurred_at"]
     earlier = OrderFulfilmentView.objects.select_for_update().filter(
         id__in=sorted(set(delivered) - set(shipped))
     )

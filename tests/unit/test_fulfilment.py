@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -36,7 +36,7 @@ def two_seller_order(shop: Shop, *, paid: bool = True) -> TwoSellerOrder:
         started = shop.begin_payment(
             order.id,
             currency="USD",
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
             resume_after=timedelta(seconds=60),
             context=CONTEXT,
         )
