@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
 
-from tests.support.shop_data import ADDRESS, CONTEXT, create_product
+from tests.support.marketplace import TwoSellerOrder, two_seller_order
+from tests.support.shop_data import CONTEXT
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-
-
-@dataclass
-class TwoSellerOrder:
-    order_id: UUID
-    seller_a: UUID
-    seller_b: UUID
-    mug: UUID  # seller A's
-    pot: UUID  # seller A's
-    lamp: UUID  # seller B's
-
-
-def two_seller_order(shop: Shop, *, paid: bool = True) -> TwoSellerOrder:
-    seller_a, seller_b, customer = uuid4(), uuid4(), uuid4()
-    mug = create_product(shop, seller_id=seller_a, price=Decimal("10.00")).id
-    pot = create_product(shop, seller_id=seller_a, price=Decimal("5.00")).id
-    lamp = create_product(shop, seller_id=seller_b, price=Decimal("30.00")).id
-    for product_id in (mug, pot, lamp):
-        shop.add_to_cart(customer_id=customer, product_id=product_id, quantity=1, context=CONTEXT)
-    order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
-    if paid:
-        started = shop.begin_payment(
-            order.id,
-            currency="USD",
-            now=datetime.now(UTC),
-            resume_after=timedelta(seconds=60),
-            context=CONTEXT,
-        )
-        shop.pay_order(order.id, charge_id="ch_1", attempt_id=started.attempt_id, context=CONTEXT)
-    return TwoSellerOrder(order.id, seller_a, seller_b, mug, pot, lamp)
 
 
 def ship(shop: Shop, order: TwoSellerOrder, seller: UUID | None, *products: UUID):  # type: ignore[no-untyped-def]
