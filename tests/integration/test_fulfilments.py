@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -189,3 +190,41 @@ def test_parcels_are_projected_once_whatever_the_batches_and_redeliveries(
         ("shipped", "seller"),
         ("delivered", "admin"),
     ]
+
+
+def test_sellers_shipping_at_the_same_moment_ship_the_order_exactly_once(shop_app: Shop) -> None:
+    # given: five two-seller orders
+    orders = [two_seller_order(shop_app) for _ in range(5)]
+    parcels = [
+        (order, seller, lines)
+        for order in orders
+        for seller, lines in (
+            (order.seller_a, [order.mug, order.pot]),
+            (order.seller_b, [order.lamp]),
+        )
+    ]
+    # when: both sellers of each order ship at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(
+                lambda parcel: shop_app.fulfil_order(
+                    parcel[0].order_id,
+                    product_ids=parcel[2],
+                    carrier=None,
+                    tracking_number=None,
+                    seller_id=parcel[1],
+                    context=CONTEXT,
+                ),
+                parcels,
+            )
+        )
+    # then: whoever saved second (after a retry if they collided) shipped the order
+    for order in orders:
+        ours = [r for r in results if r.id == order.order_id]
+        assert sorted(r.order_status for r in ours) == ["processing", "shipped"]
+        statuses = [
+            e.status  # type: ignore[attr-defined]
+            for e in shop_app.events.get(order.order_id)
+            if type(e).__name__ == "StatusChanged"
+        ]
+        assert statuses == ["processing", "shipped"]
