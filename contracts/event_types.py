@@ -24,6 +24,8 @@ ORDER_PAYMENT_FAILED = "OrderPaymentFailed"
 ORDER_PAID = "OrderPaid"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
 ORDER_CANCELLED = "OrderCancelled"
+ORDER_FULFILLED = "OrderFulfilled"
+ORDER_FULFILMENT_DELIVERED = "OrderFulfilmentDelivered"
 PRODUCT_CREATED = "ProductCreated"
 PRODUCT_DETAILS_CHANGED = "ProductDetailsChanged"
 PRODUCT_REPRICED = "ProductRepriced"
@@ -49,6 +51,8 @@ ORDER_EVENT_TYPES = frozenset(
         ORDER_PAID,
         ORDER_STATUS_CHANGED,
         ORDER_CANCELLED,
+        ORDER_FULFILLED,
+        ORDER_FULFILMENT_DELIVERED,
     }
 )
 EVENT_TYPES = frozenset(

@@ -46,6 +46,19 @@ class OrderCancelled(TypedDict):
     previous: str
 
 
+class OrderFulfilled(TypedDict):
+    """A seller's (or an admin's) parcel: which lines it carries, how it travels."""
+
+    fulfilment_id: str
+    product_ids: list[str]
+    carrier: str | None
+    tracking_number: str | None
+
+
+class OrderFulfilmentDelivered(TypedDict):
+    fulfilment_id: str
+
+
 class ProductCreated(TypedDict):
     name: str
     description: str

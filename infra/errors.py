@@ -20,13 +20,19 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from adapters.outages import is_outage
-from write_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
+from write_api.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 
 log = structlog.get_logger("shopstream.errors")
 
 # Bodies Django refuses to read into memory (DATA_UPLOAD_MAX_* settings).
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
-DOMAIN_STATUS = {ValidationFailed: 400, NotFound: 404, Conflict: 409}
+DOMAIN_STATUS = {ValidationFailed: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
 # Refusals whose code has its own status in API.md.
 CODE_STATUS = {
     "idempotency_key_reused": 422,

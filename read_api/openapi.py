@@ -95,7 +95,7 @@ class AddressSerializer(serializers.Serializer):
 class OrderSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
-    total = money()
+    total = money(help_text="For a seller, its lines' subtotal.")
     created_at = serializers.DateTimeField()
 
 
@@ -115,13 +115,29 @@ class StatusChangeSerializer(serializers.Serializer):
     by_role = serializers.CharField(allow_null=True)
 
 
+class FulfilmentSerializer(serializers.Serializer):
+    """A parcel of the order (read_api.seller_scope.fulfilment_body)."""
+
+    id = serializers.UUIDField()
+    product_ids = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Its lines the caller may see."
+    )
+    status = serializers.CharField(help_text="shipped, delivered")
+    carrier = serializers.CharField(allow_null=True)
+    tracking_number = serializers.CharField(allow_null=True)
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
 class OrderSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
     payment = serializers.CharField()
-    items = OrderLineSerializer(many=True)
-    total = money()
+    items = OrderLineSerializer(many=True, help_text="A seller gets only its own lines.")
+    total = money(help_text="For a seller, its lines' subtotal: never the whole order's.")
+    subtotal = money(help_text="The sum of `items`.")
     shipping_address = AddressSerializer()
+    fulfilments = FulfilmentSerializer(many=True, help_text="A seller gets only its own.")
     status_history = StatusChangeSerializer(many=True)
     created_at = serializers.DateTimeField()
     version = serializers.IntegerField()

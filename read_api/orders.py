@@ -10,6 +10,14 @@ from django.db.models import QuerySet
 
 from projections.catalog.models import ProductView
 from projections.shopping.models import CartLineView, CartView, OrderView
+from read_api.seller_scope import (
+    fulfilments_visible,
+    is_seller,
+    lines_visible,
+    orders_of_seller,
+    subtotal,
+    visible_total,
+)
 
 
 def cart_get(customer_id: UUID) -> dict[str, Any]:
@@ -48,17 +56,22 @@ def order_list_visible(user: Any) -> QuerySet[OrderView]:
     orders = OrderView.objects.all()
     if user.role == "customer":
         return orders.filter(customer_id=user.id)
-    if user.role == "seller":
-        return orders.filter(lines__seller_id=user.id).distinct()
+    if is_seller(user):
+        return orders_of_seller(user)
     return orders
 
 
 def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
+    """The order as the caller may see it: a seller only its lines, subtotal and parcels."""
     order = (
-        order_list_visible(user).filter(id=order_id).prefetch_related("lines", "history").first()
+        order_list_visible(user)
+        .filter(id=order_id)
+        .prefetch_related("lines", "history", "fulfilments")
+        .first()
     )
     if order is None:
         return None
+    lines = lines_visible(user, order.lines.all())
     return {
         "id": str(order.id),
         "status": order.status,
@@ -72,10 +85,12 @@ def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
                 "line_total": str(line.unit_price * line.quantity),
                 "seller_id": str(line.seller_id) if line.seller_id else None,
             }
-            for line in order.lines.all()
+            for line in lines
         ],
-        "total": str(order.total),
+        "total": str(visible_total(order)),
+        "subtotal": str(subtotal(lines)),
         "shipping_address": order.shipping_address,
+        "fulfilments": fulfilments_visible(order.fulfilments.all(), lines),
         "status_history": [
             {
                 "status": h.status,
@@ -94,6 +109,6 @@ def order_summary(order: OrderView) -> dict[str, Any]:
     return {
         "id": str(order.id),
         "status": order.status,
-        "total": str(order.total),
+        "total": str(visible_total(order)),
         "created_at": order.created_at.isoformat(),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -79,3 +80,14 @@ class SellsEveryLineOrIsAdmin(IsSellerOrAdmin):
         if user.id not in order.seller_ids:
             raise NotFound(f"Order {order.id} does not exist.")
         return bool(order.seller_ids == {user.id})
+
+
+class FulfilsOrders(IsSellerOrAdmin):
+    """Sellers ship and deliver their own lines of an order, admins any line; the order
+    (Order.fulfil, Order.deliver) refuses a seller another seller's line."""
+
+
+def acting_seller(request: Request) -> UUID | None:
+    """The seller a fulfilment command acts for; None for an admin, who acts for every seller."""
+    user = acting_user(request)
+    return user.id if user.role == Role.SELLER else None

@@ -68,6 +68,8 @@ PUBLISHED_TYPES: dict[type[Any], str] = {
     _event(Order, "Paid"): events.ORDER_PAID,
     _event(Order, "StatusChanged"): events.ORDER_STATUS_CHANGED,
     _event(Order, "Cancelled"): events.ORDER_CANCELLED,
+    _event(Order, "Fulfilled"): events.ORDER_FULFILLED,
+    _event(Order, "FulfilmentDelivered"): events.ORDER_FULFILMENT_DELIVERED,
     _event(Product, "Created"): events.PRODUCT_CREATED,
     _event(Product, "DetailsChanged"): events.PRODUCT_DETAILS_CHANGED,
     _event(Product, "Repriced"): events.PRODUCT_REPRICED,

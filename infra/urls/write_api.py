@@ -24,6 +24,7 @@ from write_api.views.accounts import (
     UserRoleApi,
 )
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
+from write_api.views.fulfilments import OrderFulfilmentCreateApi, OrderFulfilmentDeliverApi
 from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
 from write_api.views.payments import PaymentWebhookApi
 from write_api.views.products import (
@@ -57,6 +58,16 @@ commands = [
     path("orders/<uuid:order_id>/pay", OrderPayApi.as_view(), name="order-pay"),
     path("orders/<uuid:order_id>/cancel", OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<uuid:order_id>/status", OrderStatusApi.as_view(), name="order-status"),
+    path(
+        "orders/<uuid:order_id>/fulfilments",
+        OrderFulfilmentCreateApi.as_view(),
+        name="order-fulfilment-create",
+    ),
+    path(
+        "orders/<uuid:order_id>/fulfilments/<uuid:fulfilment_id>/deliver",
+        OrderFulfilmentDeliverApi.as_view(),
+        name="order-fulfilment-deliver",
+    ),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 

@@ -90,3 +90,23 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.status}"
+
+
+class OrderFulfilmentView(models.Model):
+    """A parcel of an order: the lines it carries, how it travels, whether it arrived."""
+
+    id = models.UUIDField(primary_key=True)
+    order = models.ForeignKey(OrderView, related_name="fulfilments", on_delete=models.CASCADE)
+    product_ids = models.JSONField()
+    status = models.CharField(max_length=32)
+    carrier = models.CharField(max_length=100, blank=True)  # "" when not given
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        app_label = "projections"
+        ordering = ["shipped_at", "id"]
+
+    def __str__(self) -> str:
+        return f"fulfilment {self.id} of {self.order_id} ({self.status})"

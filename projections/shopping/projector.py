@@ -13,6 +13,7 @@ from contracts import payloads
 from projections.shopping.models import (
     CartLineView,
     CartView,
+    OrderFulfilmentView,
     OrderLineView,
     OrderStatusChange,
     OrderView,
@@ -22,6 +23,7 @@ from projections.shopping.order_status import PENDING_PAYMENT, payment_after, st
 Envelope = dict[str, Any]
 LineKey = tuple[str, str]  # customer id, product id
 ORDER_FIELDS = ["status", "payment", "version", "updated_at"]
+FULFILMENT_EVENTS = frozenset({events.ORDER_FULFILLED, events.ORDER_FULFILMENT_DELIVERED})
 
 
 class ShoppingProjector:
@@ -119,6 +121,7 @@ def _apply_orders(envelopes: list[Envelope]) -> None:
     lines: list[OrderLineView] = []
     history: list[OrderStatusChange] = []
     moved: set[str] = set()
+    parcels: list[Envelope] = []
     for envelope in envelopes:
         aggregate_id = envelope["aggregate_id"]
         if envelope["type"] == events.ORDER_PLACED:
@@ -129,10 +132,14 @@ def _apply_orders(envelopes: list[Envelope]) -> None:
             raise OrderView.DoesNotExist(f"{envelope['type']} before OrderPlaced: {aggregate_id}")
         if _fold_order(orders[aggregate_id], envelope, history):
             moved.add(aggregate_id)
+            if envelope["type"] in FULFILMENT_EVENTS:
+                parcels.append(envelope)
     OrderView.objects.bulk_create(placed.values())
     OrderLineView.objects.bulk_create(lines)
     OrderView.objects.bulk_update([orders[i] for i in sorted(moved - set(placed))], ORDER_FIELDS)
     OrderStatusChange.objects.bulk_create(history)
+    if parcels:
+        _write_fulfilments(parcels)
 
 
 def _placed(
@@ -187,4 +194,42 @@ def _history(order: OrderView, envelope: Envelope, status: str) -> OrderStatusCh
         by=envelope["actor"]["id"] or "",
         by_role=envelope["actor"]["role"] or "",
         version=envelope["version"],
+    )
+
+
+# -- fulfilments: one row per parcel, folded from events the order rows accepted ----------
+def _write_fulfilments(envelopes: list[Envelope]) -> None:
+    """Create the parcels these events ship and mark those they deliver.
+
+    Only events that moved their order's version get here, so a re-delivery writes nothing.
+    """
+    shipped: dict[str, OrderFulfilmentView] = {}
+    delivered: dict[str, str] = {}  # fulfilment id -> when
+    for envelope in envelopes:
+        if envelope["type"] == events.ORDER_FULFILLED:
+            data = cast(payloads.OrderFulfilled, envelope["data"])
+            shipped[data["fulfilment_id"]] = OrderFulfilmentView(
+                id=data["fulfilment_id"],
+                order_id=envelope["aggregate_id"],
+                product_ids=data["product_ids"],
+                status="shipped",
+                carrier=data["carrier"] or "",
+                tracking_number=data["tracking_number"] or "",
+                shipped_at=envelope["occurred_at"],
+            )
+        else:
+            arrived = cast(payloads.OrderFulfilmentDelivered, envelope["data"])
+            delivered[arrived["fulfilment_id"]] = envelope["occurred_at"]
+    earlier = OrderFulfilmentView.objects.select_for_update().filter(
+        id__in=sorted(set(delivered) - set(shipped))
+    )
+    rows = {**{str(f.id): f for f in earlier}, **shipped}
+    missing = set(delivered) - set(rows)
+    if missing:
+        raise OrderFulfilmentView.DoesNotExist(f"delivered before shipped: {sorted(missing)}")
+    for fulfilment_id, at in delivered.items():
+        rows[fulfilment_id].status, rows[fulfilment_id].delivered_at = "delivered", at
+    OrderFulfilmentView.objects.bulk_create(shipped.values())
+    OrderFulfilmentView.objects.bulk_update(
+        [rows[i] for i in sorted(set(delivered) - set(shipped))], ["status", "delivered_at"]
     )

@@ -1,4 +1,5 @@
-"""Property: whatever the write API accepts, every read model stores (issue 8, item 3).
+"""Property: whatever the write API accepts, every read model stores (issue 8, item 3;
+issue 11's fulfilments).
 
 Hypothesis generates command bodies (plausible, hostile and at every limit) and sends them
 through the write API. Every answer is a success or a clean refusal, never a 5xx; once the
@@ -76,6 +77,10 @@ def play(case: dict[str, Any], shop: Shop, seller: Actor, admin: Actor) -> None:
             customer, "post", f"/products/{product}/reviews", case["review"], {201, 400}
         )
         event(f"review {reviewed.status_code}")
+    if paid.status_code == 200 and case["parcel"] is not None:
+        parcel = {"product_ids": [product], **case["parcel"]}
+        shipped = send(seller, "post", f"/orders/{order}/fulfilments", parcel, {201, 400})
+        event(f"fulfilment {shipped.status_code}")
 
 
 def check_projected_since(pipeline: LivePipeline, position: int) -> None:

@@ -1,4 +1,5 @@
-"""Every route of the accounts & catalog commands, called by every kind of caller."""
+"""Every route of the accounts & catalog commands, and of a marketplace order's fulfilment
+and tracking, called by every kind of caller."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from projections.shopping.projector import ShoppingProjector
 from tests.support.actors import PASSWORD, Actor, make_actor
+from tests.support.marketplace import TwoSellerOrder, two_seller_order
 from tests.support.shop_data import create_product
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
+from write_api.published_events import to_envelope
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -203,3 +207,198 @@ def test_route_answers_each_caller_as_the_contract_says(
     assert response.status_code == route.expected[caller], response.content
     if response.status_code >= 400:
         assert response.json()["error"]["code"] in {"not_authenticated", "permission_denied"}
+
+
+# -- a marketplace order: each seller acts on, and reads, only its own lines -------------
+ORDER_CALLERS = (
+    "anonymous",
+    "customer",
+    "stranger",
+    "seller",
+    "other_seller",
+    "stranger_seller",
+    "admin",
+)
+ORDER_REFUSALS = {
+    "not_authenticated",
+    "permission_denied",
+    "not_your_line",
+    "not_a_seller_of_order",
+}
+
+
+@dataclass
+class OrderWorld:
+    """`seller` sells the mug and the pot (the pot shipped in `fulfilment_id`), `other_seller`
+    the lamp; `stranger_seller` sells nothing in the order, `stranger` did not buy it."""
+
+    actors: dict[str, Actor]
+    order: TwoSellerOrder
+    fulfilment_id: str
+
+    @property
+    def order_id(self) -> str:
+        return str(self.order.order_id)
+
+    @property
+    def mug(self) -> str:
+        return str(self.order.mug)
+
+
+def order_commands(**expected: int) -> dict[str, int]:
+    """Sellers and admins fulfil; a seller is refused another seller's lines (403)."""
+    return {
+        "anonymous": 401,
+        "customer": 403,
+        "stranger": 403,
+        "other_seller": 403,
+        "stranger_seller": 403,
+        **expected,
+    }
+
+
+ORDER_ROUTES = [
+    Route(
+        "fulfil",
+        "post",
+        "/api/v1/orders/{order_id}/fulfilments",
+        lambda w, a: {"product_ids": [w.mug], "carrier": "DHL"},
+        order_commands(seller=201, admin=201),
+    ),
+    Route(
+        "deliver",
+        "post",
+        "/api/v1/orders/{order_id}/fulfilments/{fulfilment_id}/deliver",
+        lambda w, a: None,
+        order_commands(seller=200, admin=200),
+    ),
+    Route(
+        "read-order",
+        "get",
+        "read:/api/v1/orders/{order_id}",
+        lambda w, a: None,
+        {
+            "anonymous": 401,
+            "customer": 200,
+            "stranger": 404,
+            "seller": 200,
+            "other_seller": 200,
+            "stranger_seller": 404,
+            "admin": 200,
+        },
+    ),
+    Route(
+        "read-orders",
+        "get",
+        "read:/api/v1/orders",
+        lambda w, a: None,
+        {**dict.fromkeys(ORDER_CALLERS, 200), "anonymous": 401},
+    ),
+]
+
+
+@pytest.fixture
+def order_world(shop_app: Shop) -> OrderWorld:
+    actors = {caller: make_actor(shop_app, ROLE_OF.get(caller, caller)) for caller in ORDER_CALLERS}
+    ids = {caller: actor.user.id for caller, actor in actors.items() if actor.user}
+    order = two_seller_order(
+        shop_app,
+        customer_id=ids["customer"],
+        seller_a=ids["seller"],
+        seller_b=ids["other_seller"],
+    )
+    shipped = shop_app.fulfil_order(
+        order.order_id,
+        product_ids=[order.pot],
+        carrier=None,
+        tracking_number="TRK-1",
+        seller_id=ids["seller"],
+        context=CommandContext(actor_id=str(ids["seller"]), actor_role="seller"),
+    )
+    project_order(shop_app, order.order_id)
+    return OrderWorld(actors, order, str(shipped.fulfilment_id))
+
+
+ROLE_OF: dict[str, str | None] = {
+    "anonymous": None,
+    "stranger": "customer",
+    "other_seller": "seller",
+    "stranger_seller": "seller",
+}
+
+
+def project_order(shop_app: Shop, order_id: uuid.UUID) -> None:
+    """Project every event of the order into its read rows, as the pipeline would."""
+    events = list(shop_app.events.get(order_id))
+    ShoppingProjector().apply([to_envelope(e, position=n) for n, e in enumerate(events, 1)])
+
+
+def call(world: OrderWorld, route: Route, caller: str, settings: Any) -> Any:
+    api, _, path = route.path.rpartition(":")
+    settings.ROOT_URLCONF = "infra.urls.read_api" if api == "read" else "infra.urls.write_api"
+    actor = world.actors[caller]
+    return getattr(actor.client, route.method)(
+        path.format(order_id=world.order_id, fulfilment_id=world.fulfilment_id),
+        route.body(world, actor),
+        format="json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("route", "caller"),
+    [(route, caller) for route in ORDER_ROUTES for caller in ORDER_CALLERS],
+    ids=[f"{route.name}-{caller}" for route in ORDER_ROUTES for caller in ORDER_CALLERS],
+)
+def test_order_route_answers_each_caller_as_the_contract_says(
+    order_world: OrderWorld, route: Route, caller: str, settings: Any, shop_app: Shop
+) -> None:
+    # given
+    before = shop_app.get_order(order_world.order.order_id).version
+    # when
+    response = call(order_world, route, caller, settings)
+    # then
+    assert response.status_code == route.expected[caller], response.content
+    if response.status_code in (401, 403):
+        assert response.json()["error"]["code"] in ORDER_REFUSALS
+    if response.status_code >= 400:
+        assert shop_app.get_order(order_world.order.order_id).version == before  # unchanged
+
+
+@pytest.mark.parametrize(
+    ("caller", "items", "total", "parcels"),
+    [
+        ("customer", {"Mug", "Pot", "Lamp"}, "45.00", [["pot"]]),
+        ("admin", {"Mug", "Pot", "Lamp"}, "45.00", [["pot"]]),
+        ("seller", {"Mug", "Pot"}, "15.00", [["pot"]]),
+        ("other_seller", {"Lamp"}, "30.00", []),
+    ],
+)
+def test_each_party_reads_only_its_part_of_a_marketplace_order(
+    order_world: OrderWorld,
+    caller: str,
+    items: set[str],
+    total: str,
+    parcels: list[list[str]],
+    settings: Any,
+) -> None:
+    # when
+    detail = call(order_world, ORDER_ROUTES[2], caller, settings).json()
+    rows = call(order_world, ORDER_ROUTES[3], caller, settings).json()["results"]
+    # then: lines, prices and totals of the caller's part only
+    assert {item["name"] for item in detail["items"]} == items
+    assert (detail["total"], detail["subtotal"]) == (total, total)
+    assert [(row["id"], row["total"]) for row in rows] == [(order_world.order_id, total)]
+    assert detail["shipping_address"]["city"] == "Springfield"
+    names = {str(order_world.order.pot): "pot", order_world.mug: "mug"}
+    assert [[names[p] for p in f["product_ids"]] for f in detail["fulfilments"]] == parcels
+    if parcels:
+        assert detail["fulfilments"][0] | {"shipped_at": None} == {
+            "id": order_world.fulfilment_id,
+            "product_ids": [str(order_world.order.pot)],
+            "status": "shipped",
+            "carrier": None,
+            "tracking_number": "TRK-1",
+            "shipped_at": None,
+            "delivered_at": None,
+        }
+    assert detail["status"] == "processing"

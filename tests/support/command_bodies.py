@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from write_api.domain.limits import (
     ADDRESS_FIELDS,
+    CARRIER_MAX,
     CATEGORY_NAME_MAX,
     COMMENT_MAX,
     DESCRIPTION_MAX,
@@ -22,6 +23,7 @@ from write_api.domain.limits import (
     PRODUCT_NAME_MAX,
     QUANTITY_MAX,
     STOCK_MAX,
+    TRACKING_NUMBER_MAX,
 )
 
 Strategy = st.SearchStrategy
@@ -148,13 +150,27 @@ def review_body() -> Strategy[dict[str, Any]]:
     )
 
 
+def parcel_body() -> Strategy[dict[str, Any]]:
+    """How a seller's parcel travels (the lines it carries are the test's)."""
+    return with_one_hostile(
+        {
+            "carrier": st.none() | readable(CARRIER_MAX),
+            "tracking_number": st.none() | readable(TRACKING_NUMBER_MAX),
+        },
+        {
+            "carrier": hostile_text(CARRIER_MAX),
+            "tracking_number": hostile_text(TRACKING_NUMBER_MAX),
+        },
+    )
+
+
 def emails() -> Strategy[Any]:
     valid = st.emails().filter(lambda e: len(e) <= EMAIL_MAX)
     return st.one_of(valid, valid, valid, hostile_text(EMAIL_MAX).map(lambda t: f"{t}@example.com"))
 
 
 def scenario() -> Strategy[dict[str, Any]]:
-    """One seller's product and what happens to it: change, restock, buy, pay, review."""
+    """One seller's product and what happens to it: change, restock, buy, pay, review, ship."""
     return st.fixed_dictionaries(
         {
             "category": mostly(category_name()),
@@ -171,6 +187,7 @@ def scenario() -> Strategy[dict[str, Any]]:
                 *[st.sampled_from(["tok_ok", "tok_ok", "tok_declined"])] * 3, hostile_text(200)
             ),
             "review": mostly(review_body()),
+            "parcel": mostly(parcel_body()),
             "signup_email": mostly(emails()),
             "signup_role": st.one_of(
                 *[st.sampled_from(["customer", "seller"])] * 3, hostile_text(10)
@@ -187,6 +204,7 @@ _QUIET = {
     "address": {},
     "token": "tok_ok",
     "review": None,
+    "parcel": None,
     "signup_email": None,
     "signup_role": "customer",
 }
@@ -210,6 +228,7 @@ AT_THE_LIMITS = {
         for field, (_, high) in ADDRESS_FIELDS.items()
     },
     "review": {"rating": 5, "comment": "g\n" * (COMMENT_MAX // 2)},
+    "parcel": {"carrier": "𝄞" * CARRIER_MAX, "tracking_number": "t" * TRACKING_NUMBER_MAX},
     "signup_email": f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com",
 }
 # The bodies of issue 8's reproduction.

@@ -29,6 +29,7 @@ from projections.notifications.projector import notification_kind
 from projections.shopping.models import (
     CartLineView,
     CartView,
+    OrderFulfilmentView,
     OrderLineView,
     OrderStatusChange,
     OrderView,
@@ -289,8 +290,10 @@ class Shopping:
                     for line in data["lines"]
                 ),
                 "history": [],
+                "fulfilments": [],
             }
         order = self.orders[order_id]
+        self._fulfilment(order, kind, data)
         status = {
             "OrderPlaced": "pending_payment",
             "OrderPaid": "paid",
@@ -304,6 +307,26 @@ class Shopping:
                 (envelope["version"], status, actor["id"] or "", actor["role"] or "")
             )
         order["version"] = envelope["version"]
+
+    @staticmethod
+    def _fulfilment(order: dict[str, Any], kind: str, data: dict[str, Any]) -> None:
+        """A parcel as (id, lines, status, carrier, tracking number); "" when not given."""
+        if kind == "OrderFulfilled":
+            order["fulfilments"].append(
+                (
+                    data["fulfilment_id"],
+                    tuple(data["product_ids"]),
+                    "shipped",
+                    data["carrier"] or "",
+                    data["tracking_number"] or "",
+                )
+            )
+            order["fulfilments"].sort()
+        elif kind == "OrderFulfilmentDelivered":
+            order["fulfilments"] = sorted(
+                (f[0], f[1], "delivered", *f[3:]) if f[0] == data["fulfilment_id"] else f
+                for f in order["fulfilments"]
+            )
 
 
 # -- what the projectors wrote -----------------------------------------------------
@@ -390,6 +413,7 @@ def stored_orders(stack: Stack) -> Rows:
             "created_at": created_at,
             "lines": [],
             "history": [],
+            "fulfilments": [],
             "version": version,
         }
         for order_id, customer_id, status, total, address, created_at, version in select(
@@ -428,8 +452,22 @@ def stored_orders(stack: Stack) -> Rows:
         order="ORDER BY order_id, version, id",
     ):
         orders[str(order_id)]["history"].append((version, status, by, by_role))
+    for fulfilment_id, order_id, product_ids, status, carrier, tracking_number in select(
+        stack,
+        OrderFulfilmentView,
+        "id",
+        "order_id",
+        "product_ids",
+        "status",
+        "carrier",
+        "tracking_number",
+    ):
+        orders[str(order_id)]["fulfilments"].append(
+            (str(fulfilment_id), tuple(product_ids), status, carrier, tracking_number)
+        )
     for order in orders.values():
         order["lines"].sort()
+        order["fulfilments"].sort()
     return orders
 
 

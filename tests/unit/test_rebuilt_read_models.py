@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import uuid4
 
+from tests.support.marketplace import two_seller_order
 from tests.support.rebuilt_read_models import ReadModels, differences, rebuilt
 from tests.support.shop_data import ADDRESS, CONTEXT, add_category, create_product
 from write_api.application import Shop
@@ -104,3 +105,38 @@ def test_differences_outside_the_touched_rows_are_not_blamed_except_stray_rows()
             "differing": {"count": 1, "first": {"b": {"v": (1, 2)}}},
         }
     }
+
+
+def test_the_rebuild_folds_an_orders_parcels(shop: Shop) -> None:
+    # given: seller A's parcel delivered, seller B's on its way
+    order = two_seller_order(shop)
+    a = shop.fulfil_order(
+        order.order_id,
+        product_ids=[order.mug, order.pot],
+        carrier="DHL",
+        tracking_number=None,
+        seller_id=order.seller_a,
+        context=CONTEXT,
+    )
+    shop.deliver_fulfilment(
+        order.order_id, a.fulfilment_id, seller_id=order.seller_a, context=CONTEXT
+    )
+    b = shop.fulfil_order(
+        order.order_id,
+        product_ids=[order.lamp],
+        carrier=None,
+        tracking_number="T1",
+        seller_id=order.seller_b,
+        context=CONTEXT,
+    )
+    # when
+    models, _ = rebuilt(shop)
+    # then
+    folded = models.orders[str(order.order_id)]
+    assert folded["status"] == "shipped"
+    assert folded["fulfilments"] == sorted(
+        [
+            (str(a.fulfilment_id), (str(order.mug), str(order.pot)), "delivered", "DHL", ""),
+            (str(b.fulfilment_id), (str(order.lamp),), "shipped", "", "T1"),
+        ]
+    )

@@ -13,9 +13,15 @@ from django.db import models
 
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.search_index import MAPPINGS
-from projections.shopping.models import CartLineView, OrderLineView, OrderView
+from projections.shopping.models import (
+    CartLineView,
+    OrderFulfilmentView,
+    OrderLineView,
+    OrderView,
+)
 from write_api.accounts.models import User
 from write_api.domain.limits import (
+    CARRIER_MAX,
     CATEGORY_NAME_MAX,
     EMAIL_MAX,
     ORDER_TOTAL_MAX,
@@ -24,6 +30,7 @@ from write_api.domain.limits import (
     QUANTITY_MAX,
     RATING_MAX,
     STOCK_MAX,
+    TRACKING_NUMBER_MAX,
 )
 
 INT32_MAX = 2**31 - 1
@@ -67,6 +74,8 @@ def test_each_number_column_holds_its_largest_allowed_value(
         (OrderLineView, "name", PRODUCT_NAME_MAX),
         (CategoryView, "name", CATEGORY_NAME_MAX),
         (User, "email", EMAIL_MAX),
+        (OrderFulfilmentView, "carrier", CARRIER_MAX),
+        (OrderFulfilmentView, "tracking_number", TRACKING_NUMBER_MAX),
     ],
 )
 def test_each_text_column_holds_its_longest_allowed_value(

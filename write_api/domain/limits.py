@@ -27,6 +27,8 @@ EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 40
 PASSWORD_MAX = 128
 PAYMENT_TOKEN_MAX = 200
+CARRIER_MAX = 100
+TRACKING_NUMBER_MAX = 100
 # Shipping address field -> (min, max) length; line2 may be empty.
 ADDRESS_FIELDS = {
     "name": (1, 200),
