@@ -289,3 +289,27 @@ def test_the_fake_gateway_refuses_more_than_a_charge_has_left(
     assert repeat == first
     assert rest.status is RefundStatus.SUCCEEDED
     assert refunded_cents(charge) == 5000
+
+
+def test_cancelling_a_paid_order_gives_the_money_back_and_the_units(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor
+) -> None:
+    # given: 5 of 5 units sold, 20.00 refunded already
+    order_id = paid_order(shop_app, customer, seller)
+    assert refund(admin, order_id, "20.00").status_code == 201
+    order = shop_app.get_order(uuid.UUID(order_id))
+    mug = next(iter(order.quantities))
+    # when
+    cancelled = customer.client.post(f"/api/v1/orders/{order_id}/cancel")
+    # then
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.payment_status, order.refunded_total) == ("refunded", Decimal("50.00"))
+    assert cancelled.json()["version"] == order.version
+    assert refunded_cents(order.charge_id or "") == 5000
+    assert shop_app.get_product(mug).available == 5
+    assert events_of(shop_app, order_id)[-3:] == [
+        "Cancelled",
+        "RefundRequested",
+        "RefundSucceeded",
+    ]
