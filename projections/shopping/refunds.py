@@ -77,8 +77,9 @@ def _requested(order: OrderView, envelope: Envelope) -> OrderRefundView:
         id=data["refund_id"],
         order=order,
         amount=Decimal(data["amount"]),
-        status="pending",
+        status="requested",  # the gateway has not answered yet: shown as pending
         reason=data["reason"],
+        product_ids=[str(pid) for pid in data["product_ids"]],
         at=envelope["occurred_at"],
         by=envelope["actor"]["id"] or "",
         by_role=envelope["actor"]["role"] or "",
