@@ -38,7 +38,10 @@ def paid_order(
     ).json()["order_id"]
     customer.post(f"{w}/orders/{order_id}/pay", json={"payment_token": card}, timeout=10)
     r = f"{stack.read_url}/api/v1"
-    eventually(lambda: customer.get(f"{r}/orders/{order_id}", timeout=5).json()["status"] == "paid")
+    # 404 until the order is projected
+    eventually(
+        lambda: customer.get(f"{r}/orders/{order_id}", timeout=5).json().get("status") == "paid"
+    )
     return customer, product, str(order_id)
 
 
