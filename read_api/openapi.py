@@ -127,6 +127,12 @@ class FulfilmentSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(allow_null=True)
     shipped_at = serializers.DateTimeField()
     delivered_at = serializers.DateTimeField(allow_null=True)
+class RefundSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = money()
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class OrderSerializer(serializers.Serializer):
@@ -139,6 +145,11 @@ class OrderSerializer(serializers.Serializer):
     shipping_address = AddressSerializer()
     fulfilments = FulfilmentSerializer(many=True, help_text="A seller gets only its own.")
     status_history = StatusChangeSerializer(many=True)
+    payment_status = serializers.ChoiceField(
+        choices=["unpaid", "paid", "partially_refunded", "refunded"]
+    )
+    refunded_total = money()
+    refunds = RefundSerializer(many=True)
     created_at = serializers.DateTimeField()
     version = serializers.IntegerField()
 
@@ -165,6 +176,11 @@ class PastOrderSerializer(serializers.Serializer):
     items = PastOrderLineSerializer(many=True)
     shipping_address = AddressSerializer()
     status_history = PastStatusChangeSerializer(many=True)
+    payment_status = serializers.ChoiceField(
+        choices=["unpaid", "paid", "partially_refunded", "refunded"]
+    )
+    refunded_total = money()
+    refunds = RefundSerializer(many=True)
     version = serializers.IntegerField()
     as_of = serializers.DateTimeField()
 

@@ -24,6 +24,7 @@ from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
 from write_api.fulfilling import FulfilmentCommands
 from write_api.order_payments import OrderPaymentCommands
+from write_api.order_refunds import OrderRefundCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, CartLines, Saved, StockLevel, Unchanged
 
@@ -46,9 +47,10 @@ class Shop(
     OrderingCommands,
     OrderPaymentCommands,
     FulfilmentCommands,
+    OrderRefundCommands,
 ):
-    """Commands on accounts, the category tree, the catalog, carts, orders, payments and
-    fulfilments."""
+    """Commands on accounts, the category tree, the catalog, carts, orders, payments,
+    fulfilments and refunds."""
 
     name = "shopstream"
 

@@ -33,6 +33,7 @@ from write_api.views.products import (
     ProductReviewCreateApi,
     ProductStockApi,
 )
+from write_api.views.refunds import OrderRefundCreateApi
 from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 
 commands = [
@@ -68,6 +69,7 @@ commands = [
         OrderFulfilmentDeliverApi.as_view(),
         name="order-fulfilment-deliver",
     ),
+    path("orders/<uuid:order_id>/refunds", OrderRefundCreateApi.as_view(), name="order-refunds"),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 

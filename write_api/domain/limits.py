@@ -29,6 +29,7 @@ PASSWORD_MAX = 128
 PAYMENT_TOKEN_MAX = 200
 CARRIER_MAX = 100
 TRACKING_NUMBER_MAX = 100
+REFUND_REASON_MAX = 500
 # Shipping address field -> (min, max) length; line2 may be empty.
 ADDRESS_FIELDS = {
     "name": (1, 200),
