@@ -167,10 +167,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"))
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
+# A payment attempt without progress for this long is settled from what the gateway knows of
+# it; longer than any pay call takes (gateway timeouts included), so a live one is left alone.
+PAYMENT_RECONCILE_AFTER_SECONDS = float(os.environ.get("PAYMENT_RECONCILE_AFTER_SECONDS", "300"))
+PAYMENT_RECONCILE_SCAN_SECONDS = float(os.environ.get("PAYMENT_RECONCILE_SCAN_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "infra.tasks.expire_unpaid_orders",
         "schedule": ORDER_EXPIRY_SCAN_SECONDS,
+    },
+    "reconcile-payments": {
+        "task": "processes.tasks.reconcile_payments",
+        "schedule": PAYMENT_RECONCILE_SCAN_SECONDS,
     },
     "purge-expired-idempotency-keys": {
         "task": "infra.tasks.purge_expired_idempotency_keys",

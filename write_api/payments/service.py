@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 from write_api.application import shop
 from write_api.paying import Payments
+from write_api.reconciling import PaymentReconciliation
 
 
 def payments() -> Payments:
@@ -17,4 +18,10 @@ def payments() -> Payments:
         import_string(settings.PAYMENT_GATEWAY)(),
         currency=settings.CURRENCY,
         resume_after=timedelta(seconds=settings.PAYMENT_ATTEMPT_RESUME_SECONDS),
+    )
+
+
+def reconciliation() -> PaymentReconciliation:
+    return PaymentReconciliation(
+        payments(), stale_after=timedelta(seconds=settings.PAYMENT_RECONCILE_AFTER_SECONDS)
     )
