@@ -26,7 +26,7 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
         .order_by("updated_at")
         .values_list("id", flat=True)[:BATCH]
     )
-    settle = reconciliation().settle
+    settle = reconciliation(stale_after).settle
     context = CommandContext(actor_role="system", request_id=f"reconciliation-{now.isoformat()}")
     outcomes: Counter[str] = Counter()
     for order_id in candidates:

@@ -21,7 +21,5 @@ def payments() -> Payments:
     )
 
 
-def reconciliation() -> PaymentReconciliation:
-    return PaymentReconciliation(
-        payments(), stale_after=timedelta(seconds=settings.PAYMENT_RECONCILE_AFTER_SECONDS)
-    )
+def reconciliation(stale_after: timedelta) -> PaymentReconciliation:
+    return PaymentReconciliation(payments(), stale_after=stale_after)
