@@ -12,6 +12,7 @@ from django.utils import timezone
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
+from write_api.payments.gateway import UnknownCharge
 from write_api.payments.service import reconciliation
 
 log = structlog.get_logger("shopstream.reconciliation")
@@ -35,6 +36,9 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
         except DomainError as refused:  # changed since the read model saw it; next round
             log.info("reconciliation_skipped", order_id=str(order_id), reason=refused.code)
             outcomes["skipped"] += 1
+        except UnknownCharge as unknown:  # the gateway lost a charge it answered: a person acts
+            log.error("reconciliation_unknown_charge", order_id=str(order_id), error=str(unknown))
+            outcomes["unknown_charge"] += 1
     if outcomes:
         log.info("payments_reconciled", **outcomes)
     return outcomes

@@ -6,7 +6,8 @@ made no progress for `stale_after`, this asks the gateway about it by its idempo
 
 | at the gateway | order still payable | order not payable |
 | --- | --- | --- |
-| nothing, declined, voided | PaymentFailed: payable again | PaymentVoided |
+| nothing, declined | PaymentFailed: payable again | PaymentVoided |
+| voided | PaymentVoided: payable again | PaymentVoided |
 | authorised | record it, capture, Paid | void, PaymentVoided |
 | captured | Paid | refund (TODO, see paying.captured_without_order) |
 | pending | left to the gateway's webhook | left to the gateway's webhook |
@@ -60,9 +61,11 @@ class PaymentReconciliation:
         self, order: Order, attempt_id: UUID, charge: Charge | None, context: CommandContext
     ) -> str:
         """Nothing was taken: the attempt ends, and a payable order may be paid again."""
+        outcome = charge.outcome if charge else None
         charge_id = charge.id if charge else ""
         reason = (charge.failure_reason or charge.outcome.value) if charge else "not_at_gateway"
-        if order.status == PENDING_PAYMENT:
+        if order.status == PENDING_PAYMENT and outcome is not Outcome.VOIDED:
+            # refused if the pay call recorded an authorisation since the gateway answered
             self.shop.record_payment_declined(
                 order.id, charge_id=charge_id, reason=reason, attempt_id=attempt_id, context=context
             )

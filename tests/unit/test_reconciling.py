@@ -90,7 +90,7 @@ def test_the_authorisation_is_recorded_once_whoever_records_it(shop: Shop, clock
     [
         (None, "failed", "PaymentFailed", []),
         (Outcome.DECLINED, "failed", "PaymentFailed", []),
-        (Outcome.VOIDED, "failed", "PaymentFailed", []),
+        (Outcome.VOIDED, "voided", "PaymentVoided", []),
         (Outcome.PENDING, "pending", "PaymentStarted", []),
         (Outcome.AUTHORISED, "paid", "Paid", [("capture", "ch_held")]),
         (Outcome.CAPTURED, "paid", "Paid", []),
@@ -138,3 +138,25 @@ def test_a_charge_the_pay_call_authorised_is_captured_for_the_attempts_amount(
     [charge] = gateway.ledger.values()
     assert (charge.outcome, charge.amount) == (Outcome.CAPTURED, Decimal("25.00"))
     assert gateway.moves == [("capture", charge.id)]
+
+
+def test_an_authorised_attempt_is_not_failed_by_a_gateway_answer_from_before_it(
+    shop: Shop, clock: Clock
+) -> None:
+    # given: the reconciliation heard "no such charge", then the pay call recorded its hold
+    order_id, attempt_id = started(shop, clock)
+    shop.record_payment_authorised(
+        order_id, attempt_id=attempt_id, charge_id="ch_1", context=CONTEXT
+    )
+    # when: the reconciliation acts on its stale answer
+    with pytest.raises(Conflict) as refused:
+        shop.record_payment_declined(
+            order_id,
+            charge_id="",
+            reason="not_at_gateway",
+            attempt_id=attempt_id,
+            context=CONTEXT,
+        )
+    # then: the attempt stays, to be captured (and paid) or voided
+    assert refused.value.code == "payment_authorised"
+    assert kinds(shop, order_id) == ["Placed", "PaymentStarted", "PaymentAuthorised"]

@@ -295,6 +295,12 @@ class Order(Aggregate):
     ) -> None:
         self._require(PENDING_PAYMENT, "paid")
         self._require_attempt(attempt_id)
+        if self.payment_attempt and self.payment_attempt.get("authorised"):
+            # Its charge may be captured any moment: it ends paid, or voided at the gateway.
+            raise ChargeRefused(
+                "The attempt is authorised: it is captured or voided, not failed.",
+                code="payment_authorised",
+            )
         self._payment_failed(
             charge_id=charge_id,
             reason=reason,

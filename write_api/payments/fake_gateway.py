@@ -53,9 +53,9 @@ class FakeGateway:
             "amount": str(amount),
             "currency": currency,
         }
+        cache.set(_key_of_charge(charge_id), idempotency_key, LEDGER_SECONDS)  # derived: same
         if not cache.add(_ledger_key(idempotency_key), record, LEDGER_SECONDS):
             return _charge(cache.get(_ledger_key(idempotency_key)) or record)
-        cache.set(_key_of_charge(charge_id), idempotency_key, LEDGER_SECONDS)
         counter = _charges_key(reference)
         cache.add(counter, 0, LEDGER_SECONDS)
         cache.incr(counter)
