@@ -26,6 +26,10 @@ ORDER_PAYMENT_VOIDED = "OrderPaymentVoided"
 ORDER_PAID = "OrderPaid"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
 ORDER_CANCELLED = "OrderCancelled"
+ORDER_REFUND_REQUESTED = "OrderRefundRequested"
+ORDER_REFUND_PENDING = "OrderRefundPending"
+ORDER_REFUND_SUCCEEDED = "OrderRefundSucceeded"
+ORDER_REFUND_FAILED = "OrderRefundFailed"
 PRODUCT_CREATED = "ProductCreated"
 PRODUCT_DETAILS_CHANGED = "ProductDetailsChanged"
 PRODUCT_REPRICED = "ProductRepriced"
@@ -35,6 +39,7 @@ PRODUCT_RESERVED = "ProductReserved"
 PRODUCT_RESERVATION_RELEASED = "ProductReservationReleased"
 PRODUCT_SOLD = "ProductSold"
 PRODUCT_DISCONTINUED = "ProductDiscontinued"
+PRODUCT_RESTOCKED = "ProductRestocked"
 PURCHASES_CREATED = "PurchasesCreated"
 PURCHASES_ORDER_PAID = "PurchasesOrderPaid"
 REVIEW_CREATED = "ReviewCreated"
@@ -53,6 +58,10 @@ ORDER_EVENT_TYPES = frozenset(
         ORDER_PAID,
         ORDER_STATUS_CHANGED,
         ORDER_CANCELLED,
+        ORDER_REFUND_REQUESTED,
+        ORDER_REFUND_PENDING,
+        ORDER_REFUND_SUCCEEDED,
+        ORDER_REFUND_FAILED,
     }
 )
 EVENT_TYPES = frozenset(
@@ -78,6 +87,7 @@ EVENT_TYPES = frozenset(
         PRODUCT_RESERVATION_RELEASED,
         PRODUCT_SOLD,
         PRODUCT_DISCONTINUED,
+        PRODUCT_RESTOCKED,
         PURCHASES_CREATED,
         PURCHASES_ORDER_PAID,
         REVIEW_CREATED,

@@ -10,6 +10,7 @@ from projections.shopping.models import (
     CartLineView,
     CartView,
     OrderLineView,
+    OrderRefundView,
     OrderStatusChange,
     OrderView,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "CartView",
     "CategoryView",
     "OrderLineView",
+    "OrderRefundView",
     "OrderStatusChange",
     "OrderView",
     "ParkedEvent",

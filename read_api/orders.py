@@ -55,7 +55,10 @@ def order_list_visible(user: Any) -> QuerySet[OrderView]:
 
 def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
     order = (
-        order_list_visible(user).filter(id=order_id).prefetch_related("lines", "history").first()
+        order_list_visible(user)
+        .filter(id=order_id)
+        .prefetch_related("lines", "history", "refunds")
+        .first()
     )
     if order is None:
         return None
@@ -85,8 +88,27 @@ def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
             }
             for h in order.history.all()
         ],
+        **order_refunds(order),
         "created_at": order.created_at.isoformat(),
         "version": order.version,
+    }
+
+
+def order_refunds(order: OrderView) -> dict[str, Any]:
+    """What was paid and given back: the payment status, the refunded total, each refund."""
+    return {
+        "payment_status": order.payment_status,
+        "refunded_total": str(order.refunded_total),
+        "refunds": [
+            {
+                "id": str(refund.id),
+                "amount": str(refund.amount),
+                "status": refund.status,
+                "reason": refund.reason,
+                "at": refund.at.isoformat(),
+            }
+            for refund in order.refunds.all()
+        ],
     }
 
 

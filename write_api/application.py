@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Composed, Identifier, Placeholder
 from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
 from write_api.order_payments import OrderPaymentCommands
+from write_api.order_refunds import OrderRefundCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, CartLines, Saved, StockLevel, Unchanged
 
@@ -39,8 +40,14 @@ __all__ = [
 ]
 
 
-class Shop(CatalogCommands, AccountCommands, OrderingCommands, OrderPaymentCommands):
-    """Commands on accounts, the category tree, the catalog, carts, orders and payments."""
+class Shop(
+    CatalogCommands,
+    AccountCommands,
+    OrderingCommands,
+    OrderPaymentCommands,
+    OrderRefundCommands,
+):
+    """Commands on accounts, the category tree, the catalog, carts, orders, payments, refunds."""
 
     name = "shopstream"
 

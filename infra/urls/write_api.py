@@ -32,6 +32,7 @@ from write_api.views.products import (
     ProductReviewCreateApi,
     ProductStockApi,
 )
+from write_api.views.refunds import OrderRefundCreateApi
 from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 
 commands = [
@@ -57,6 +58,7 @@ commands = [
     path("orders/<uuid:order_id>/pay", OrderPayApi.as_view(), name="order-pay"),
     path("orders/<uuid:order_id>/cancel", OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<uuid:order_id>/status", OrderStatusApi.as_view(), name="order-status"),
+    path("orders/<uuid:order_id>/refunds", OrderRefundCreateApi.as_view(), name="order-refunds"),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 

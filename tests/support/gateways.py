@@ -6,7 +6,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from write_api.payments.gateway import Charge, Outcome, UnknownCharge
+from write_api.payments.gateway import (
+    Charge,
+    Outcome,
+    RefundOutcome,
+    RefundStatus,
+    UnknownCharge,
+)
 
 OUTCOMES = {"tok_ok": Outcome.AUTHORISED, "tok_declined": Outcome.DECLINED}
 MOVES = {"capture": Outcome.CAPTURED, "void": Outcome.VOIDED}
@@ -68,6 +74,29 @@ class RecordingGateway:
             self.ledger[key] = replace(self.ledger[key], outcome=MOVES[action])
         return self.ledger[key]
 
+    refunds: dict[str, RefundOutcome] = field(default_factory=dict)
+    refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what the next new refund answers
+
+    def refund(
+        self,
+        *,
+        charge_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> RefundOutcome:
+        self.calls.append(
+            {"refund_of": charge_id, "amount": amount, "idempotency_key": idempotency_key,
+             "metadata": metadata}
+        )  # fmt: skip
+        if idempotency_key not in self.refunds:
+            reason = "card_expired" if self.refund_status is RefundStatus.FAILED else ""
+            self.refunds[idempotency_key] = RefundOutcome(
+                f"re_{len(self.refunds) + 1}", self.refund_status, reason
+            )
+        return self.refunds[idempotency_key]
+
     def charges_for(self, reference: str) -> int:
-        keys = {c["idempotency_key"] for c in self.calls if c["reference"] == reference}
+        keys = {c["idempotency_key"] for c in self.calls if c.get("reference") == reference}
         return len(keys & set(self.ledger))

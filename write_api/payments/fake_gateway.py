@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
+from write_api.payments.fake_refunds import FakeRefunds, remember_charge
 from write_api.payments.gateway import Charge, Outcome, UnknownCharge
 
 OUTCOMES = {
@@ -31,7 +32,7 @@ LEDGER_SECONDS = 7 * 24 * 3600
 LOCK_SECONDS = 5
 
 
-class FakeGateway:
+class FakeGateway(FakeRefunds):
     """Deterministic outcomes by token; asynchronous charges call back through Celery."""
 
     def authorise(
@@ -59,6 +60,8 @@ class FakeGateway:
         counter = _charges_key(reference)
         cache.add(counter, 0, LEDGER_SECONDS)
         cache.incr(counter)
+        if outcome is not Outcome.DECLINED:
+            remember_charge(charge_id, amount, settles_later=outcome is Outcome.PENDING)
         if outcome is Outcome.PENDING:
             from write_api.payments.tasks import deliver_gateway_webhook
 

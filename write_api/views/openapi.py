@@ -129,3 +129,13 @@ class WebhookReceiptSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     outcome = serializers.CharField(required=False, help_text="applied, ignored, refused: <code>")
     duplicate = serializers.BooleanField(required=False, help_text="A replayed event id.")
+
+
+class RefundSerializer(serializers.Serializer):
+    """A refund command's outcome."""
+
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    amount = money()
+    status = serializers.ChoiceField(choices=["succeeded", "pending"])
+    version = serializers.IntegerField(help_text="The order's version after the refund.")
