@@ -44,11 +44,11 @@ class PaymentResult:
 
 
 def captured_without_order(order_id: UUID, charge: Charge, reason: str) -> None:
-    """Money taken for an order that cannot record it: only a refund gives it back.
+    """Money taken for an order that cannot record it: only a refund gives it back, and the
+    reconciliation makes it (the attempt stays in flight until then; see reconciling.py).
 
     Cancellation and expiry wait for an attempt in flight (see Order.cancel), so this is
     reached only by histories recorded before they did.
-    TODO(refunds): refund it through write_api/refunding.py once wip/refund is merged.
     """
     log.error(
         "captured_charge_without_paid_order",

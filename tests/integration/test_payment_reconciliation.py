@@ -37,6 +37,7 @@ from write_api.domain.errors import Conflict
 from write_api.domain.metadata import CommandContext
 from write_api.paying import Payments, gateway_key
 from write_api.payments.fake_gateway import FakeGateway
+from write_api.payments.fake_refunds import refunded_cents
 from write_api.published_events import to_envelope
 from write_api.reconciling import PaymentReconciliation
 
@@ -57,8 +58,9 @@ def payments_with(shop: Shop, gateway: Any, *, later: timedelta = timedelta(0)) 
 
 def reconciled(shop: Shop, order_id: str, *, later: timedelta = STALE) -> str:
     """Settle the order's attempt as the beat task does, `later` after now."""
-    payments = payments_with(shop, FakeGateway(), later=later)
-    return PaymentReconciliation(payments, stale_after=STALE).settle(
+    gateway = FakeGateway()
+    payments = payments_with(shop, gateway, later=later)
+    return PaymentReconciliation(payments, gateway, stale_after=STALE).settle(
         uuid.UUID(order_id), context=CONTEXT
     )
 
@@ -68,25 +70,37 @@ def kinds(shop: Shop, order_id: str) -> list[str]:
 
 
 def gateway_ledger(shop: Shop, order_id: str) -> dict[str, Decimal]:
-    """The gateway's money for every attempt the order started, summed by charge outcome."""
+    """The gateway's money for every attempt the order started, summed by charge outcome,
+    and what it refunded of them."""
     amounts: dict[str, Decimal] = {}
+
+    def add(kind: str, amount: Decimal) -> None:
+        amounts[kind] = amounts.get(kind, Decimal("0.00")) + amount
+
     for event in shop.events.get(uuid.UUID(order_id)):
         if type(event).__name__ == "PaymentStarted":
             charge = FakeGateway().retrieve(gateway_key(event.attempt_id))  # type: ignore[attr-defined]
             if charge is not None and charge.amount is not None:
-                outcome = charge.outcome.value
-                amounts[outcome] = amounts.get(outcome, Decimal("0.00")) + charge.amount
+                add(charge.outcome.value, charge.amount)
+                if cents := refunded_cents(charge.id):
+                    add("refunded", Decimal(cents) / 100)
     return amounts
 
 
 def assert_money_and_order_agree(shop: Shop, order_id: str) -> None:
-    """No attempt in flight, no hold left on the card, captured exactly when the order is paid."""
+    """No attempt in flight, no hold left on the card, captured exactly when the order is
+    paid, and what the gateway kept is what the order says it kept."""
     order = shop.get_order(uuid.UUID(order_id))
     ledger = gateway_ledger(shop, order_id)
     paid = "Paid" in kinds(shop, order_id)
+    captured = ledger.get("captured", Decimal("0.00"))
     assert order.payment_attempt is None
     assert "authorised" not in ledger
-    assert ledger.get("captured", Decimal("0.00")) == (order.total if paid else Decimal("0.00"))
+    if paid:
+        assert captured == order.total
+        assert captured - ledger.get("refunded", Decimal("0.00")) == order.refundable
+    else:  # nothing kept: never taken, or all of it given back
+        assert captured == ledger.get("refunded", Decimal("0.00"))
 
 
 @pytest.fixture
@@ -213,9 +227,14 @@ def test_an_authorisation_the_order_can_no_longer_take_is_voided_and_nothing_is_
     [
         ("after attempt recorded", "voided", {}),
         ("after authorise", "voided", {"voided": Decimal("20.00")}),
+        (
+            "after capture",
+            "refunded",
+            {"captured": Decimal("20.00"), "refunded": Decimal("20.00")},
+        ),
     ],
 )
-def test_an_attempt_left_on_an_order_cancelled_by_older_code_is_voided(
+def test_an_attempt_left_on_an_order_cancelled_by_older_code_is_voided_or_refunded(
     shop_app: Shop,
     shop_failing_to_record_paid: Shop,
     customer: Actor,
@@ -277,7 +296,7 @@ def race(*calls: Callable[[], Any]) -> list[Any]:
 def test_payments_raced_against_cancellation_end_with_money_and_order_agreeing(
     shop_app: Shop, customer: Actor, seller: Actor
 ) -> None:
-    for _ in range(4):
+    for _ in range(8):
         # given
         order_id = placed_order(shop_app, customer, seller)
         # when
@@ -290,9 +309,9 @@ def test_payments_raced_against_cancellation_end_with_money_and_order_agreeing(
         if cancelled.status_code == 409:
             assert cancelled.json()["error"]["code"] == "payment_in_progress"
             assert (paid.status_code, status) == (200, "paid")
-        else:
+        else:  # paid before the cancel (and refunded by it), or refused after it
             assert (cancelled.status_code, status) == (200, "cancelled")
-            assert paid.status_code in (200, 409)  # paid before the cancel, or refused after
+            assert paid.status_code in (200, 409)
         assert_money_and_order_agree(shop_app, order_id)
 
 
@@ -301,7 +320,7 @@ def test_payments_raced_against_cancellation_end_with_money_and_order_agreeing(
 def test_payments_raced_against_expiry_end_with_money_and_order_agreeing(
     shop_app: Shop, customer: Actor, seller: Actor
 ) -> None:
-    for _ in range(4):
+    for _ in range(8):
         # given: an order already past its payment timeout
         order_id = placed_order(shop_app, customer, seller)
 

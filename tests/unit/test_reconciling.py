@@ -37,8 +37,8 @@ def payments(shop: Shop, gateway: RecordingGateway, clock: Clock) -> Payments:
 
 
 @pytest.fixture
-def reconciliation(payments: Payments) -> PaymentReconciliation:
-    return PaymentReconciliation(payments, stale_after=STALE)
+def reconciliation(payments: Payments, gateway: RecordingGateway) -> PaymentReconciliation:
+    return PaymentReconciliation(payments, gateway, stale_after=STALE)
 
 
 def started(shop: Shop, clock: Clock) -> tuple[UUID, UUID]:
