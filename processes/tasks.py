@@ -9,6 +9,7 @@ from django.conf import settings
 
 from processes.order_expiry import expire_overdue_orders
 from processes.payment_reconciliation import reconcile_stalled_payments
+from processes.refund_resumption import resume_stalled_refunds
 
 
 # Task names are the wire contract with beat and queued messages: kept from when the
@@ -22,3 +23,8 @@ def expire_unpaid_orders() -> int:
 def reconcile_payments() -> dict[str, int]:
     stale_after = timedelta(seconds=settings.PAYMENT_RECONCILE_AFTER_SECONDS)
     return dict(reconcile_stalled_payments(stale_after))
+
+
+@shared_task(name="processes.tasks.resume_stalled_refunds", acks_late=True)
+def resume_stalled_refunds_task() -> int:
+    return resume_stalled_refunds(timedelta(seconds=settings.REFUND_RESUME_SECONDS))

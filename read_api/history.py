@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from contracts import payloads
 from projections.audit.models import AuditEvent
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
+from projections.shopping.refunds import REFUND_EVENTS, fold_refund, given_back_status
 
 
 def event_body(event: AuditEvent) -> dict[str, Any]:
@@ -90,9 +92,13 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
                 ],
                 "shipping_address": placed["shipping_address"],
                 "status_history": [],
+                "payment_status": "unpaid",
+                "refunded_total": "0.00",
+                "refunds": {},
             }
         if state is None:
             continue
+        _fold_payment(state, event)
         status = status_after(event.type, data)
         if status:
             state["status"] = status
@@ -105,4 +111,18 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
             )
         state["version"] = event.version
         state["as_of"] = when.isoformat()
+    if state is not None:
+        state["refunds"] = list(state["refunds"].values())
     return state
+
+
+def _fold_payment(state: dict[str, Any], event: AuditEvent) -> None:
+    """The payment status, refunded total and refunds an event leaves the order with."""
+    if event.type == events.ORDER_PAID:
+        state["payment_status"] = "paid"
+    elif event.type in REFUND_EVENTS:
+        at = event.occurred_at.isoformat()
+        envelope = {"type": event.type, "data": event.data, "occurred_at": at}
+        refunded = Decimal(state["refunded_total"]) + fold_refund(state["refunds"], envelope)
+        state["refunded_total"] = str(refunded)
+        state["payment_status"] = given_back_status(refunded, Decimal(state["total"]))

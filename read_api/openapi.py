@@ -162,6 +162,11 @@ class PastOrderSerializer(serializers.Serializer):
     items = PastOrderLineSerializer(many=True)
     shipping_address = AddressSerializer()
     status_history = PastStatusChangeSerializer(many=True)
+    payment_status = serializers.ChoiceField(
+        choices=["unpaid", "paid", "partially_refunded", "refunded"]
+    )
+    refunded_total = money()
+    refunds = RefundSerializer(many=True)
     version = serializers.IntegerField()
     as_of = serializers.DateTimeField()
 

@@ -18,6 +18,7 @@ from write_api.application import Shop, shop
 from write_api.domain.errors import Conflict, DomainError, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.refunds import FAILED, PENDING, REQUESTED
+from write_api.order_refunds import requested
 from write_api.payments.gateway import RefundingGateway, RefundStatus
 from write_api.payments.notices import GatewayNotice, RefundNotice
 from write_api.results import RefundResult, RequestedRefund, Saved
@@ -99,6 +100,15 @@ class Refunds:
             log.warning("cancellation_refund_declined", order_id=str(order_id), **declined.details)
             return Saved(order_id, self.shop.get_order(order_id).version)
         return Saved(order_id, result.version)
+
+    def resume_refund(self, order_id: UUID, refund_id: UUID, *, context: CommandContext) -> bool:
+        """Ask the gateway again about a refund it never answered; False if it did."""
+        order = self.shop.get_order(order_id)
+        refund = order.refund(refund_id)
+        if refund is None or refund["status"] != REQUESTED:
+            return False
+        self._ask_gateway(requested(order, refund_id, refund, created=False), context)
+        return True
 
     def _ask_gateway(self, held: RequestedRefund, context: CommandContext) -> RefundResult:
         outcome = self.gateway.refund(

@@ -110,8 +110,9 @@ class OrderRefundView(models.Model):
     id = models.UUIDField(primary_key=True)
     order = models.ForeignKey(OrderView, related_name="refunds", on_delete=models.CASCADE)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
-    status = models.CharField(max_length=16)  # pending, succeeded, failed
+    status = models.CharField(max_length=16)  # requested, pending, succeeded, failed
     reason = models.CharField(max_length=500)
+    product_ids = models.JSONField(default=list)  # the lines it is for (sellers see their own)
     at = models.DateTimeField()
     by = models.CharField(max_length=64, blank=True)
     by_role = models.CharField(max_length=32, blank=True)

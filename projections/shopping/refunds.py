@@ -29,6 +29,32 @@ STATUS_OF = {
 REFUND_FIELDS = ["status"]
 
 
+def fold_refund(refunds: dict[str, dict[str, Any]], envelope: Envelope) -> Decimal:
+    """Apply one refund event to `refunds` (id -> {id, amount, status, reason, at}) as the
+    read API shows them; the amount it gave back (0 unless it succeeded)."""
+    data, kind = envelope["data"], envelope["type"]
+    refund_id = str(data["refund_id"])
+    if kind == events.ORDER_REFUND_REQUESTED:
+        refunds[refund_id] = {
+            "id": refund_id,
+            "amount": str(data["amount"]),
+            "status": "pending",
+            "reason": data["reason"],
+            "at": envelope["occurred_at"],
+        }
+        return Decimal("0.00")
+    refund = refunds[refund_id]
+    refund["status"] = STATUS_OF[kind]
+    return Decimal(refund["amount"]) if kind == events.ORDER_REFUND_SUCCEEDED else Decimal("0.00")
+
+
+def given_back_status(refunded: Decimal, total: Decimal) -> str:
+    """The payment status of a captured order that got `refunded` back."""
+    if not refunded:
+        return "paid"
+    return "refunded" if refunded >= total else "partially_refunded"
+
+
 class RefundRows:
     """The refund rows of one batch's orders, changed in memory, then written at once."""
 
@@ -65,10 +91,7 @@ class RefundRows:
 
 
 def payment_status(order: OrderView) -> str:
-    refunded = Decimal(order.refunded_total)
-    if not refunded:
-        return "paid"
-    return "refunded" if refunded >= Decimal(order.total) else "partially_refunded"
+    return given_back_status(Decimal(order.refunded_total), Decimal(order.total))
 
 
 def _requested(order: OrderView, envelope: Envelope) -> OrderRefundView:
@@ -77,8 +100,9 @@ def _requested(order: OrderView, envelope: Envelope) -> OrderRefundView:
         id=data["refund_id"],
         order=order,
         amount=Decimal(data["amount"]),
-        status="pending",
+        status="requested",  # the gateway has not answered yet: shown as pending
         reason=data["reason"],
+        product_ids=[str(pid) for pid in data["product_ids"]],
         at=envelope["occurred_at"],
         by=envelope["actor"]["id"] or "",
         by_role=envelope["actor"]["role"] or "",

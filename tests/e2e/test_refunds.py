@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,7 +39,10 @@ def paid_order(
     ).json()["order_id"]
     customer.post(f"{w}/orders/{order_id}/pay", json={"payment_token": card}, timeout=10)
     r = f"{stack.read_url}/api/v1"
-    eventually(lambda: customer.get(f"{r}/orders/{order_id}", timeout=5).json()["status"] == "paid")
+    # 404 until the order is projected
+    eventually(
+        lambda: customer.get(f"{r}/orders/{order_id}", timeout=5).json().get("status") == "paid"
+    )
     return customer, product, str(order_id)
 
 
@@ -123,6 +127,17 @@ def test_an_async_refund_is_settled_by_the_gateways_signed_webhook_and_shows_eve
         ("OrderRefundPending", "admin"),
         ("OrderRefundSucceeded", "payment_gateway"),
     ]
+    # and: the order as it was while the refund was pending (v2 as_of)
+    pending_at = datetime.fromisoformat(timeline[-2]["occurred_at"]) + timedelta(microseconds=1)
+    then = customer.get(
+        f"{r2}/orders/{order_id}", params={"as_of": pending_at.isoformat()}, timeout=5
+    ).json()
+    assert (then["payment_status"], then["refunded_total"]) == ("paid", "0.00")
+    assert [(r["id"], r["status"]) for r in then["refunds"]] == [(refund_id, "pending")]
+    now = customer.get(
+        f"{r2}/orders/{order_id}", params={"as_of": datetime.now(UTC).isoformat()}, timeout=5
+    ).json()
+    assert (now["payment_status"], now["refunded_total"]) == ("partially_refunded", "15.00")
     audit = admin.get(f"{r1}/admin/audit", params={"aggregate_id": order_id}, timeout=5).json()
     assert "OrderRefundRequested" in {e["type"] for e in audit["results"]}
     feed = admin.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -11,6 +12,7 @@ import pytest
 
 from projections.shopping.models import OrderRefundView, OrderView
 from projections.shopping.projector import ShoppingProjector
+from read_api.orders import order_get_tracking
 from tests.support.gateways import RecordingGateway
 from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
@@ -95,3 +97,33 @@ def test_refunding_the_whole_total_reads_refunded() -> None:
     ShoppingProjector().apply(envelopes(shop, order_id))
     order = OrderView.objects.get(id=order_id)
     assert (order.payment_status, order.refunded_total) == ("refunded", Decimal("50.00"))
+
+
+def test_a_seller_reads_only_the_refunds_of_its_own_lines() -> None:
+    # given: a paid order with a 10.00 line of each of two sellers, one refund for each
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    gateway = RecordingGateway()
+    sellers = [uuid4(), uuid4()]
+    mugs = [create_product(shop, price=Decimal("10.00"), stock=1, seller_id=s).id for s in sellers]
+    customer = uuid4()
+    for mug in mugs:
+        shop.add_to_cart(customer_id=customer, product_id=mug, quantity=1, context=ADMIN)
+    order_id = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=ADMIN).id
+    payments = Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60))
+    payments.pay_order_with_token(order_id, customer_id=customer, token="tok_ok", context=ADMIN)
+    refunds = Refunds(shop, gateway, currency="USD")
+    for seller, mug, amount in zip(sellers, mugs, ("3.00", "4.00"), strict=True):
+        refunds.refund_order(
+            order_id, amount=Decimal(amount), reason="chipped", restock=False,
+            product_ids=[mug], context=ADMIN, seller_id=seller,
+        )  # fmt: skip
+    ShoppingProjector().apply(envelopes(shop, order_id))
+    # when
+    first = order_get_tracking(SimpleNamespace(role="seller", id=sellers[0]), order_id)
+    admin = order_get_tracking(SimpleNamespace(role="admin", id=uuid4()), order_id)
+    # then
+    assert first is not None
+    assert admin is not None
+    assert [(r["amount"], r["status"]) for r in first["refunds"]] == [("3.00", "succeeded")]
+    assert (first["refunded_total"], admin["refunded_total"]) == ("3.00", "7.00")
+    assert admin["payment_status"] == first["payment_status"] == "partially_refunded"
