@@ -21,6 +21,8 @@ ORDER_PAYMENT_STARTED = "OrderPaymentStarted"
 ORDER_PAYMENT_RESUMED = "OrderPaymentResumed"
 ORDER_PAYMENT_PENDING = "OrderPaymentPending"
 ORDER_PAYMENT_FAILED = "OrderPaymentFailed"
+ORDER_PAYMENT_AUTHORISED = "OrderPaymentAuthorised"
+ORDER_PAYMENT_VOIDED = "OrderPaymentVoided"
 ORDER_PAID = "OrderPaid"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
 ORDER_CANCELLED = "OrderCancelled"
@@ -53,6 +55,8 @@ ORDER_EVENT_TYPES = frozenset(
         ORDER_PAYMENT_RESUMED,
         ORDER_PAYMENT_PENDING,
         ORDER_PAYMENT_FAILED,
+        ORDER_PAYMENT_AUTHORISED,
+        ORDER_PAYMENT_VOIDED,
         ORDER_PAID,
         ORDER_STATUS_CHANGED,
         ORDER_CANCELLED,

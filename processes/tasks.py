@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from processes.order_expiry import expire_overdue_orders
+from processes.payment_reconciliation import reconcile_stalled_payments
 from processes.refund_resumption import resume_stalled_refunds
 
 
@@ -16,6 +17,12 @@ from processes.refund_resumption import resume_stalled_refunds
 @shared_task(name="infra.tasks.expire_unpaid_orders", acks_late=True)
 def expire_unpaid_orders() -> int:
     return expire_overdue_orders(timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS))
+
+
+@shared_task(name="processes.tasks.reconcile_payments", acks_late=True)
+def reconcile_payments() -> dict[str, int]:
+    stale_after = timedelta(seconds=settings.PAYMENT_RECONCILE_AFTER_SECONDS)
+    return dict(reconcile_stalled_payments(stale_after))
 
 
 @shared_task(name="processes.tasks.resume_stalled_refunds", acks_late=True)

@@ -146,6 +146,36 @@ class OrderPaymentCommands(ShopStore):
             ),
         )
 
+    def record_payment_authorised(
+        self, order_id: UUID, *, attempt_id: UUID, charge_id: str, context: CommandContext
+    ) -> Saved:
+        """The gateway holds the attempt's amount; saved before it is captured."""
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_authorised(
+                attempt_id=attempt_id, charge_id=charge_id, context=context
+            ),
+        )
+
+    def record_payment_voided(
+        self,
+        order_id: UUID,
+        *,
+        attempt_id: UUID,
+        charge_id: str,
+        reason: str,
+        context: CommandContext,
+    ) -> Saved:
+        """The attempt ended with nothing taken (hold released, or never at the gateway)."""
+        return self._update(
+            self.get_order,
+            order_id,
+            lambda o: o.record_payment_voided(
+                attempt_id=attempt_id, charge_id=charge_id, reason=reason, context=context
+            ),
+        )
+
 
 def order_attempt_id(order: Order) -> UUID | None:
     return order.payment_attempt["attempt_id"] if order.payment_attempt else None

@@ -1,12 +1,15 @@
 """Payment use cases: pay an order with a gateway token; apply the gateway's verdict on a charge.
 
-The order records each attempt before the gateway is called (authorise-record-capture
-starts here), so one order has at most one charge in flight whatever the concurrency,
-and a retry or a resumed attempt reuses the attempt's gateway idempotency key.
+Every step is recorded before the next one moves money: the attempt (PaymentStarted) before
+the gateway authorises, the authorisation (PaymentAuthorised) before it captures, then Paid.
+One order has at most one charge in flight whatever the concurrency, a retry or a resumed
+attempt reuses the attempt's gateway idempotency key, and whatever a crash leaves between
+two steps the reconciliation (write_api/reconciling.py) finds at the gateway and settles.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +20,7 @@ import structlog
 from write_api.application import Shop
 from write_api.domain.errors import DomainError, NotFound
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order import PAID
+from write_api.domain.order import PAID, ChargeRefused
 from write_api.payments.gateway import Charge, Outcome, PaymentGateway
 from write_api.payments.notices import ChargeNotice, GatewayNotice
 from write_api.results import StartedPayment
@@ -38,6 +41,22 @@ class PaymentResult:
     order_id: UUID
     status: str  # "paid" or "payment_pending"
     version: int
+
+
+def captured_without_order(order_id: UUID, charge: Charge, reason: str) -> None:
+    """Money taken for an order that cannot record it: only a refund gives it back, and the
+    reconciliation makes it (the attempt stays in flight until then; see reconciling.py).
+
+    Cancellation and expiry wait for an attempt in flight (see Order.cancel), so this is
+    reached only by histories recorded before they did.
+    """
+    log.error(
+        "captured_charge_without_paid_order",
+        order_id=str(order_id),
+        charge_id=charge.id,
+        amount=str(charge.amount),
+        reason=reason,
+    )
 
 
 def gateway_key(attempt_id: UUID) -> str:
@@ -76,7 +95,7 @@ class Payments:
             resume_after=self.resume_after,
             context=context,
         )
-        charge = self.gateway.charge(
+        charge = self.gateway.authorise(
             amount=attempt.amount,
             currency=attempt.currency,
             token=token,
@@ -106,10 +125,62 @@ class Payments:
             if self.shop.get_order(order_id).status != PAID:
                 return PaymentResult(order_id, "payment_pending", saved.version)
             return PaymentResult(order_id, "paid", saved.version)
-        saved = self.shop.pay_order(
-            order_id, charge_id=charge.id, attempt_id=attempt_id, context=context
-        )
+        return self.complete(order_id, attempt_id, charge, context)
+
+    def complete(
+        self, order_id: UUID, attempt_id: UUID, charge: Charge, context: CommandContext
+    ) -> PaymentResult:
+        """Take an authorised charge: record the authorisation, capture, record Paid.
+
+        Each step is safe to repeat (the order ignores a step it has recorded, the gateway a
+        capture it has made), so the pay call and the reconciliation may both run it.
+        """
+        if charge.outcome is Outcome.AUTHORISED:
+            self._record_authorisation(order_id, attempt_id, charge, context)
+            charge = self.gateway.capture(charge.id)
+        if charge.outcome is not Outcome.CAPTURED:  # voided meanwhile: nothing was taken
+            raise PaymentDeclined("The payment was not completed.", {"reason": "voided"})
+        try:
+            saved = self.shop.pay_order(
+                order_id, charge_id=charge.id, attempt_id=attempt_id, context=context
+            )
+        except DomainError as refused:
+            if not refused.transient:
+                captured_without_order(order_id, charge, refused.code)
+            raise
         return PaymentResult(order_id, "paid", saved.version)
+
+    def _record_authorisation(
+        self, order_id: UUID, attempt_id: UUID, charge: Charge, context: CommandContext
+    ) -> None:
+        """Saved before the capture; an order that can no longer take it gets it voided."""
+        try:
+            self.shop.record_payment_authorised(
+                order_id, attempt_id=attempt_id, charge_id=charge.id, context=context
+            )
+        except DomainError as refused:
+            if not refused.transient:  # not payable any more, or the attempt was ended
+                self.void_authorisation(order_id, attempt_id, charge, context)
+            raise
+
+    def void_authorisation(
+        self, order_id: UUID, attempt_id: UUID, charge: Charge, context: CommandContext
+    ) -> Charge:
+        """Release the hold, then end the attempt if the order still has it in flight."""
+        voided = self.gateway.void(charge.id)
+        if voided.outcome is Outcome.CAPTURED:
+            captured_without_order(order_id, voided, "captured_before_void")
+            return voided
+        # the attempt may have ended already (failed or voided by the reconciliation)
+        with contextlib.suppress(ChargeRefused):
+            self.shop.record_payment_voided(
+                order_id,
+                attempt_id=attempt_id,
+                charge_id=charge.id,
+                reason="order_not_payable",
+                context=context,
+            )
+        return voided
 
     def apply_gateway_event(self, notice: GatewayNotice, context: CommandContext) -> str:
         """The outcome to record for one verified, well-formed gateway event.

@@ -65,6 +65,8 @@ PUBLISHED_TYPES: dict[type[Any], str] = {
     _event(Order, "PaymentResumed"): events.ORDER_PAYMENT_RESUMED,
     _event(Order, "PaymentPending"): events.ORDER_PAYMENT_PENDING,
     _event(Order, "PaymentFailed"): events.ORDER_PAYMENT_FAILED,
+    _event(Order, "PaymentAuthorised"): events.ORDER_PAYMENT_AUTHORISED,
+    _event(Order, "PaymentVoided"): events.ORDER_PAYMENT_VOIDED,
     _event(Order, "Paid"): events.ORDER_PAID,
     _event(Order, "StatusChanged"): events.ORDER_STATUS_CHANGED,
     _event(Order, "Cancelled"): events.ORDER_CANCELLED,

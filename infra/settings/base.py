@@ -167,12 +167,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"))
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
+# A payment attempt without progress for this long is settled from what the gateway knows of
+# it; longer than any pay call takes (gateway timeouts included), so a live one is left alone.
+PAYMENT_RECONCILE_AFTER_SECONDS = float(os.environ.get("PAYMENT_RECONCILE_AFTER_SECONDS", "300"))
+PAYMENT_RECONCILE_SCAN_SECONDS = float(os.environ.get("PAYMENT_RECONCILE_SCAN_SECONDS", "60"))
 # A refund the gateway has not answered for this long is asked about again (same key).
 REFUND_RESUME_SECONDS = float(os.environ.get("REFUND_RESUME_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "infra.tasks.expire_unpaid_orders",
         "schedule": ORDER_EXPIRY_SCAN_SECONDS,
+    },
+    "reconcile-payments": {
+        "task": "processes.tasks.reconcile_payments",
+        "schedule": PAYMENT_RECONCILE_SCAN_SECONDS,
     },
     "resume-stalled-refunds": {
         "task": "processes.tasks.resume_stalled_refunds",

@@ -55,6 +55,15 @@ class OrderView(models.Model):
     class Meta:
         app_label = "projections"
         ordering = ["-created_at"]
+        indexes = [
+            # Only orders with a payment attempt in flight: the reconciliation's scan
+            # stays as small as the attempts in flight, whatever the shop's history.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(payment="pending"),
+                name="order_payment_in_flight",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"order {self.id} ({self.status})"

@@ -20,6 +20,8 @@ PAYMENT_OF = {
     events.ORDER_PAYMENT_STARTED: "pending",
     events.ORDER_PAYMENT_FAILED: "declined",
     events.ORDER_PAYMENT_PENDING: "pending",
+    events.ORDER_PAYMENT_AUTHORISED: "pending",
+    events.ORDER_PAYMENT_VOIDED: "voided",
     events.ORDER_PAID: "captured",
 }
 

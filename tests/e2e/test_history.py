@@ -28,7 +28,7 @@ def test_an_order_timeline_and_its_past_states(live_stack: LiveStack) -> None:
                     "events", []
                 )
             )
-            == 4
+            == 5
             and t
         )
     )
@@ -37,11 +37,12 @@ def test_an_order_timeline_and_its_past_states(live_stack: LiveStack) -> None:
     assert [e["type"] for e in events] == [
         "OrderPlaced",
         "OrderPaymentStarted",
+        "OrderPaymentAuthorised",
         "OrderPaid",
         "OrderStatusChanged",
     ]
-    assert [e["version"] for e in events] == [1, 2, 3, 4]
-    assert [e["actor"]["role"] for e in events] == ["customer", "customer", "customer", "seller"]
+    assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
+    assert [e["actor"]["role"] for e in events] == ["customer"] * 4 + ["seller"]
     # and: the order as it was just after placement, and before it existed
     placed_at = datetime.fromisoformat(events[0]["occurred_at"])
     then = customer.get(
@@ -89,7 +90,7 @@ def test_admins_search_the_audit_log_and_analysts_read_the_event_feed(
                     f"{r1}/admin/audit", params={"aggregate_id": order_id}, timeout=5
                 ).json()
             )["count"]
-            == 3
+            == 4
             and a
         )
     )
@@ -97,6 +98,7 @@ def test_admins_search_the_audit_log_and_analysts_read_the_event_feed(
     assert [e["type"] for e in audit["results"]] == [
         "OrderPlaced",
         "OrderPaymentStarted",
+        "OrderPaymentAuthorised",
         "OrderPaid",
     ]
     assert all(e["request_id"] for e in audit["results"])

@@ -224,4 +224,4 @@ def test_eight_concurrent_pays_on_the_live_stack_make_one_gateway_charge(
     assert int(charges or 0) == 1
     store = live_stack.shop()  # kept: its connection pool closes with it
     kinds = [type(e).__name__ for e in store.events.get(uuid.UUID(order_id))]
-    assert kinds == ["Placed", "PaymentStarted", "Paid"]
+    assert kinds == ["Placed", "PaymentStarted", "PaymentAuthorised", "Paid"]

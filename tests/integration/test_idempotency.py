@@ -75,5 +75,6 @@ def test_concurrent_pays_with_one_key_charge_once_and_all_get_its_answer(
     assert [type(e).__name__ for e in shop_app.events.get(uuid.UUID(order_id))] == [
         "Placed",
         "PaymentStarted",
+        "PaymentAuthorised",
         "Paid",
     ]

@@ -164,7 +164,7 @@ def test_eight_concurrent_pays_start_one_gateway_charge(
     codes = {r.json()["error"]["code"] for r in responses if r.status_code == 409}
     assert codes <= {"payment_in_progress", "illegal_transition"}
     assert charges_made(order_id) == 1
-    assert kinds(shop_app, order_id) == ["Placed", "PaymentStarted", "Paid"]
+    assert kinds(shop_app, order_id) == ["Placed", "PaymentStarted", "PaymentAuthorised", "Paid"]
 
 
 def test_payment_in_progress_is_not_stored_as_the_idempotency_keys_answer(

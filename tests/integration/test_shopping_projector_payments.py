@@ -92,3 +92,45 @@ def test_attempts_show_as_pending_payment_and_the_status_history_stays_as_docume
         "amount": "25.00",
         "currency": "USD",
     }
+
+
+def test_an_authorisation_stays_in_flight_and_a_voided_attempt_is_shown_with_its_actor() -> None:
+    # given: an attempt authorised, then one voided, in memory
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    mug = create_product(shop, price=Decimal("5.00"), stock=3, context=CONTEXT).id
+    customer = uuid4()
+    shop.add_to_cart(customer_id=customer, product_id=mug, quantity=1, context=CONTEXT)
+    order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
+    system = CommandContext(actor_role="system", request_id="reconciliation-1")
+    attempt = shop.begin_payment(
+        order.id,
+        currency="USD",
+        now=shop.get_order(order.id).modified_on,
+        resume_after=timedelta(seconds=60),
+        context=CONTEXT,
+    )
+    shop.record_payment_authorised(
+        order.id, attempt_id=attempt.attempt_id, charge_id="ch_1", context=CONTEXT
+    )
+    envelopes = [to_envelope(e, position=n) for n, e in enumerate(shop.events.get(order.id), 1)]
+    ShoppingProjector().apply(envelopes)
+    authorised = OrderView.objects.get(id=order.id)
+    shop.record_payment_voided(
+        order.id, attempt_id=attempt.attempt_id, charge_id="ch_1", reason="test", context=system
+    )
+    voided = to_envelope(list(shop.events.get(order.id))[-1], position=len(envelopes) + 1)
+    # when
+    ShoppingProjector().apply([voided])
+    AuditProjector().apply([*envelopes, voided])
+    # then
+    assert [e["type"] for e in envelopes[-2:]] == ["OrderPaymentStarted", "OrderPaymentAuthorised"]
+    assert (authorised.status, authorised.payment) == ("pending_payment", "pending")
+    row = OrderView.objects.get(id=order.id)
+    assert (row.status, row.payment, row.version) == ("pending_payment", "voided", 4)
+    audit = AuditEvent.objects.get(aggregate_id=order.id, version=4)
+    assert (audit.type, audit.actor_role) == ("OrderPaymentVoided", "system")
+    assert audit.data == {
+        "attempt_id": str(attempt.attempt_id),
+        "charge_id": "ch_1",
+        "reason": "test",
+    }

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from write_api.payments.gateway import Charge, Outcome, RefundOutcome, RefundStatus
+from write_api.payments.gateway import (
+    Charge,
+    Outcome,
+    RefundOutcome,
+    RefundStatus,
+    UnknownCharge,
+)
 
-OUTCOMES = {"tok_ok": Outcome.CAPTURED, "tok_declined": Outcome.DECLINED}
+OUTCOMES = {"tok_ok": Outcome.AUTHORISED, "tok_declined": Outcome.DECLINED}
+MOVES = {"capture": Outcome.CAPTURED, "void": Outcome.VOIDED}
 
 
 @dataclass
 class RecordingGateway:
     """Like a provider: one charge per idempotency key; every call is kept for assertions."""
 
-    calls: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # authorisations
+    moves: list[tuple[str, str]] = field(default_factory=list)  # (capture|void, charge id)
     ledger: dict[str, Charge] = field(default_factory=dict)
-    on_charge: Any = None  # called inside charge(), to interleave a concurrent payer
+    on_charge: Any = None  # called inside authorise(), to interleave a concurrent payer
 
-    def charge(
+    def authorise(
         self,
         *,
         amount: Decimal,
@@ -44,8 +52,27 @@ class RecordingGateway:
         if idempotency_key not in self.ledger:
             outcome = OUTCOMES.get(token, Outcome.PENDING)
             reason = "card_declined" if outcome is Outcome.DECLINED else ""
-            self.ledger[idempotency_key] = Charge(f"ch_{len(self.ledger) + 1}", outcome, reason)
+            charge_id = f"ch_{len(self.ledger) + 1}"
+            self.ledger[idempotency_key] = Charge(charge_id, outcome, reason, amount)
         return self.ledger[idempotency_key]
+
+    def capture(self, charge_id: str) -> Charge:
+        return self._move(charge_id, "capture")
+
+    def void(self, charge_id: str) -> Charge:
+        return self._move(charge_id, "void")
+
+    def retrieve(self, idempotency_key: str) -> Charge | None:
+        return self.ledger.get(idempotency_key)
+
+    def _move(self, charge_id: str, action: str) -> Charge:
+        [key] = [k for k, c in self.ledger.items() if c.id == charge_id] or [None]
+        if key is None:
+            raise UnknownCharge(charge_id)
+        self.moves.append((action, charge_id))
+        if self.ledger[key].outcome is Outcome.AUTHORISED:
+            self.ledger[key] = replace(self.ledger[key], outcome=MOVES[action])
+        return self.ledger[key]
 
     refunds: dict[str, RefundOutcome] = field(default_factory=dict)
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what the next new refund answers
@@ -71,5 +98,5 @@ class RecordingGateway:
         return self.refunds[idempotency_key]
 
     def charges_for(self, reference: str) -> int:
-        keys = {c["idempotency_key"] for c in self.calls if c["reference"] == reference}
+        keys = {c["idempotency_key"] for c in self.calls if c.get("reference") == reference}
         return len(keys & set(self.ledger))

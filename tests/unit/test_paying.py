@@ -69,7 +69,7 @@ def payments(shop: Shop, gateway: RecordingGateway, clock: Clock) -> Payments:
     return Payments(shop, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
 
 
-def test_paying_records_the_attempt_before_the_gateway_charges_its_total(
+def test_paying_records_attempt_and_authorisation_before_the_gateway_captures_its_total(
     shop: Shop, payments: Payments, gateway: RecordingGateway
 ) -> None:
     # given
@@ -79,9 +79,11 @@ def test_paying_records_the_attempt_before_the_gateway_charges_its_total(
         order_id, customer_id=customer, token="tok_ok", context=CONTEXT
     )
     # then
-    [started, paid] = list(shop.events.get(order_id))[1:]
+    [started, authorised, paid] = list(shop.events.get(order_id))[1:]
     [call] = gateway.calls
-    assert (result.status, result.version) == ("paid", 3)
+    assert (result.status, result.version) == ("paid", 4)
+    assert (authorised.charge_id, authorised.attempt_id) == ("ch_1", started.attempt_id)
+    assert gateway.moves == [("capture", "ch_1")]
     assert (started.amount, started.currency) == (Decimal("25.00"), "USD")
     assert call["idempotency_key"] == gateway_key(started.attempt_id)
     assert (call["amount"], call["currency"]) == (Decimal("25.00"), "USD")
@@ -113,7 +115,7 @@ def test_a_second_payer_while_an_attempt_is_in_flight_gets_payment_in_progress(
     assert result.status == "paid"
     assert [(e.code, e.transient) for e in refused] == [("payment_in_progress", True)]
     assert gateway.charges_for(str(order_id)) == 1
-    assert kinds(shop, order_id) == ["Placed", "PaymentStarted", "Paid"]
+    assert kinds(shop, order_id) == ["Placed", "PaymentStarted", "PaymentAuthorised", "Paid"]
 
 
 def test_a_declined_attempt_ends_and_the_order_stays_payable_with_a_new_attempt(
@@ -139,6 +141,7 @@ def test_a_declined_attempt_ends_and_the_order_stays_payable_with_a_new_attempt(
         "PaymentStarted",
         "PaymentFailed",
         "PaymentStarted",
+        "PaymentAuthorised",
         "Paid",
     ]
 
@@ -164,7 +167,13 @@ def test_an_attempt_left_in_flight_is_resumed_after_the_timeout_with_the_same_ke
     assert early.value.code == "payment_in_progress"
     assert resumed.status == "paid"
     assert [c["idempotency_key"] for c in gateway.calls] == [gateway_key(started.attempt_id)]
-    assert kinds(shop, order_id) == ["Placed", "PaymentStarted", "PaymentResumed", "Paid"]
+    assert kinds(shop, order_id) == [
+        "Placed",
+        "PaymentStarted",
+        "PaymentResumed",
+        "PaymentAuthorised",
+        "Paid",
+    ]
 
 
 def test_a_pending_attempt_blocks_new_payments_and_expiry(

@@ -40,7 +40,8 @@ PENDING_PAYMENT, PAID, PROCESSING, SHIPPED, DELIVERED, CANCELLED = (
 )
 FULFILMENT = {PAID: PROCESSING, PROCESSING: SHIPPED, SHIPPED: DELIVERED}
 CANCELLABLE = {PENDING_PAYMENT, PAID, PROCESSING}
-# The payment attempt in flight: attempt_id, amount, currency, charge_id (None until known).
+# The payment attempt in flight: attempt_id, amount, currency, charge_id (None until known),
+# and `authorised` once the gateway's authorisation of that charge is recorded.
 Attempt = dict[str, Any]
 
 
@@ -311,6 +312,12 @@ class Order(Aggregate):
     ) -> None:
         self._require(PENDING_PAYMENT, "paid")
         self._require_attempt(attempt_id)
+        if self.payment_attempt and self.payment_attempt.get("authorised"):
+            # Its charge may be captured any moment: it ends paid, or voided at the gateway.
+            raise ChargeRefused(
+                "The attempt is authorised: it is captured or voided, not failed.",
+                code="payment_authorised",
+            )
         self._payment_failed(
             charge_id=charge_id,
             reason=reason,
@@ -343,6 +350,54 @@ class Order(Aggregate):
         self.payment_pending_charge = charge_id
         if self.payment_attempt is not None:
             self.payment_attempt = {**self.payment_attempt, "charge_id": charge_id}
+
+    def record_payment_authorised(
+        self, *, attempt_id: UUID, charge_id: str, context: CommandContext
+    ) -> bool:
+        """Record the gateway's authorisation of the attempt's charge, before it is captured;
+        False (no event) if it is recorded already. Refused once the order is not payable or
+        the attempt has ended: the caller then voids the authorisation."""
+        attempt = self.payment_attempt
+        if attempt and attempt.get("authorised") and attempt["charge_id"] == charge_id:
+            return False
+        self._require(PENDING_PAYMENT, PAID)
+        if attempt is None or attempt["attempt_id"] != attempt_id:
+            raise ChargeRefused(
+                "That payment attempt is no longer in progress.", code="unknown_charge"
+            )
+        self._payment_authorised(
+            attempt_id=attempt_id, charge_id=charge_id, metadata=context.as_event_metadata()
+        )
+        return True
+
+    @event("PaymentAuthorised", topic="shopstream.order.PaymentAuthorised")
+    def _payment_authorised(self, *, attempt_id: UUID, charge_id: str, metadata: Metadata) -> None:
+        assert self.payment_attempt is not None
+        self.payment_attempt = {**self.payment_attempt, "charge_id": charge_id, "authorised": True}
+
+    def record_payment_voided(
+        self, *, attempt_id: UUID, charge_id: str, reason: str, context: CommandContext
+    ) -> None:
+        """End the attempt with nothing taken (its authorisation voided, or it never reached
+        the gateway), whatever the order's status: an unpayable order's attempt ends this way."""
+        attempt = self.payment_attempt
+        if attempt is None or attempt["attempt_id"] != attempt_id:
+            raise ChargeRefused(
+                "That payment attempt is no longer in progress.", code="unknown_charge"
+            )
+        self._payment_voided(
+            attempt_id=attempt_id,
+            charge_id=charge_id,
+            reason=reason,
+            metadata=context.as_event_metadata(),
+        )
+
+    @event("PaymentVoided", topic="shopstream.order.PaymentVoided")
+    def _payment_voided(
+        self, *, attempt_id: UUID, charge_id: str, reason: str, metadata: Metadata
+    ) -> None:
+        self.payment_pending_charge = None
+        self.payment_attempt = None
 
     def mark_paid(
         self, *, charge_id: str, context: CommandContext, attempt_id: UUID | None = None
@@ -387,6 +442,9 @@ class Order(Aggregate):
         )
 
     def cancel(self, *, reason: str, context: CommandContext) -> None:
+        """Refused while a payment attempt is in flight: the gateway may be authorising or
+        capturing its charge, so the attempt ends first (paid, failed or voided, by the pay call
+        or the reconciliation) and money and order never disagree."""
         if self.status not in CANCELLABLE:
             raise illegal(self.status, CANCELLED)
         if self.fulfilments:
@@ -394,6 +452,11 @@ class Order(Aggregate):
                 "Some lines of this order have shipped.",
                 {"status": ["Not allowed once a line has shipped."]},
                 code="illegal_transition",
+            )
+        if self.payment_attempt is not None or self.payment_pending_charge is not None:
+            raise PaymentInProgress(
+                "A payment of this order is in progress; cancel once it has ended.",
+                {"status": ["A payment attempt is in flight."]},
             )
         self._cancelled(reason=reason, previous=self.status, metadata=context.as_event_metadata())
 

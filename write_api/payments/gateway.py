@@ -1,4 +1,10 @@
-"""The payment-gateway port: what a real provider (Stripe, Adyen, ...) implements for us."""
+"""The payment-gateway port: what a real provider (Stripe, Adyen, ...) implements for us.
+
+Money moves in two steps, as with a provider's manual capture: `authorise` holds the amount
+on the card, `capture` takes it, `void` releases a hold that was not captured. `retrieve`
+looks a charge up by the idempotency key it was authorised with, so an attempt whose answer
+was lost (a crash, a timeout) can be settled later.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,11 @@ from typing import Protocol
 
 
 class Outcome(enum.Enum):
+    AUTHORISED = "authorised"  # held on the card, not taken yet
     CAPTURED = "captured"
     DECLINED = "declined"
-    PENDING = "pending"  # settled later by a signed webhook
+    PENDING = "pending"  # the gateway decides later and captures itself; a signed webhook tells
+    VOIDED = "voided"  # the hold was released: nothing taken
 
 
 @dataclass(frozen=True)
@@ -19,10 +27,15 @@ class Charge:
     id: str
     outcome: Outcome
     failure_reason: str = ""
+    amount: Decimal | None = None
+
+
+class UnknownCharge(Exception):
+    """The gateway has no charge with that id."""
 
 
 class PaymentGateway(Protocol):
-    def charge(
+    def authorise(
         self,
         *,
         amount: Decimal,
@@ -32,10 +45,22 @@ class PaymentGateway(Protocol):
         idempotency_key: str,
         metadata: dict[str, str],
     ) -> Charge:
-        """Charge `amount`; the same idempotency key returns the same charge, never a second one.
+        """Hold `amount`; the same idempotency key returns the same charge (in its current
+        state), never a second one. `reference` and `metadata` come back in its webhooks."""
+        ...
 
-        `reference` and `metadata` come back in the gateway's webhooks about this charge.
-        """
+    def capture(self, charge_id: str) -> Charge:
+        """Take an authorised charge; a captured one stays as it is. The charge as it now is
+        (VOIDED if its hold was released first). UnknownCharge if there is none."""
+        ...
+
+    def void(self, charge_id: str) -> Charge:
+        """Release an authorised charge's hold; the charge as it now is (CAPTURED if it was
+        captured first: only a refund gives that money back). UnknownCharge if there is none."""
+        ...
+
+    def retrieve(self, idempotency_key: str) -> Charge | None:
+        """The charge authorised with this idempotency key, None if the gateway never saw it."""
         ...
 
 
