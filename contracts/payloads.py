@@ -57,6 +57,8 @@ class OrderFulfilled(TypedDict):
 
 class OrderFulfilmentDelivered(TypedDict):
     fulfilment_id: str
+
+
 class OrderRefundRequested(TypedDict):
     refund_id: str
     amount: str

@@ -127,6 +127,8 @@ class FulfilmentSerializer(serializers.Serializer):
     tracking_number = serializers.CharField(allow_null=True)
     shipped_at = serializers.DateTimeField()
     delivered_at = serializers.DateTimeField(allow_null=True)
+
+
 class RefundSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     amount = money()

@@ -122,6 +122,8 @@ class OrderFulfilmentView(models.Model):
 
     def __str__(self) -> str:
         return f"fulfilment {self.id} of {self.order_id} ({self.status})"
+
+
 class OrderRefundView(models.Model):
     """One refund of an order: how much, why, and where the gateway has it."""
 
