@@ -102,3 +102,33 @@ class ReviewCreated(TypedDict):
     rating: int
     comment: str
     reviewer_name: NotRequired[str]  # absent from reviews written before names were kept
+
+
+class EscalationOpened(TypedDict):
+    order_id: str
+    number: int
+    customer_id: str
+    seller_ids: list[str]
+    reason: str
+    message: str
+
+
+class EscalationMessagePosted(TypedDict):
+    """Its author is the envelope's actor."""
+
+    order_id: str
+    message: str
+
+
+class EscalationRefund(TypedDict):
+    id: str
+    amount: str
+    status: str
+
+
+class EscalationResolved(TypedDict):
+    order_id: str
+    resolution: str
+    message: str
+    restock: bool
+    refund: EscalationRefund | None

@@ -22,6 +22,7 @@ from psycopg.sql import SQL, Composed, Identifier, Placeholder
 
 from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
+from write_api.escalation_commands import EscalationCommands
 from write_api.order_payments import OrderPaymentCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, CartLines, Saved, StockLevel, Unchanged
@@ -39,8 +40,15 @@ __all__ = [
 ]
 
 
-class Shop(CatalogCommands, AccountCommands, OrderingCommands, OrderPaymentCommands):
-    """Commands on accounts, the category tree, the catalog, carts, orders and payments."""
+class Shop(
+    CatalogCommands,
+    AccountCommands,
+    OrderingCommands,
+    OrderPaymentCommands,
+    EscalationCommands,
+):
+    """Commands on accounts, the category tree, the catalog, carts, orders, payments and
+    escalations."""
 
     name = "shopstream"
 

@@ -76,3 +76,12 @@ class PriceField(MoneyField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=PRICE_MIN, max_value=PRICE_MAX, **kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only; DRF would accept "yes", 1 and "on"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data

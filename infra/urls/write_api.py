@@ -24,6 +24,11 @@ from write_api.views.accounts import (
     UserRoleApi,
 )
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
+from write_api.views.escalations import (
+    EscalationMessageCreateApi,
+    EscalationResolveApi,
+    OrderEscalationCreateApi,
+)
 from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
 from write_api.views.payments import PaymentWebhookApi
 from write_api.views.products import (
@@ -57,6 +62,21 @@ commands = [
     path("orders/<uuid:order_id>/pay", OrderPayApi.as_view(), name="order-pay"),
     path("orders/<uuid:order_id>/cancel", OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<uuid:order_id>/status", OrderStatusApi.as_view(), name="order-status"),
+    path(
+        "orders/<uuid:order_id>/escalations",
+        OrderEscalationCreateApi.as_view(),
+        name="order-escalation-create",
+    ),
+    path(
+        "escalations/<uuid:escalation_id>/messages",
+        EscalationMessageCreateApi.as_view(),
+        name="escalation-message-create",
+    ),
+    path(
+        "escalations/<uuid:escalation_id>/resolve",
+        EscalationResolveApi.as_view(),
+        name="escalation-resolve",
+    ),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 
