@@ -27,6 +27,10 @@ ORDER_PAYMENT_FAILED = "OrderPaymentFailed"
 ORDER_PAID = "OrderPaid"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
 ORDER_CANCELLED = "OrderCancelled"
+ORDER_REFUND_REQUESTED = "OrderRefundRequested"
+ORDER_REFUND_PENDING = "OrderRefundPending"
+ORDER_REFUND_SUCCEEDED = "OrderRefundSucceeded"
+ORDER_REFUND_FAILED = "OrderRefundFailed"
 PRODUCT_CREATED = "ProductCreated"
 PRODUCT_DETAILS_CHANGED = "ProductDetailsChanged"
 PRODUCT_REPRICED = "ProductRepriced"
@@ -36,6 +40,7 @@ PRODUCT_RESERVED = "ProductReserved"
 PRODUCT_RESERVATION_RELEASED = "ProductReservationReleased"
 PRODUCT_SOLD = "ProductSold"
 PRODUCT_DISCONTINUED = "ProductDiscontinued"
+PRODUCT_RESTOCKED = "ProductRestocked"
 PURCHASES_CREATED = "PurchasesCreated"
 PURCHASES_ORDER_PAID = "PurchasesOrderPaid"
 REVIEW_CREATED = "ReviewCreated"
@@ -52,6 +57,10 @@ ORDER_EVENT_TYPES = frozenset(
         ORDER_PAID,
         ORDER_STATUS_CHANGED,
         ORDER_CANCELLED,
+        ORDER_REFUND_REQUESTED,
+        ORDER_REFUND_PENDING,
+        ORDER_REFUND_SUCCEEDED,
+        ORDER_REFUND_FAILED,
     }
 )
 # Events of other aggregates that concern an order: each carries its `order_id`, and the
@@ -82,6 +91,7 @@ EVENT_TYPES = frozenset(
         PRODUCT_RESERVATION_RELEASED,
         PRODUCT_SOLD,
         PRODUCT_DISCONTINUED,
+        PRODUCT_RESTOCKED,
         PURCHASES_CREATED,
         PURCHASES_ORDER_PAID,
         REVIEW_CREATED,

@@ -46,6 +46,30 @@ class OrderCancelled(TypedDict):
     previous: str
 
 
+class OrderRefundRequested(TypedDict):
+    refund_id: str
+    amount: str
+    reason: str
+    product_ids: list[str]
+    seller_id: str | None
+    restocked: dict[str, int]  # product id -> units put back on sale
+    charge_id: str | None
+
+
+class OrderRefundOutcome(TypedDict):
+    """OrderRefundPending and OrderRefundSucceeded (gateway refund id), OrderRefundFailed."""
+
+    refund_id: str
+    gateway_refund_id: NotRequired[str]
+    reason: NotRequired[str]
+
+
+class ProductRestocked(TypedDict):
+    order_id: str
+    quantity: int
+    stock: int
+
+
 class ProductCreated(TypedDict):
     name: str
     description: str

@@ -24,6 +24,7 @@ from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
 from write_api.escalation_commands import EscalationCommands
 from write_api.order_payments import OrderPaymentCommands
+from write_api.order_refunds import OrderRefundCommands
 from write_api.ordering import OrderingCommands
 from write_api.results import UNCHANGED, CartLines, Saved, StockLevel, Unchanged
 
@@ -45,10 +46,11 @@ class Shop(
     AccountCommands,
     OrderingCommands,
     OrderPaymentCommands,
+    OrderRefundCommands,
     EscalationCommands,
 ):
-    """Commands on accounts, the category tree, the catalog, carts, orders, payments and
-    escalations."""
+    """Commands on accounts, the category tree, the catalog, carts, orders, payments, refunds
+    and escalations."""
 
     name = "shopstream"
 

@@ -7,11 +7,16 @@ control character) so that every read model can store it. Bounds come from
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from write_api.domain.limits import PRICE_MAX, PRICE_MIN, text_problem
+
+_TWO_PLACES = re.compile(r"\d{1,12}\.\d{2}", re.ASCII)
 
 
 class StrictCharField(serializers.CharField):
@@ -76,6 +81,27 @@ class PriceField(MoneyField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=PRICE_MIN, max_value=PRICE_MAX, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{1,12}\.\d{2}$", "example": "12.50"})
+class RefundAmountField(serializers.Field):
+    """A positive amount written with exactly two decimal places, as a JSON string ("12.50").
+
+    A JSON number cannot say how many places it was written with (10.5 and 10.50 parse alike).
+    """
+
+    default_error_messages = {"invalid": 'A positive amount with two decimal places, e.g. "12.50".'}
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not _TWO_PLACES.fullmatch(data):
+            self.fail("invalid")
+        amount = Decimal(data)
+        if amount <= 0:
+            self.fail("invalid")
+        return amount
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -45,3 +45,25 @@ class StartedPayment(Saved):
     attempt_id: UUID
     amount: Decimal
     currency: str
+
+
+@dataclass(frozen=True)
+class RequestedRefund(Saved):
+    """A refund the order holds: its status there, and the charge it gives money back from."""
+
+    refund_id: UUID
+    amount: Decimal
+    status: str  # "requested", "pending", "succeeded" or "failed"
+    charge_id: str | None
+    created: bool  # False: the refund existed already and nothing changed
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """What a refund use case answers: the refund, and the order's version after it."""
+
+    id: UUID
+    order_id: UUID
+    amount: Decimal
+    status: str  # "succeeded" or "pending"
+    version: int

@@ -37,6 +37,7 @@ from write_api.views.products import (
     ProductReviewCreateApi,
     ProductStockApi,
 )
+from write_api.views.refunds import OrderRefundCreateApi
 from write_api.views.shopping import CartItemAddApi, CartItemApi, CheckoutApi
 
 commands = [
@@ -77,6 +78,7 @@ commands = [
         EscalationResolveApi.as_view(),
         name="escalation-resolve",
     ),
+    path("orders/<uuid:order_id>/refunds", OrderRefundCreateApi.as_view(), name="order-refunds"),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),
 ]
 

@@ -14,6 +14,7 @@ _FIELD_CHANGES = {
     events.PRODUCT_REPRICED: ("price",),
     events.PRODUCT_RECATEGORIZED: ("category_id",),
     events.PRODUCT_STOCK_ADJUSTED: ("stock",),
+    events.PRODUCT_RESTOCKED: ("stock",),
 }
 
 

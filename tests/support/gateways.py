@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from write_api.payments.gateway import Charge, Outcome
+from write_api.payments.gateway import Charge, Outcome, RefundOutcome, RefundStatus
 
 OUTCOMES = {"tok_ok": Outcome.CAPTURED, "tok_declined": Outcome.DECLINED}
 
@@ -46,6 +46,29 @@ class RecordingGateway:
             reason = "card_declined" if outcome is Outcome.DECLINED else ""
             self.ledger[idempotency_key] = Charge(f"ch_{len(self.ledger) + 1}", outcome, reason)
         return self.ledger[idempotency_key]
+
+    refunds: dict[str, RefundOutcome] = field(default_factory=dict)
+    refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what the next new refund answers
+
+    def refund(
+        self,
+        *,
+        charge_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> RefundOutcome:
+        self.calls.append(
+            {"refund_of": charge_id, "amount": amount, "idempotency_key": idempotency_key,
+             "metadata": metadata}
+        )  # fmt: skip
+        if idempotency_key not in self.refunds:
+            reason = "card_expired" if self.refund_status is RefundStatus.FAILED else ""
+            self.refunds[idempotency_key] = RefundOutcome(
+                f"re_{len(self.refunds) + 1}", self.refund_status, reason
+            )
+        return self.refunds[idempotency_key]
 
     def charges_for(self, reference: str) -> int:
         keys = {c["idempotency_key"] for c in self.calls if c["reference"] == reference}

@@ -10,7 +10,12 @@ from uuid import UUID
 import pytest
 
 from write_api.domain.errors import ValidationFailed
-from write_api.payments.notices import ChargeNotice, GatewayNotice, parse_gateway_event
+from write_api.payments.notices import (
+    ChargeNotice,
+    GatewayNotice,
+    RefundNotice,
+    parse_gateway_event,
+)
 
 ORDER = "6f1c1f8e-7a52-4d1c-9d55-3f1f0e0c5a10"
 ATTEMPT = "0b7e4c55-94f4-4a3f-b1f3-2a1d1f0c9e11"
@@ -53,8 +58,8 @@ def test_a_failed_charge_keeps_its_reason_and_an_unhandled_type_only_its_id() ->
     unexplained = parse({**body(reason=None), "type": "charge.failed"})
     assert isinstance(unexplained, ChargeNotice)
     assert unexplained.reason == ""
-    other = parse({"id": "evt_2", "type": "charge.refunded", "data": {"anything": "\u0000"}})
-    assert other == GatewayNotice("evt_2", "charge.refunded")
+    other = parse({"id": "evt_2", "type": "charge.dispute.created", "data": {"anything": "\u0000"}})
+    assert other == GatewayNotice("evt_2", "charge.dispute.created")
 
 
 @pytest.mark.parametrize(
@@ -102,3 +107,53 @@ def test_a_body_nested_past_the_json_parsers_depth_is_malformed_not_a_crash() ->
     with pytest.raises(ValidationFailed) as refused:
         parse_gateway_event(raw)
     assert refused.value.details == {"body": ["Not a JSON object."]}
+
+
+REFUND = "3c0f0d4e-1b2a-4c5d-8e9f-0a1b2c3d4e5f"
+
+
+def refund_body(**data: Any) -> dict[str, Any]:
+    fields = {
+        "refund_id": "re_abc",
+        "charge_id": "ch_abc",
+        "reference": ORDER,
+        "amount": "10.00",
+        "currency": "USD",
+        "metadata": {"refund_id": REFUND, "order_id": ORDER},
+    }
+    fields.update(data)
+    return {"id": "evt_r1", "type": "charge.refunded", "data": fields}
+
+
+def test_a_refund_event_becomes_a_typed_notice() -> None:
+    assert parse(refund_body()) == RefundNotice(
+        "evt_r1",
+        "charge.refunded",
+        gateway_refund_id="re_abc",
+        charge_id="ch_abc",
+        order_id=UUID(ORDER),
+        refund_id=UUID(REFUND),
+        amount=Decimal("10.00"),
+        currency="USD",
+        succeeded=True,
+        reason="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (refund_body(refund_id="re \u0000"), "data.refund_id"),
+        (refund_body(amount="10"), "data.amount"),
+        (refund_body(metadata={}), "data.metadata.refund_id"),
+        (refund_body(metadata={"refund_id": "nope"}), "data.metadata.refund_id"),
+        (refund_body(reference=None), "data.reference"),
+        (refund_body(reason="\u0000"), "data.reason"),
+    ],
+)
+def test_a_malformed_refund_event_is_refused_naming_the_field(
+    event: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        parse(event)
+    assert field in refused.value.details

@@ -27,6 +27,7 @@ EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 40
 PASSWORD_MAX = 128
 PAYMENT_TOKEN_MAX = 200
+REFUND_REASON_MAX = 500
 # Shipping address field -> (min, max) length; line2 may be empty.
 ADDRESS_FIELDS = {
     "name": (1, 200),

@@ -10,10 +10,22 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from write_api.domain.cart import Cart
-from write_api.domain.errors import Conflict, ValidationFailed
+from write_api.domain.errors import Conflict, NotFound, ValidationFailed
 from write_api.domain.limits import ADDRESS_FIELDS, ORDER_TOTAL_MAX, text_errors
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
+from write_api.domain.refunds import (
+    FAILED,
+    PENDING,
+    REQUESTED,
+    SUCCEEDED,
+    Refund,
+    check_refund_request,
+    check_refundable,
+    check_seller_share,
+    payment_status,
+    refunded,
+)
 
 Metadata = dict[str, str | None]
 PENDING_PAYMENT, PAID, PROCESSING, SHIPPED, DELIVERED, CANCELLED = (
@@ -177,6 +189,8 @@ class Order(Aggregate):
         self.payment_pending_charge: str | None = None
         self.payment_attempt: Attempt | None = None
         self.charge_id: str | None = None
+        self.refunds: dict[UUID, Refund] = {}
+        self.restocked: list[UUID] = []  # products whose units a refund put back on sale
 
     @property
     def seller_ids(self) -> set[UUID]:
@@ -376,6 +390,160 @@ class Order(Aggregate):
     @event("Cancelled", topic="shopstream.order.Cancelled")
     def _cancelled(self, *, reason: str, previous: str, metadata: Metadata) -> None:
         self.status = CANCELLED
+
+    # -- refunds: request (saved before the gateway is called), then the outcome --------
+    @property
+    def captured(self) -> Decimal:
+        """What the gateway took for this order (nothing until it is paid)."""
+        return self.total if self.charge_id is not None else Decimal("0.00")
+
+    @property
+    def refunded_total(self) -> Decimal:
+        return refunded(self.refunds.values())
+
+    @property
+    def payment_status(self) -> str:
+        return payment_status(self.captured, self.refunds.values())
+
+    def request_refund(
+        self,
+        *,
+        refund_id: UUID,
+        amount: Decimal,
+        reason: str,
+        restock: bool,
+        product_ids: list[UUID] | None,
+        seller_id: UUID | None,
+        context: CommandContext,
+    ) -> dict[UUID, int]:
+        """Hold `amount` of the captured money for a new refund; the units to put back on sale.
+
+        Saved before the gateway is called, so concurrent refunds conflict on the order's
+        version and together never exceed what was captured. `seller_id` limits the refund
+        to that seller's lines.
+        """
+        check_refund_request(
+            amount=amount, reason=reason, product_ids=product_ids, lines=self.lines
+        )
+        if seller_id is not None:
+            check_seller_share(
+                seller_id=seller_id,
+                amount=amount,
+                product_ids=product_ids,
+                lines=self.lines,
+                refunds=self.refunds.values(),
+            )
+        check_refundable(amount, self.captured, self.refunds.values())
+        chosen = set(self.quantities) if product_ids is None else set(product_ids)
+        units = {
+            str(pid): qty
+            for pid, qty in self.quantities.items()
+            if restock and pid in chosen and pid not in self.restocked
+        }
+        self._refund_requested(
+            refund_id=refund_id,
+            amount=amount,
+            reason=reason.strip(),
+            product_ids=sorted(chosen, key=str),
+            seller_id=seller_id,
+            restocked=units,
+            charge_id=self.charge_id,
+            metadata=context.as_event_metadata(),
+        )
+        return {UUID(pid): qty for pid, qty in units.items()}
+
+    @event("RefundRequested", topic="shopstream.order.RefundRequested")
+    def _refund_requested(
+        self,
+        *,
+        refund_id: UUID,
+        amount: Decimal,
+        reason: str,
+        product_ids: list[UUID],
+        seller_id: UUID | None,
+        restocked: dict[str, int],
+        charge_id: str | None,
+        metadata: Metadata,
+    ) -> None:
+        self.refunds[refund_id] = {
+            "amount": amount,
+            "status": REQUESTED,
+            "reason": reason,
+            "product_ids": product_ids,
+            "seller_id": seller_id,
+            "gateway_refund_id": None,
+        }
+        self.restocked.extend(UUID(pid) for pid in restocked)
+
+    def refund(self, refund_id: UUID) -> Refund | None:
+        return self.refunds.get(refund_id)
+
+    def record_refund_pending(
+        self, *, refund_id: UUID, gateway_refund_id: str, context: CommandContext
+    ) -> bool:
+        """The gateway will settle this refund later; False (no event) if it is past that."""
+        if self._refund_status(refund_id) != REQUESTED:
+            return False
+        self._refund_pending(
+            refund_id=refund_id,
+            gateway_refund_id=gateway_refund_id,
+            metadata=context.as_event_metadata(),
+        )
+        return True
+
+    @event("RefundPending", topic="shopstream.order.RefundPending")
+    def _refund_pending(
+        self, *, refund_id: UUID, gateway_refund_id: str, metadata: Metadata
+    ) -> None:
+        self.refunds[refund_id] = {
+            **self.refunds[refund_id],
+            "status": PENDING,
+            "gateway_refund_id": gateway_refund_id,
+        }
+
+    def record_refund_succeeded(
+        self, *, refund_id: UUID, gateway_refund_id: str, context: CommandContext
+    ) -> bool:
+        """The gateway gave the money back; False (no event) if this was recorded already."""
+        if self._refund_status(refund_id) not in (REQUESTED, PENDING):
+            return False
+        self._refund_succeeded(
+            refund_id=refund_id,
+            gateway_refund_id=gateway_refund_id,
+            metadata=context.as_event_metadata(),
+        )
+        return True
+
+    @event("RefundSucceeded", topic="shopstream.order.RefundSucceeded")
+    def _refund_succeeded(
+        self, *, refund_id: UUID, gateway_refund_id: str, metadata: Metadata
+    ) -> None:
+        self.refunds[refund_id] = {
+            **self.refunds[refund_id],
+            "status": SUCCEEDED,
+            "gateway_refund_id": gateway_refund_id,
+        }
+
+    def record_refund_failed(
+        self, *, refund_id: UUID, reason: str, context: CommandContext
+    ) -> bool:
+        """The gateway refused: the held amount is refundable again; False if already ended."""
+        if self._refund_status(refund_id) not in (REQUESTED, PENDING):
+            return False
+        self._refund_failed(
+            refund_id=refund_id, reason=reason, metadata=context.as_event_metadata()
+        )
+        return True
+
+    @event("RefundFailed", topic="shopstream.order.RefundFailed")
+    def _refund_failed(self, *, refund_id: UUID, reason: str, metadata: Metadata) -> None:
+        self.refunds[refund_id] = {**self.refunds[refund_id], "status": FAILED}
+
+    def _refund_status(self, refund_id: UUID) -> str:
+        refund = self.refunds.get(refund_id)
+        if refund is None:
+            raise NotFound(f"Refund {refund_id} of order {self.id} does not exist.")
+        return refund["status"]
 
     def _require(self, status: str, wanted: str) -> None:
         if self.status != status:

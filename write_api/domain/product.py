@@ -222,6 +222,20 @@ class Product(Aggregate):
         self.reserved -= quantity
         self.stock -= quantity
 
+    def return_to_stock(self, *, order_id: UUID, quantity: int, context: CommandContext) -> None:
+        """A refunded order's units go back on sale (the refund decided which, once each)."""
+        if quantity > 0:
+            self._restocked(
+                order_id=order_id,
+                quantity=quantity,
+                stock=min(self.stock + quantity, STOCK_MAX),
+                metadata=context.as_event_metadata(),
+            )
+
+    @event("Restocked", topic="shopstream.product.Restocked")
+    def _restocked(self, *, order_id: UUID, quantity: int, stock: int, metadata: Metadata) -> None:
+        self.stock = stock
+
     def discontinue(self, *, context: CommandContext) -> None:
         if not self.discontinued:
             self._discontinued(metadata=context.as_event_metadata())

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from write_api.payments.fake_refunds import FakeRefunds, remember_charge
 from write_api.payments.gateway import Charge, Outcome
 
 OUTCOMES = {
@@ -26,7 +27,7 @@ OUTCOMES = {
 LEDGER_SECONDS = 7 * 24 * 3600
 
 
-class FakeGateway:
+class FakeGateway(FakeRefunds):
     """Deterministic outcomes by token; asynchronous charges call back through Celery."""
 
     def charge(
@@ -47,6 +48,8 @@ class FakeGateway:
         counter = _charges_key(reference)
         cache.add(counter, 0, LEDGER_SECONDS)
         cache.incr(counter)
+        if outcome is not Outcome.DECLINED:
+            remember_charge(charge_id, amount, settles_later=outcome is Outcome.PENDING)
         if outcome is Outcome.PENDING:
             from write_api.payments.tasks import deliver_gateway_webhook
 

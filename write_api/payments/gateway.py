@@ -37,3 +37,34 @@ class PaymentGateway(Protocol):
         `reference` and `metadata` come back in the gateway's webhooks about this charge.
         """
         ...
+
+
+class RefundStatus(enum.Enum):
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"  # settled later by a signed `charge.refunded` webhook
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    id: str
+    status: RefundStatus
+    failure_reason: str = ""
+
+
+class RefundingGateway(Protocol):
+    def refund(
+        self,
+        *,
+        charge_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> RefundOutcome:
+        """Give back `amount` of a captured charge, never more than the charge has left.
+
+        The same idempotency key returns the same refund; `metadata` comes back in the
+        gateway's webhooks about this refund.
+        """
+        ...

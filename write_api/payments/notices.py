@@ -17,6 +17,7 @@ from uuid import UUID
 from write_api.domain.errors import ValidationFailed
 
 SETTLING = {"charge.succeeded": True, "charge.failed": False}
+REFUNDING = {"charge.refunded": True, "charge.refund_failed": False}
 _ID = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
 _TYPE = re.compile(r"[a-z0-9_.]{1,100}", re.ASCII)
 _AMOUNT = re.compile(r"\d{1,12}\.\d{2}", re.ASCII)
@@ -57,6 +58,8 @@ def parse_gateway_event(raw: bytes) -> GatewayNotice:
     errors: dict[str, list[str]] = {}
     event_id = _text(event, "id", _ID, errors)
     kind = _text(event, "type", _TYPE, errors)
+    if kind in REFUNDING and not errors:
+        return _refund_notice(event_id, kind, event.get("data"))
     if kind not in SETTLING:
         if errors:
             raise _malformed(errors)
@@ -87,6 +90,57 @@ def parse_gateway_event(raw: bytes) -> GatewayNotice:
         succeeded=SETTLING[kind],
         reason=reason,
     )
+
+
+@dataclass(frozen=True)
+class RefundNotice(GatewayNotice):
+    """The gateway's verdict on one refund of one order's charge."""
+
+    gateway_refund_id: str
+    charge_id: str
+    order_id: UUID
+    refund_id: UUID  # ours, echoed from the refund's metadata
+    amount: Decimal
+    currency: str
+    succeeded: bool
+    reason: str
+
+
+def _refund_notice(event_id: str, kind: str, data: Any) -> RefundNotice:
+    errors: dict[str, list[str]] = {}
+    data = data if isinstance(data, dict) else {}
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    gateway_refund_id = _text(data, "refund_id", _ID, errors, "data.")
+    charge_id = _text(data, "charge_id", _ID, errors, "data.")
+    reference = _text(data, "reference", _UUID, errors, "data.")
+    amount = _text(data, "amount", _AMOUNT, errors, "data.")
+    currency = _text(data, "currency", _CURRENCY, errors, "data.")
+    refund_id = _text(metadata, "refund_id", _UUID, errors, "data.metadata.")
+    reason = _reason(data, errors)
+    if errors:
+        raise _malformed(errors)
+    return RefundNotice(
+        event_id,
+        kind,
+        gateway_refund_id=gateway_refund_id,
+        charge_id=charge_id,
+        order_id=UUID(reference),
+        refund_id=UUID(refund_id),
+        amount=Decimal(amount),
+        currency=currency,
+        succeeded=REFUNDING[kind],
+        reason=reason,
+    )
+
+
+def _reason(data: dict[str, Any], errors: dict[str, list[str]]) -> str:
+    reason = data.get("reason")
+    reason = "" if reason is None else reason
+    if not isinstance(reason, str) or len(reason) > REASON_MAX or not reason.isprintable():
+        errors["data.reason"] = [f"At most {REASON_MAX} printable characters."]
+        return ""
+    return reason
 
 
 def _text(

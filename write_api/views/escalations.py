@@ -17,7 +17,12 @@ from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
 from write_api.domain.escalation import MESSAGE_MAX, REASONS, RESOLUTIONS
 from write_api.escalation_service import escalations
-from write_api.fields import MoneyField, StrictBooleanField, StrictCharField, StrictChoiceField
+from write_api.fields import (
+    RefundAmountField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+)
 from write_api.permissions import IsAdmin, IsCustomer, TakesPartInOrders
 from write_api.serializers import StrictSerializer
 from write_api.views.openapi import (
@@ -101,7 +106,7 @@ class EscalationResolveApi(APIView):
 
     class InputSerializer(StrictSerializer):
         resolution = StrictChoiceField(choices=RESOLUTIONS)
-        amount = MoneyField(required=False, help_text='For a refund only: "12.50".')
+        amount = RefundAmountField(required=False, help_text='For a refund only: "12.50".')
         restock = StrictBooleanField(
             required=False, help_text="For a refund only: put the order's units back on sale."
         )

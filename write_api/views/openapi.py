@@ -157,3 +157,13 @@ class EscalationResolvedSerializer(serializers.Serializer):
     resolution = serializers.CharField(help_text="refund or reject.")
     refund = RefundMadeSerializer(required=False, help_text="Only for a refund.")
     version = serializers.IntegerField()
+
+
+class RefundSerializer(serializers.Serializer):
+    """A refund command's outcome."""
+
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    amount = money()
+    status = serializers.ChoiceField(choices=["succeeded", "pending"])
+    version = serializers.IntegerField(help_text="The order's version after the refund.")

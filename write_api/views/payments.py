@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
@@ -12,9 +14,10 @@ from rest_framework.views import APIView
 from write_api.domain.errors import ValidationFailed
 from write_api.domain.metadata import CommandContext
 from write_api.payments.inbox import receive_once
-from write_api.payments.notices import parse_gateway_event
+from write_api.payments.notices import GatewayNotice, RefundNotice, parse_gateway_event
 from write_api.payments.service import payments
 from write_api.payments.webhooks import HEADER, BadSignature, verify
+from write_api.refunding import refunds
 from write_api.views.openapi import SIGNATURE, GatewayEventSerializer, WebhookReceiptSerializer
 
 log = structlog.get_logger("shopstream.payments")
@@ -62,7 +65,14 @@ class PaymentWebhookApi(APIView):
             correlation_id=notice.event_id,
             causation_id=notice.event_id,
         )
-        outcome = receive_once(notice, lambda: payments().apply_gateway_event(notice, context))
+        outcome = receive_once(notice, lambda: applier(notice)(notice, context))
         if outcome is None:
             return Response({"received": True, "duplicate": True})
         return Response({"received": True, "outcome": outcome})
+
+
+def applier(notice: GatewayNotice) -> Callable[[GatewayNotice, CommandContext], str]:
+    """Refund events go to the refund use cases, every other event to the payment ones."""
+    if isinstance(notice, RefundNotice):
+        return refunds().apply_gateway_event
+    return payments().apply_gateway_event

@@ -1,0 +1,146 @@
+"""Refund commands: hold a refund on the order (restocking in the same transaction), then
+record what the gateway answered."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from write_api.domain.errors import Conflict
+from write_api.domain.metadata import CommandContext
+from write_api.domain.order import Order
+from write_api.domain.refunds import Refund
+from write_api.payments.notices import RefundNotice
+from write_api.results import RequestedRefund, Saved
+from write_api.store import Decision, ShopStore
+
+
+class RefundRefused(Conflict):
+    """A gateway notice that does not match the refund this order holds."""
+
+
+class OrderRefundCommands(ShopStore):
+    """Each refund step is saved with optimistic concurrency on the order it refunds."""
+
+    def request_refund(
+        self,
+        order_id: UUID,
+        *,
+        refund_id: UUID,
+        amount: Decimal,
+        reason: str,
+        restock: bool,
+        product_ids: list[UUID] | None,
+        seller_id: UUID | None,
+        context: CommandContext,
+    ) -> RequestedRefund:
+        """Hold the refund before the gateway is called; an existing `refund_id` changes nothing."""
+
+        def request(order: Order) -> Decision[RequestedRefund]:
+            earlier = order.refund(refund_id)
+            if earlier is not None:
+                return Decision(requested(order, refund_id, earlier, created=False))
+            units = order.request_refund(
+                refund_id=refund_id,
+                amount=amount,
+                reason=reason,
+                restock=restock,
+                product_ids=product_ids,
+                seller_id=seller_id,
+                context=context,
+            )
+            products = [self.get_product(pid) for pid in sorted(units, key=str)]
+            for product in products:
+                product.return_to_stock(
+                    order_id=order.id, quantity=units[product.id], context=context
+                )
+            refund = order.refunds[refund_id]
+            return Decision(requested(order, refund_id, refund, created=True), products)
+
+        _, result = self._decide(self.get_order, order_id, request)
+        return result
+
+    def record_refund_outcome(
+        self,
+        order_id: UUID,
+        *,
+        refund_id: UUID,
+        status: str,
+        gateway_refund_id: str,
+        reason: str,
+        context: CommandContext,
+    ) -> Saved:
+        """Record "succeeded", "pending" or "failed"; a step already recorded changes nothing."""
+
+        def record(order: Order) -> None:
+            if status == "succeeded":
+                order.record_refund_succeeded(
+                    refund_id=refund_id, gateway_refund_id=gateway_refund_id, context=context
+                )
+            elif status == "pending":
+                order.record_refund_pending(
+                    refund_id=refund_id, gateway_refund_id=gateway_refund_id, context=context
+                )
+            else:
+                order.record_refund_failed(refund_id=refund_id, reason=reason, context=context)
+
+        return self._update(self.get_order, order_id, record)
+
+    def settle_gateway_refund(
+        self,
+        order_id: UUID,
+        *,
+        notice: RefundNotice,
+        expected_currency: str,
+        context: CommandContext,
+    ) -> bool:
+        """Apply the gateway's verdict on a refund it matches; False if recorded already."""
+
+        def settle(order: Order) -> Decision[bool]:
+            check_refund_notice(order, notice, expected_currency)
+            if notice.succeeded:
+                changed = order.record_refund_succeeded(
+                    refund_id=notice.refund_id,
+                    gateway_refund_id=notice.gateway_refund_id,
+                    context=context,
+                )
+            else:
+                changed = order.record_refund_failed(
+                    refund_id=notice.refund_id, reason=notice.reason, context=context
+                )
+            return Decision(changed)
+
+        _, changed = self._decide(self.get_order, order_id, settle)
+        return changed
+
+
+def requested(order: Order, refund_id: UUID, refund: Refund, *, created: bool) -> RequestedRefund:
+    return RequestedRefund(
+        order.id,
+        order.version,
+        refund_id,
+        refund["amount"],
+        refund["status"],
+        order.charge_id,
+        created,
+    )
+
+
+def check_refund_notice(order: Order, notice: RefundNotice, expected_currency: str) -> None:
+    """A refund notice must be about a refund this order holds, of its charge, for its amount."""
+    refund = order.refund(notice.refund_id)
+    if refund is None or order.charge_id != notice.charge_id:
+        raise RefundRefused("The refund is not one this order holds.", code="unknown_refund")
+    if notice.amount != refund["amount"]:
+        raise RefundRefused(
+            f"The refund is for {notice.amount}, the order's for {refund['amount']}.",
+            code="amount_mismatch",
+        )
+    if notice.currency != expected_currency:
+        raise RefundRefused(
+            f"The refund is in {notice.currency}, the shop in {expected_currency}.",
+            code="currency_mismatch",
+        )
+    known = refund["gateway_refund_id"]
+    if known is not None and known != notice.gateway_refund_id:
+        raise RefundRefused("The gateway refund id does not match.", code="unknown_refund")

@@ -1,0 +1,143 @@
+"""Refund use cases: give money back on a paid order; apply the gateway's verdict on a refund.
+
+The order holds each refund (an event) before the gateway is called, so concurrent refunds
+conflict on the order's version and together never exceed what was captured; the gateway's
+idempotency key derives from the refund id, so resuming a refund never pays out twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import structlog
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from write_api.application import Shop, shop
+from write_api.domain.errors import Conflict, DomainError, NotFound
+from write_api.domain.metadata import CommandContext
+from write_api.domain.refunds import FAILED, PENDING, REQUESTED
+from write_api.payments.gateway import RefundingGateway, RefundStatus
+from write_api.payments.notices import GatewayNotice, RefundNotice
+from write_api.results import RefundResult, RequestedRefund
+
+log = structlog.get_logger("shopstream.refunds")
+
+
+class RefundDeclined(Conflict):
+    """The gateway refused the refund; the held amount is refundable again."""
+
+    code = "refund_declined"
+
+
+def refund_key(refund_id: UUID) -> str:
+    """The gateway idempotency key of one refund: a retry or a resume never refunds twice."""
+    return f"order-refund-{refund_id}"
+
+
+class Refunds:
+    """Refund use cases of the shop, with the gateway port injected."""
+
+    def __init__(self, shop: Shop, gateway: RefundingGateway, *, currency: str) -> None:
+        self.shop = shop
+        self.gateway = gateway
+        self.currency = currency
+
+    def refund_order(
+        self,
+        order_id: UUID,
+        *,
+        amount: Decimal,
+        reason: str,
+        restock: bool,
+        product_ids: list[UUID] | None,
+        refund_id: UUID | None = None,
+        context: CommandContext,
+        seller_id: UUID | None = None,
+    ) -> RefundResult:
+        """Hold the refund on the order, ask the gateway, record its answer.
+
+        An existing `refund_id` returns that refund as it stands (one the gateway never
+        answered is asked again, under the same key). `seller_id` limits it to that
+        seller's lines.
+        """
+        held = self.shop.request_refund(
+            order_id,
+            refund_id=refund_id or uuid4(),
+            amount=amount,
+            reason=reason,
+            restock=restock,
+            product_ids=product_ids,
+            seller_id=seller_id,
+            context=context,
+        )
+        if held.status == REQUESTED:
+            return self._ask_gateway(held, context)
+        if held.status == FAILED:
+            raise RefundDeclined(
+                "The gateway declined this refund.", {"refund_id": str(held.refund_id)}
+            )
+        return _result(held, held.status, held.version)
+
+    def _ask_gateway(self, held: RequestedRefund, context: CommandContext) -> RefundResult:
+        outcome = self.gateway.refund(
+            charge_id=held.charge_id or "",
+            amount=held.amount,
+            currency=self.currency,
+            idempotency_key=refund_key(held.refund_id),
+            metadata={"refund_id": str(held.refund_id), "order_id": str(held.id)},
+        )
+        saved = self.shop.record_refund_outcome(
+            held.id,
+            refund_id=held.refund_id,
+            status=outcome.status.value,
+            gateway_refund_id=outcome.id,
+            reason=outcome.failure_reason,
+            context=context,
+        )
+        if outcome.status is RefundStatus.FAILED:
+            raise RefundDeclined(
+                "The gateway declined the refund.", {"reason": outcome.failure_reason}
+            )
+        status = self.shop.get_order(held.id).refunds[held.refund_id]["status"]
+        return _result(held, status, saved.version)
+
+    def apply_gateway_event(self, notice: GatewayNotice, context: CommandContext) -> str:
+        """The outcome to record for one verified refund event, as for payments:
+        "applied", "already_recorded", "ignored" or "refused: <code>"."""
+        if not isinstance(notice, RefundNotice):
+            return "ignored"
+        try:
+            changed = self.shop.settle_gateway_refund(
+                notice.order_id, notice=notice, expected_currency=self.currency, context=context
+            )
+        except NotFound:
+            return self._refused(notice, "unknown_order")
+        except DomainError as refused:
+            if refused.transient:
+                raise
+            return self._refused(notice, refused.code)
+        return "applied" if changed else "already_recorded"
+
+    @staticmethod
+    def _refused(notice: RefundNotice, code: str) -> str:
+        log.warning(
+            "gateway_refund_event_refused",
+            event_id=notice.event_id,
+            order_id=str(notice.order_id),
+            refund_id=str(notice.refund_id),
+            amount=str(notice.amount),
+            reason=code,
+        )
+        return f"refused: {code}"
+
+
+def _result(held: RequestedRefund, status: str, version: int) -> RefundResult:
+    shown = PENDING if status in (REQUESTED, PENDING) else status
+    return RefundResult(held.refund_id, held.id, held.amount, shown, version)
+
+
+def refunds() -> Refunds:
+    """The refund use cases wired to the shop, the configured gateway and currency."""
+    return Refunds(shop(), import_string(settings.PAYMENT_GATEWAY)(), currency=settings.CURRENCY)
