@@ -18,11 +18,13 @@ from projections.escalations.models import EscalationMessageView, EscalationView
 from projections.notifications.projector import NotificationsProjector
 from projections.shopping.projector import ShoppingProjector
 from projections.tasks import send_order_email
+from tests.integration.test_refunds import paid_order as paid_by_card
 from tests.support.actors import Actor, make_actor
 from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
-from write_api.domain.escalation import escalation_id
+from write_api.domain.escalation import escalation_id, refund_id_for
 from write_api.domain.metadata import CommandContext
+from write_api.payments.fake_refunds import refunded_cents
 from write_api.published_events import to_envelope
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -404,3 +406,66 @@ def test_opening_and_resolving_send_the_customer_one_email_each(
         f"Order {order_id[:8]}: your request is resolved",
     ]
     assert "Delivered as ordered." in mail.outbox[1].body
+
+
+def test_a_refund_resolution_refunds_the_order_once_and_reads_partially_refunded(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor, from_now: int
+) -> None:
+    # given: a 50.00 order paid at the gateway, with an open escalation
+    order_id = paid_by_card(shop_app, customer, seller)
+    escalation = open_escalation(customer, order_id).json()["id"]
+    refund = {"resolution": "refund", "amount": "15.00", "restock": True}
+    # when
+    resolved = resolve(admin, escalation, **refund, message="Refunding the broken one.")
+    again = resolve(admin, escalation, **refund, message="Refunding the broken one.")
+    # then
+    expected_refund = {
+        "id": str(refund_id_for(uuid.UUID(escalation))),
+        "amount": "15.00",
+        "status": "succeeded",
+    }
+    assert (resolved.status_code, resolved.json()) == (
+        200,
+        {
+            "id": escalation,
+            "status": "resolved",
+            "resolution": "refund",
+            "refund": expected_refund,
+            "version": 2,
+        },
+    )
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "escalation_resolved")
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.payment_status, order.refunded_total) == ("partially_refunded", Decimal("15.00"))
+    assert refunded_cents(order.charge_id or "") == 1500
+    # and: projected, the escalation shows its refund and the timeline every step
+    project_since(shop_app, from_now)
+    with override_settings(ROOT_URLCONF="infra.urls.read_api"):
+        detail = customer.client.get(f"/api/v1/escalations/{escalation}").json()
+        timeline = admin.client.get(f"/api/v1/orders/{order_id}/timeline").json()
+    assert (detail["resolution"], detail["refund"]) == ("refund", expected_refund)
+    types = [e["type"] for e in timeline["events"]]
+    assert types[-4:] == [
+        "EscalationOpened",
+        "OrderRefundRequested",
+        "OrderRefundSucceeded",
+        "EscalationResolved",
+    ]
+
+
+def test_a_refund_beyond_what_was_captured_leaves_the_escalation_open(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor
+) -> None:
+    # given
+    order_id = paid_by_card(shop_app, customer, seller)
+    escalation = open_escalation(customer, order_id).json()["id"]
+    # when
+    refused = resolve(admin, escalation, resolution="refund", amount="50.01")
+    # then
+    assert (refused.status_code, refused.json()["error"]["code"]) == (
+        409,
+        "refund_exceeds_captured",
+    )
+    assert shop_app.get_escalation(uuid.UUID(escalation)).is_open
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.refunded_total, refunded_cents(order.charge_id or "")) == (Decimal("0.00"), 0)
