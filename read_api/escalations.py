@@ -7,6 +7,8 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from contracts import event_types as events
+from projections.audit.models import AuditEvent
 from projections.escalations.models import EscalationView
 from projections.shopping.models import OrderLineView
 
@@ -60,6 +62,29 @@ def escalation_get(user: Any, escalation_id: UUID) -> dict[str, Any] | None:
             for m in row.messages.all()
         ],
         "resolution": row.resolution or None,
-        "refund": row.refund,
+        "refund": refund_now(row),
         "version": row.version,
     }
+
+
+SETTLED = {events.ORDER_REFUND_SUCCEEDED: "succeeded", events.ORDER_REFUND_FAILED: "failed"}
+
+
+def refund_now(row: EscalationView) -> dict[str, Any] | None:
+    """The resolution's refund with its current status: one still pending when the escalation
+    was resolved is settled later by the gateway, an event of the order."""
+    refund: dict[str, Any] | None = row.refund
+    if refund is None or refund["status"] != "pending":
+        return refund
+    settled = (
+        AuditEvent.objects.filter(
+            aggregate_type="Order",
+            aggregate_id=row.order_id,
+            type__in=SETTLED,
+            data__refund_id=refund["id"],
+        )
+        .order_by("-position")
+        .values_list("type", flat=True)
+        .first()
+    )
+    return {**refund, "status": SETTLED[settled]} if settled else refund

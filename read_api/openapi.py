@@ -205,7 +205,9 @@ class EscalationMessageSerializer(serializers.Serializer):
 class EscalationRefundSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     amount = money()
-    status = serializers.CharField(help_text="As recorded with the resolution.")
+    status = serializers.CharField(
+        help_text="succeeded, failed, or pending until the gateway settles it."
+    )
 
 
 class EscalationSerializer(EscalationSummarySerializer):

@@ -19,6 +19,8 @@ from projections.notifications.projector import NotificationsProjector
 from projections.shopping.projector import ShoppingProjector
 from projections.tasks import send_order_email
 from tests.integration.test_refunds import paid_order as paid_by_card
+from tests.integration.test_refunds import refunded_event
+from tests.integration.test_shopping import webhook
 from tests.support.actors import Actor, make_actor
 from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
@@ -469,3 +471,29 @@ def test_a_refund_beyond_what_was_captured_leaves_the_escalation_open(
     assert shop_app.get_escalation(uuid.UUID(escalation)).is_open
     order = shop_app.get_order(uuid.UUID(order_id))
     assert (order.refunded_total, refunded_cents(order.charge_id or "")) == (Decimal("0.00"), 0)
+
+
+def test_a_pending_refund_reads_settled_once_the_gateway_settles_it(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor, from_now: int
+) -> None:
+    # given: an escalation resolved with a refund of a tok_async charge (pending at the gateway)
+    order_id = paid_by_card(shop_app, customer, seller, card="tok_async")
+    escalation = open_escalation(customer, order_id).json()["id"]
+    resolved = resolve(admin, escalation, resolution="refund", amount="10.00", message="Refund.")
+    refund_id = resolved.json()["refund"]["id"]
+    project_since(shop_app, from_now)
+    with override_settings(ROOT_URLCONF="infra.urls.read_api"):
+        before = customer.client.get(f"/api/v1/escalations/{escalation}").json()["refund"]
+    after_resolving = shop_app.recorder.max_notification_id() or 0
+    # when: the gateway's webhook settles it
+    settled = webhook(customer.client, refunded_event(shop_app, order_id, refund_id))
+    project_since(shop_app, after_resolving)
+    with override_settings(ROOT_URLCONF="infra.urls.read_api"):
+        after = customer.client.get(f"/api/v1/escalations/{escalation}").json()["refund"]
+    # then
+    assert resolved.json()["refund"]["status"] == "pending"
+    assert settled.json()["outcome"] == "applied"
+    assert (before["status"], after) == (
+        "pending",
+        {"id": refund_id, "amount": "10.00", "status": "succeeded"},
+    )
