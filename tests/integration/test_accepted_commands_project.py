@@ -76,6 +76,11 @@ def play(case: dict[str, Any], shop: Shop, seller: Actor, admin: Actor) -> None:
             customer, "post", f"/products/{product}/reviews", case["review"], {201, 400}
         )
         event(f"review {reviewed.status_code}")
+    if paid.status_code == 200 and case["escalation"] is not None:
+        escalated = send(
+            customer, "post", f"/orders/{order}/escalations", case["escalation"], {201, 400}
+        )
+        event(f"escalation {escalated.status_code}")
 
 
 def check_projected_since(pipeline: LivePipeline, position: int) -> None:
