@@ -18,19 +18,19 @@ def escalation_email_task(envelope: Mapping[str, Any]) -> dict[str, Any] | None:
     The task carries what the email says: the customer is found through the order row, which
     the shopping projector wrote long before, so the email never waits for a fresher read model.
     """
+    if envelope["type"] not in (events.ESCALATION_OPENED, events.ESCALATION_RESOLVED):
+        return None
     base = {"event_id": envelope["event_id"], "order_id": envelope["data"]["order_id"]}
     details = {"escalation_id": envelope["aggregate_id"]}
     if envelope["type"] == events.ESCALATION_OPENED:
         opened = cast(payloads.EscalationOpened, envelope["data"])
         return {**base, "kind": OPENED, "details": {**details, "reason": opened["reason"]}}
-    if envelope["type"] == events.ESCALATION_RESOLVED:
-        resolved = cast(payloads.EscalationResolved, envelope["data"])
-        refund = resolved["refund"]
-        details |= {"resolution": resolved["resolution"], "message": resolved["message"]}
-        if refund is not None:
-            details["amount"] = refund["amount"]
-        return {**base, "kind": RESOLVED, "details": details}
-    return None
+    resolved = cast(payloads.EscalationResolved, envelope["data"])
+    refund = resolved["refund"]
+    details |= {"resolution": resolved["resolution"], "message": resolved["message"]}
+    if refund is not None:
+        details["amount"] = refund["amount"]
+    return {**base, "kind": RESOLVED, "details": details}
 
 
 def escalation_email(kind: str, order_id: str, details: Mapping[str, str]) -> Email:

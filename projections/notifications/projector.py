@@ -26,10 +26,9 @@ class NotificationsProjector:
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
         """Enqueue inside the checkpoint's transaction: a crash re-enqueues, never loses."""
         for envelope in envelopes:
-            if envelope["type"] in events.ESCALATION_EVENT_TYPES:
-                task = escalation_email_task(envelope)
-                if task is not None:
-                    self.enqueue(**task)
+            task = escalation_email_task(envelope)
+            if task is not None:
+                self.enqueue(**task)
                 continue
             kind = notification_kind(envelope)
             if kind is not None:
