@@ -167,12 +167,16 @@ def test_an_escalation_resolved_with_a_refund_refunds_the_order(live_stack: Live
     refund = resolved.json()["refund"]
     assert (resolved.status_code, refund["amount"], refund["status"]) == (200, "12.50", "succeeded")
     assert (retried.status_code, retried.json()["error"]["code"]) == (409, "escalation_resolved")
-    detail = eventually(
-        lambda: (
-            (d := customer.get(f"{r1}/escalations/{escalation}", timeout=5).json()).get("refund")
-            and d
-        )
-    )
+    # and: a read naming the resolution's version sees it (or says it is stale)
+    wanted = f"{escalation}:{resolved.json()['version']}"
+    answers = [
+        customer.get(f"{r1}/escalations/{escalation}", headers={"X-Min-Version": wanted}, timeout=5)
+        for _ in range(3)
+    ]
+    fresh = [a for a in answers if "X-Consistency" not in a.headers]
+    assert fresh, "no answer within three bounded waits"
+    assert all((a.status_code, a.json()["status"]) == (200, "resolved") for a in fresh)
+    detail = fresh[0].json()
     assert detail["refund"] == refund
 
     def resolved_timeline() -> Any:
