@@ -8,6 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from processes.order_expiry import expire_overdue_orders
+from processes.refund_resumption import resume_stalled_refunds
 
 
 # Task names are the wire contract with beat and queued messages: kept from when the
@@ -15,3 +16,8 @@ from processes.order_expiry import expire_overdue_orders
 @shared_task(name="infra.tasks.expire_unpaid_orders", acks_late=True)
 def expire_unpaid_orders() -> int:
     return expire_overdue_orders(timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS))
+
+
+@shared_task(name="processes.tasks.resume_stalled_refunds", acks_late=True)
+def resume_stalled_refunds_task() -> int:
+    return resume_stalled_refunds(timedelta(seconds=settings.REFUND_RESUME_SECONDS))

@@ -11,6 +11,7 @@ from projections.shopping.models import (
     CartLineView,
     CartView,
     OrderLineView,
+    OrderRefundView,
     OrderStatusChange,
     OrderView,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "EscalationMessageView",
     "EscalationView",
     "OrderLineView",
+    "OrderRefundView",
     "OrderStatusChange",
     "OrderView",
     "ParkedEvent",

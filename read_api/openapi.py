@@ -115,6 +115,14 @@ class StatusChangeSerializer(serializers.Serializer):
     by_role = serializers.CharField(allow_null=True)
 
 
+class RefundSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = money()
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
 class OrderSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -123,6 +131,11 @@ class OrderSerializer(serializers.Serializer):
     total = money()
     shipping_address = AddressSerializer()
     status_history = StatusChangeSerializer(many=True)
+    payment_status = serializers.ChoiceField(
+        choices=["unpaid", "paid", "partially_refunded", "refunded"]
+    )
+    refunded_total = money()
+    refunds = RefundSerializer(many=True)
     created_at = serializers.DateTimeField()
     version = serializers.IntegerField()
 

@@ -55,7 +55,10 @@ def order_list_visible(user: Any) -> QuerySet[OrderView]:
 
 def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
     order = (
-        order_list_visible(user).filter(id=order_id).prefetch_related("lines", "history").first()
+        order_list_visible(user)
+        .filter(id=order_id)
+        .prefetch_related("lines", "history", "refunds")
+        .first()
     )
     if order is None:
         return None
@@ -85,8 +88,39 @@ def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
             }
             for h in order.history.all()
         ],
+        **order_refunds(order, user),
         "created_at": order.created_at.isoformat(),
         "version": order.version,
+    }
+
+
+def order_refunds(order: OrderView, user: Any) -> dict[str, Any]:
+    """What was paid and given back: the payment status, the refunded total, each refund.
+
+    A seller sees only refunds of its own lines, and their total: the others' amounts
+    would tell the prices of lines it does not sell.
+    """
+    refunds = list(order.refunds.all())
+    refunded_total = order.refunded_total
+    if user.role == "seller":
+        own = {str(line.product_id) for line in order.lines.all() if line.seller_id == user.id}
+        refunds = [r for r in refunds if set(r.product_ids) <= own]
+        refunded_total = sum(
+            (r.amount for r in refunds if r.status == "succeeded"), Decimal("0.00")
+        )
+    return {
+        "payment_status": order.payment_status,
+        "refunded_total": str(refunded_total),
+        "refunds": [
+            {
+                "id": str(refund.id),
+                "amount": str(refund.amount),
+                "status": "pending" if refund.status == "requested" else refund.status,
+                "reason": refund.reason,
+                "at": refund.at.isoformat(),
+            }
+            for refund in refunds
+        ],
     }
 
 

@@ -60,6 +60,37 @@ class OrderRefundCommands(ShopStore):
         _, result = self._decide(self.get_order, order_id, request)
         return result
 
+    def cancel_refunding(
+        self, order_id: UUID, *, reason: str, refund_id: UUID, context: CommandContext
+    ) -> tuple[Saved, RequestedRefund | None]:
+        """Cancel, release the reserved units and, when money was captured, hold a refund of
+        all that is left with its units back on sale: one transaction, so a cancelled order
+        never keeps money the shop did not start giving back."""
+
+        def cancel(order: Order) -> Decision[RequestedRefund | None]:
+            order.cancel(reason=reason, context=context)
+            products = {pid: self.get_product(pid) for pid in order.quantities}
+            for product in products.values():
+                product.release(order_id=order.id, context=context)
+            left = order.refundable
+            if not left:
+                return Decision(None, list(products.values()))
+            units = order.request_refund(
+                refund_id=refund_id,
+                amount=left,
+                reason=f"Order cancelled ({reason}).",
+                restock=True,  # cancellable orders have not shipped: the units are on hand
+                product_ids=None,
+                seller_id=None,
+                context=context,
+            )
+            for pid, quantity in units.items():
+                products[pid].return_to_stock(order_id=order.id, quantity=quantity, context=context)
+            held = requested(order, refund_id, order.refunds[refund_id], created=True)
+            return Decision(held, list(products.values()))
+
+        return self._decide(self.get_order, order_id, cancel)
+
     def record_refund_outcome(
         self,
         order_id: UUID,

@@ -8,7 +8,7 @@ idempotency key derives from the refund id, so resuming a refund never pays out 
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import structlog
 from django.conf import settings
@@ -18,9 +18,10 @@ from write_api.application import Shop, shop
 from write_api.domain.errors import Conflict, DomainError, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.refunds import FAILED, PENDING, REQUESTED
+from write_api.order_refunds import requested
 from write_api.payments.gateway import RefundingGateway, RefundStatus
 from write_api.payments.notices import GatewayNotice, RefundNotice
-from write_api.results import RefundResult, RequestedRefund
+from write_api.results import RefundResult, RequestedRefund, Saved
 
 log = structlog.get_logger("shopstream.refunds")
 
@@ -29,6 +30,11 @@ class RefundDeclined(Conflict):
     """The gateway refused the refund; the held amount is refundable again."""
 
     code = "refund_declined"
+
+
+def cancellation_refund_id(order_id: UUID) -> UUID:
+    """The refund a cancellation holds: one per order, so a resumed one is the same refund."""
+    return uuid5(order_id, "cancellation-refund")
 
 
 def refund_key(refund_id: UUID) -> str:
@@ -79,6 +85,30 @@ class Refunds:
                 "The gateway declined this refund.", {"refund_id": str(held.refund_id)}
             )
         return _result(held, held.status, held.version)
+
+    def cancel_order(self, order_id: UUID, *, reason: str, context: CommandContext) -> Saved:
+        """Cancel the order and give back whatever was captured and not yet refunded."""
+        saved, held = self.shop.cancel_refunding(
+            order_id, reason=reason, refund_id=cancellation_refund_id(order_id), context=context
+        )
+        if held is None:
+            return saved
+        try:
+            result = self._ask_gateway(held, context)
+        except RefundDeclined as declined:
+            # The order is cancelled either way; the failed refund is on it for a person to see.
+            log.warning("cancellation_refund_declined", order_id=str(order_id), **declined.details)
+            return Saved(order_id, self.shop.get_order(order_id).version)
+        return Saved(order_id, result.version)
+
+    def resume_refund(self, order_id: UUID, refund_id: UUID, *, context: CommandContext) -> bool:
+        """Ask the gateway again about a refund it never answered; False if it did."""
+        order = self.shop.get_order(order_id)
+        refund = order.refund(refund_id)
+        if refund is None or refund["status"] != REQUESTED:
+            return False
+        self._ask_gateway(requested(order, refund_id, refund, created=False), context)
+        return True
 
     def _ask_gateway(self, held: RequestedRefund, context: CommandContext) -> RefundResult:
         outcome = self.gateway.refund(

@@ -167,9 +167,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 ORDER_PAYMENT_TIMEOUT_SECONDS = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"))
 ORDER_EXPIRY_SCAN_SECONDS = float(os.environ.get("ORDER_EXPIRY_SCAN_SECONDS", "30"))
+# A refund the gateway has not answered for this long is asked about again (same key).
+REFUND_RESUME_SECONDS = float(os.environ.get("REFUND_RESUME_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "infra.tasks.expire_unpaid_orders",
+        "schedule": ORDER_EXPIRY_SCAN_SECONDS,
+    },
+    "resume-stalled-refunds": {
+        "task": "processes.tasks.resume_stalled_refunds",
         "schedule": ORDER_EXPIRY_SCAN_SECONDS,
     },
     "purge-expired-idempotency-keys": {

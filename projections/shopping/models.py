@@ -43,6 +43,9 @@ class OrderView(models.Model):
     customer_id = models.UUIDField(db_index=True)
     status = models.CharField(max_length=32)
     payment = models.CharField(max_length=32, default="unpaid")
+    # unpaid, paid, partially_refunded, refunded: what the customer has paid and got back.
+    payment_status = models.CharField(max_length=32, default="unpaid")
+    refunded_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     shipping_address = models.JSONField()
     created_at = models.DateTimeField(db_index=True)
@@ -90,3 +93,24 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.status}"
+
+
+class OrderRefundView(models.Model):
+    """One refund of an order: how much, why, and where the gateway has it."""
+
+    id = models.UUIDField(primary_key=True)
+    order = models.ForeignKey(OrderView, related_name="refunds", on_delete=models.CASCADE)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=16)  # requested, pending, succeeded, failed
+    reason = models.CharField(max_length=500)
+    product_ids = models.JSONField(default=list)  # the lines it is for (sellers see their own)
+    at = models.DateTimeField()
+    by = models.CharField(max_length=64, blank=True)
+    by_role = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        app_label = "projections"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"refund {self.id} of {self.order_id}: {self.amount} ({self.status})"

@@ -19,10 +19,11 @@ from projections.shopping.models import (
     OrderView,
 )
 from projections.shopping.order_status import PENDING_PAYMENT, payment_after, status_after
+from projections.shopping.refunds import RefundRows
 
 Envelope = dict[str, Any]
 LineKey = tuple[str, str]  # customer id, product id
-ORDER_FIELDS = ["status", "payment", "version", "updated_at"]
+ORDER_FIELDS = ["status", "payment", "payment_status", "refunded_total", "version", "updated_at"]
 
 
 class ShoppingProjector:
@@ -119,6 +120,7 @@ def _by_customer(keys: list[LineKey]) -> dict[str, list[str]]:
 def _apply_orders(envelopes: list[Envelope]) -> None:
     ids = sorted({e["aggregate_id"] for e in envelopes})
     orders = {str(o.id): o for o in OrderView.objects.select_for_update().filter(id__in=ids)}
+    refunds = RefundRows(ids)
     placed: dict[str, OrderView] = {}
     lines: list[OrderLineView] = []
     history: list[OrderStatusChange] = []
@@ -132,11 +134,13 @@ def _apply_orders(envelopes: list[Envelope]) -> None:
         if aggregate_id not in orders:
             raise OrderView.DoesNotExist(f"{envelope['type']} before OrderPlaced: {aggregate_id}")
         if _fold_order(orders[aggregate_id], envelope, history):
+            refunds.fold(orders[aggregate_id], envelope)
             moved.add(aggregate_id)
     OrderView.objects.bulk_create(placed.values())
     OrderLineView.objects.bulk_create(lines)
     OrderView.objects.bulk_update([orders[i] for i in sorted(moved - set(placed))], ORDER_FIELDS)
     OrderStatusChange.objects.bulk_create(history)
+    refunds.write()
 
 
 def _placed(

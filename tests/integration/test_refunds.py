@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.conf import settings
 
+from processes.refund_resumption import resume_stalled_refunds
+from projections.shopping.projector import ShoppingProjector
 from tests.integration.test_shopping import pay, placed_order, webhook
 from tests.support.actors import Actor, make_actor
 from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
+from write_api.payments.fake_gateway import FakeGateway
 from write_api.payments.fake_refunds import refunded_cents
+from write_api.payments.gateway import RefundStatus
+from write_api.published_events import to_envelope
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -258,9 +265,6 @@ def test_a_refund_webhook_that_does_not_match_is_refused_and_changes_nothing(
 def test_the_fake_gateway_refuses_more_than_a_charge_has_left(
     shop_app: Shop, customer: Actor, seller: Actor
 ) -> None:
-    from write_api.payments.fake_gateway import FakeGateway
-    from write_api.payments.gateway import RefundStatus
-
     # given: a 50.00 charge
     order_id = paid_order(shop_app, customer, seller)
     charge = shop_app.get_order(uuid.UUID(order_id)).charge_id or ""
@@ -289,3 +293,55 @@ def test_the_fake_gateway_refuses_more_than_a_charge_has_left(
     assert repeat == first
     assert rest.status is RefundStatus.SUCCEEDED
     assert refunded_cents(charge) == 5000
+
+
+def test_cancelling_a_paid_order_gives_the_money_back_and_the_units(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor
+) -> None:
+    # given: 5 of 5 units sold, 20.00 refunded already
+    order_id = paid_order(shop_app, customer, seller)
+    assert refund(admin, order_id, "20.00").status_code == 201
+    order = shop_app.get_order(uuid.UUID(order_id))
+    mug = next(iter(order.quantities))
+    # when
+    cancelled = customer.client.post(f"/api/v1/orders/{order_id}/cancel")
+    # then
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.payment_status, order.refunded_total) == ("refunded", Decimal("50.00"))
+    assert cancelled.json()["version"] == order.version
+    assert refunded_cents(order.charge_id or "") == 5000
+    assert shop_app.get_product(mug).available == 5
+    assert events_of(shop_app, order_id)[-3:] == [
+        "Cancelled",
+        "RefundRequested",
+        "RefundSucceeded",
+    ]
+
+
+def test_a_refund_the_gateway_never_answered_is_resumed_once_under_the_same_key(
+    shop_app: Shop, customer: Actor, seller: Actor
+) -> None:
+    # given: a refund held on the order, then a crash before the gateway was called
+    order_id = paid_order(shop_app, customer, seller)
+    refund_id = uuid.uuid4()
+    shop_app.request_refund(
+        uuid.UUID(order_id),
+        refund_id=refund_id,
+        amount=Decimal("12.00"),
+        reason="crashed",
+        restock=False,
+        product_ids=None,
+        seller_id=None,
+        context=CommandContext(actor_role="admin"),
+    )
+    stored = list(shop_app.events.get(uuid.UUID(order_id)))
+    ShoppingProjector().apply([to_envelope(e, n) for n, e in enumerate(stored, start=1)])
+    # when
+    first = resume_stalled_refunds(timedelta(0))
+    again = resume_stalled_refunds(timedelta(0))
+    # then
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (first, again) == (1, 0)
+    assert order.refunds[refund_id]["status"] == "succeeded"
+    assert refunded_cents(order.charge_id or "") == 1200

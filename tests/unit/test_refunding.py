@@ -220,3 +220,70 @@ def test_the_gateway_settles_a_pending_refund_once(
 def test_a_refund_of_an_unknown_order_is_not_found(refunds: Refunds) -> None:
     with pytest.raises(NotFound):
         refund(refunds, uuid4(), "1.00")
+
+
+def test_cancelling_a_paid_order_refunds_what_is_left_and_restocks(
+    shop: Shop, gateway: RecordingGateway, refunds: Refunds
+) -> None:
+    # given: 5 of 8 mugs sold, 10.00 already refunded
+    order_id, mug = paid_order(shop, gateway)
+    refund(refunds, order_id, "10.00")
+    # when
+    saved = refunds.cancel_order(order_id, reason="by admin", context=CONTEXT)
+    # then
+    order = shop.get_order(order_id)
+    assert (order.status, order.payment_status, order.refunded_total) == (
+        "cancelled",
+        "refunded",
+        D("50.00"),
+    )
+    assert saved.version == order.version
+    assert shop.get_product(mug).stock == 8
+
+
+def test_cancelling_an_unpaid_order_refunds_nothing(
+    shop: Shop, gateway: RecordingGateway, refunds: Refunds
+) -> None:
+    order_id, mug = paid_order(shop, gateway, pay=False)
+    refunds.cancel_order(order_id, reason="by customer", context=CONTEXT)
+    order = shop.get_order(order_id)
+    assert (order.status, order.refunds, gateway.calls) == ("cancelled", {}, [])
+    assert shop.get_product(mug).available == 8
+
+
+def test_a_declined_cancellation_refund_still_cancels_and_shows_the_failure(
+    shop: Shop, gateway: RecordingGateway, refunds: Refunds
+) -> None:
+    order_id, _ = paid_order(shop, gateway)
+    gateway.refund_status = RefundStatus.FAILED
+    refunds.cancel_order(order_id, reason="by admin", context=CONTEXT)
+    order = shop.get_order(order_id)
+    assert order.status == "cancelled"
+    assert [r["status"] for r in order.refunds.values()] == ["failed"]
+    assert order.refundable == D("50.00")
+
+
+def test_a_refund_whose_gateway_call_broke_is_held_and_resumed_once_with_its_key(
+    shop: Shop, gateway: RecordingGateway, refunds: Refunds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the gateway is unreachable during the refund
+    order_id, _ = paid_order(shop, gateway)
+    refund_id = uuid4()
+
+    def unreachable(**_: object) -> None:
+        raise ConnectionError("gateway unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(gateway, "refund", unreachable)
+        with pytest.raises(ConnectionError):
+            refund(refunds, order_id, "10.00", refund_id=refund_id)
+    assert shop.get_order(order_id).refundable == D("40.00")  # held all the same
+    # when
+    resumed = refunds.resume_refund(order_id, refund_id, context=CONTEXT)
+    again = refunds.resume_refund(order_id, refund_id, context=CONTEXT)
+    # then
+    assert (resumed, again) == (True, False)
+    assert shop.get_order(order_id).refunded_total == D("10.00")
+    assert [c["idempotency_key"] for c in gateway.calls if "refund_of" in c] == [
+        refund_key(refund_id)
+    ]

@@ -23,6 +23,7 @@ from write_api.domain.refunds import (
     check_refund_request,
     check_refundable,
     check_seller_share,
+    held,
     payment_status,
     refunded,
 )
@@ -396,6 +397,11 @@ class Order(Aggregate):
     def captured(self) -> Decimal:
         """What the gateway took for this order (nothing until it is paid)."""
         return self.total if self.charge_id is not None else Decimal("0.00")
+
+    @property
+    def refundable(self) -> Decimal:
+        """What may still be refunded: captured minus every refund that has not failed."""
+        return self.captured - held(self.refunds.values())
 
     @property
     def refunded_total(self) -> Decimal:

@@ -109,10 +109,17 @@ class OrderStatusSerializer(serializers.Serializer):
 class GatewayEventDataSerializer(serializers.Serializer):
     reference = serializers.UUIDField(help_text="The order id.")
     charge_id = serializers.CharField()
-    amount = serializers.CharField(help_text='The amount charged, two places ("25.00").')
+    refund_id = serializers.CharField(
+        required=False, help_text="charge.refunded, charge.refund_failed: the gateway's refund."
+    )
+    amount = serializers.CharField(
+        help_text='The amount charged or refunded, two places ("25.00").'
+    )
     currency = serializers.CharField(help_text="ISO 4217, upper case.")
     metadata = serializers.DictField(
-        child=serializers.CharField(), required=False, help_text="attempt_id: the payment attempt."
+        child=serializers.CharField(),
+        required=False,
+        help_text="attempt_id: the payment attempt; refund_id: our refund (refund events).",
     )
     reason = serializers.CharField(required=False, allow_null=True)
 
@@ -121,7 +128,10 @@ class GatewayEventSerializer(serializers.Serializer):
     """The gateway's event, signed in the Shopstream-Signature header."""
 
     id = serializers.CharField()
-    type = serializers.CharField(help_text="charge.succeeded, charge.failed; others are ignored.")
+    type = serializers.CharField(
+        help_text="charge.succeeded, charge.failed, charge.refunded, charge.refund_failed; "
+        "others are ignored."
+    )
     data = GatewayEventDataSerializer()  # type: ignore[assignment]  # a body field named "data"
 
 

@@ -19,6 +19,7 @@ from write_api.domain.order import FULFILMENT
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.service import payments
 from write_api.permissions import IsCustomer, OwnsOrderOrIsAdmin, SellsEveryLineOrIsAdmin
+from write_api.refunding import refunds
 from write_api.serializers import StrictSerializer
 from write_api.views.openapi import IDEMPOTENCY_KEY, OrderStatusSerializer
 
@@ -62,7 +63,10 @@ class OrderPayApi(APIView):
 
 
 class OrderCancelApi(APIView):
-    """The owning customer cancels before shipping; admins cancel any cancellable order."""
+    """The owning customer cancels before shipping; admins cancel any cancellable order.
+
+    A paid order's captured money is refunded and its units go back on sale.
+    """
 
     permission_classes = [OwnsOrderOrIsAdmin]
 
@@ -70,7 +74,7 @@ class OrderCancelApi(APIView):
     def post(self, request: Request, version: str, order_id: UUID) -> Response:
         order = shop().get_order(order_id)
         self.check_object_permissions(request, order)
-        saved = shop().cancel_order(
+        saved = refunds().cancel_order(
             order.id, reason=f"by {acting_user(request).role}", context=command_context(request)
         )
         return Response(
