@@ -186,3 +186,15 @@ def test_an_escalation_resolved_with_a_refund_refunds_the_order(live_stack: Live
     timeline = eventually(resolved_timeline)
     refunds = [e for e in timeline["events"] if e["type"].startswith("OrderRefund")]
     assert [e["type"] for e in refunds] == ["OrderRefundRequested", "OrderRefundSucceeded"]
+    # and: the order reads partially refunded
+    order = eventually(
+        lambda: (
+            (o := customer.get(f"{r1}/orders/{order_id}", timeout=5).json()).get("payment_status")
+            == "partially_refunded"
+            and o
+        )
+    )
+    assert (order["refunded_total"], [r["id"] for r in order["refunds"]]) == (
+        "12.50",
+        [refund["id"]],
+    )

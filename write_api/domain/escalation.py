@@ -23,6 +23,7 @@ ESCALATION_NAMESPACE = uuid.UUID("0f6b8e4c-5a3d-4c2b-9e1f-7a8b6c5d4e3f")
 REFUND_NAMESPACE = uuid.UUID("3c9d2e1f-8b7a-4f6e-a5d4-c3b2a1f0e9d8")
 REASONS = ("not_received", "damaged", "wrong_item", "not_as_described", "other")
 OPEN, RESOLVED = "open", "resolved"
+STATUSES = (OPEN, RESOLVED)
 REFUND, REJECT = "refund", "reject"
 RESOLUTIONS = (REFUND, REJECT)
 MESSAGE_MAX = COMMENT_MAX

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projections", "0008_parked_events_and_cache_outbox"),
+        ("projections", "0009_order_refunds"),
     ]
 
     operations = [
