@@ -18,6 +18,8 @@ CATEGORY_TREE_CATEGORY_RENAMED = "CategoryTreeCategoryRenamed"
 CATEGORY_TREE_CATEGORY_MOVED = "CategoryTreeCategoryMoved"
 ESCALATION_OPENED = "EscalationOpened"
 ESCALATION_MESSAGE_POSTED = "EscalationMessagePosted"
+ESCALATION_REFUND_STARTED = "EscalationRefundStarted"
+ESCALATION_REFUND_ABANDONED = "EscalationRefundAbandoned"
 ESCALATION_RESOLVED = "EscalationResolved"
 ORDER_PLACED = "OrderPlaced"
 ORDER_PAYMENT_STARTED = "OrderPaymentStarted"
@@ -66,7 +68,13 @@ ORDER_EVENT_TYPES = frozenset(
 # Events of other aggregates that concern an order: each carries its `order_id`, and the
 # order's timeline shows them with the order's own events.
 ESCALATION_EVENT_TYPES = frozenset(
-    {ESCALATION_OPENED, ESCALATION_MESSAGE_POSTED, ESCALATION_RESOLVED}
+    {
+        ESCALATION_OPENED,
+        ESCALATION_MESSAGE_POSTED,
+        ESCALATION_REFUND_STARTED,
+        ESCALATION_REFUND_ABANDONED,
+        ESCALATION_RESOLVED,
+    }
 )
 EVENT_TYPES = frozenset(
     {

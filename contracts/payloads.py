@@ -144,6 +144,23 @@ class EscalationMessagePosted(TypedDict):
     message: str
 
 
+class EscalationRefundStarted(TypedDict):
+    """A refund resolution claimed the escalation; the refund is made under `refund_id`."""
+
+    order_id: str
+    refund_id: str
+    amount: str
+    restock: bool
+
+
+class EscalationRefundAbandoned(TypedDict):
+    """The refund was refused (`reason` is its code); the escalation is open again."""
+
+    order_id: str
+    refund_id: str
+    reason: str
+
+
 class EscalationRefund(TypedDict):
     id: str
     amount: str

@@ -1,8 +1,11 @@
 """Resolving an escalation: a rejection, or a refund of the order and then the resolution.
 
-Money moves first, under a refund id derived from the escalation's id, and the resolution
-records that refund. A resolve retried after a crash or a lost race between the two steps
-refunds under the same id, gets the same refund back, and records it: never a second refund.
+A refund resolution claims the escalation first (an event), then refunds under the refund id
+the claim names, then records the resolution with that refund. A concurrent rejection or
+another amount is refused while the claim holds, so money and verdict always agree. A resolve
+retried after a crash or a lost race resumes the claim, refunds under the same id, gets the
+same refund back and records it: never a second refund. A refund the refunds use case refuses
+(too much, declined) releases the claim, and the escalation stays open.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from write_api.application import Shop
-from write_api.domain.escalation import REFUND, refund_id_for
+from write_api.domain.errors import DomainError
+from write_api.domain.escalation import REJECT, check_resolution
 from write_api.domain.metadata import CommandContext
+from write_api.escalation_commands import RefundClaim
 
 
 class RefundOutcome(Protocol):
@@ -73,29 +78,41 @@ class Escalations:
         message: str,
         context: CommandContext,
     ) -> Resolution:
-        """Check everything, refund if asked, then record the resolution (or refuse, unchanged)."""
-        escalation = self.shop.check_escalation_resolvable(
-            escalation_id, resolution=resolution, amount=amount, restock=restock, message=message
+        """Check everything, then reject, or refund and record (or refuse, unchanged)."""
+        check_resolution(resolution=resolution, amount=amount, restock=restock, message=message)
+        if resolution == REJECT:
+            saved = self.shop.reject_escalation(escalation_id, message=message, context=context)
+            return Resolution(saved.id, saved.version, REJECT, None)
+        assert amount is not None  # check_resolution: a refund names its amount
+        claim = self.shop.begin_escalation_refund(
+            escalation_id, amount=amount, restock=restock, context=context
         )
-        refund = None
-        if resolution == REFUND:
-            assert amount is not None  # checked above
-            made = self.refunds.refund_order(
-                escalation.order_id,
-                amount=amount,
-                reason=f"escalation {escalation.id} ({escalation.reason})",
-                restock=bool(restock),
-                product_ids=None,
-                refund_id=refund_id_for(escalation.id),
-                context=context,
-            )
-            refund = {"id": made.id, "amount": made.amount, "status": made.status}
-        saved = self.shop.resolve_escalation(
-            escalation.id,
-            resolution=resolution,
-            message=message,
-            restock=restock,
-            refund=refund,
-            context=context,
+        refund = self._refund(claim, amount, context)
+        saved = self.shop.resolve_escalation_with_refund(
+            escalation_id, refund=refund, message=message, context=context
         )
         return Resolution(saved.id, saved.version, resolution, refund)
+
+    def _refund(
+        self, claim: RefundClaim, amount: Decimal, context: CommandContext
+    ) -> dict[str, Any]:
+        try:
+            made = self.refunds.refund_order(
+                claim.order_id,
+                amount=amount,
+                reason=f"escalation {claim.escalation_id} ({claim.reason})",
+                restock=claim.restock,
+                product_ids=None,
+                refund_id=claim.refund_id,
+                context=context,
+            )
+        except DomainError as refused:
+            if not refused.transient:  # a transient refusal keeps the claim: a retry resumes it
+                self.shop.abandon_escalation_refund(
+                    claim.escalation_id,
+                    refund_id=claim.refund_id,
+                    reason=refused.code,
+                    context=context,
+                )
+            raise
+        return {"id": made.id, "amount": made.amount, "status": made.status}

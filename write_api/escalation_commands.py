@@ -10,6 +10,7 @@ the winner's escalation open.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,17 @@ from write_api.domain.escalation import Escalation, escalation_id
 from write_api.domain.metadata import CommandContext
 from write_api.results import Saved
 from write_api.store import Decision, ShopStore
+
+
+@dataclass(frozen=True)
+class RefundClaim:
+    """A refund resolution under way: the escalation, its order and reason, the refund's id."""
+
+    escalation_id: UUID
+    order_id: UUID
+    reason: str
+    refund_id: UUID
+    restock: bool
 
 
 class EscalationOpen(Conflict):
@@ -89,43 +101,55 @@ class EscalationCommands(ShopStore):
             ),
         )
 
-    def resolve_escalation(
+    def reject_escalation(
+        self, escalation: UUID, *, message: str, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.get_escalation, escalation, lambda e: e.reject(message=message, context=context)
+        )
+
+    def begin_escalation_refund(
         self,
         escalation: UUID,
         *,
-        resolution: str,
+        amount: Decimal,
+        restock: bool | None,
+        context: CommandContext,
+    ) -> RefundClaim:
+        """Claim the escalation for a refund resolution (or resume the claim) before any money
+        moves: what to refund, of which order, under which refund id."""
+
+        def begin(found: Escalation) -> Decision[RefundClaim]:
+            refund_id = found.begin_refund(amount=amount, restock=restock, context=context)
+            claim = found.refunding or {}
+            return Decision(
+                RefundClaim(
+                    found.id, found.order_id, found.reason, refund_id, bool(claim.get("restock"))
+                )
+            )
+
+        _, claim = self._decide(self.get_escalation, escalation, begin)
+        return claim
+
+    def abandon_escalation_refund(
+        self, escalation: UUID, *, refund_id: UUID, reason: str, context: CommandContext
+    ) -> Saved:
+        return self._update(
+            self.get_escalation,
+            escalation,
+            lambda e: e.abandon_refund(refund_id=refund_id, reason=reason, context=context),
+        )
+
+    def resolve_escalation_with_refund(
+        self,
+        escalation: UUID,
+        *,
+        refund: dict[str, Any],
         message: str,
         context: CommandContext,
-        restock: bool | None = None,
-        refund: dict[str, Any] | None = None,
     ) -> Saved:
-        """Record the resolution; a refund resolution's refund is made before (escalating.py)."""
-
-        def resolve(found: Escalation) -> Decision[None]:
-            found.resolve(
-                resolution=resolution,
-                message=message,
-                restock=restock,
-                refund=refund,
-                context=context,
-            )
-            return Decision(None)
-
-        saved, _ = self._decide(self.get_escalation, escalation, resolve)
-        return saved
-
-    def check_escalation_resolvable(
-        self,
-        escalation: UUID,
-        *,
-        resolution: str,
-        amount: Decimal | None,
-        restock: bool | None,
-        message: str,
-    ) -> Escalation:
-        """The escalation, if this resolution may be recorded on it now (no money moved yet)."""
-        found = self.get_escalation(escalation)
-        found.check_resolvable(
-            resolution=resolution, amount=amount, restock=restock, message=message
+        return self._update(
+            self.get_escalation,
+            escalation,
+            lambda e: e.resolve_with_refund(refund=refund, message=message, context=context),
         )
-        return found

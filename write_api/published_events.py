@@ -64,6 +64,8 @@ PUBLISHED_TYPES: dict[type[Any], str] = {
     _event(CategoryTree, "CategoryMoved"): events.CATEGORY_TREE_CATEGORY_MOVED,
     _event(Escalation, "Opened"): events.ESCALATION_OPENED,
     _event(Escalation, "MessagePosted"): events.ESCALATION_MESSAGE_POSTED,
+    _event(Escalation, "RefundStarted"): events.ESCALATION_REFUND_STARTED,
+    _event(Escalation, "RefundAbandoned"): events.ESCALATION_REFUND_ABANDONED,
     _event(Escalation, "Resolved"): events.ESCALATION_RESOLVED,
     _event(Order, "Placed"): events.ORDER_PLACED,
     _event(Order, "PaymentStarted"): events.ORDER_PAYMENT_STARTED,

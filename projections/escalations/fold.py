@@ -14,6 +14,8 @@ from projections.escalations.models import EscalationMessageView, EscalationView
 
 Envelope = dict[str, Any]
 FIELDS = ["status", "resolved_at", "resolution", "refund", "version"]
+# Events that say something to the parties (a refund's start or abandonment only moves state).
+WITH_MESSAGE = {events.ESCALATION_MESSAGE_POSTED, events.ESCALATION_RESOLVED}
 
 
 def apply_escalations(envelopes: list[Envelope]) -> None:
@@ -35,7 +37,8 @@ def apply_escalations(envelopes: list[Envelope]) -> None:
         if envelope["version"] <= row.version:
             continue
         _fold(row, envelope)
-        messages.append(_message(row, envelope))
+        if envelope["type"] in WITH_MESSAGE:
+            messages.append(_message(row, envelope))
         moved.add(aggregate_id)
     EscalationView.objects.bulk_create(opened.values())
     EscalationView.objects.bulk_update([rows[i] for i in sorted(moved - set(opened))], FIELDS)

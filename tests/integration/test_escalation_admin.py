@@ -38,9 +38,7 @@ def test_the_admin_lists_open_escalations_oldest_first_and_resolves_through_the_
     oldest = open_one(shop_app, customer, seller, "damaged")
     done = open_one(shop_app, customer, seller, "other")
     newest = open_one(shop_app, customer, seller, "wrong_item")
-    shop_app.resolve_escalation(
-        uuid.UUID(done), resolution="reject", message="No.", context=CommandContext()
-    )
+    shop_app.reject_escalation(uuid.UUID(done), message="No.", context=CommandContext())
     project_since(shop_app, start)
     admin = make_actor(shop_app, "admin").user
     assert admin is not None

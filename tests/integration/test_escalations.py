@@ -433,7 +433,7 @@ def test_a_refund_resolution_refunds_the_order_once_and_reads_partially_refunded
             "status": "resolved",
             "resolution": "refund",
             "refund": expected_refund,
-            "version": 2,
+            "version": 3,
         },
     )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "escalation_resolved")
@@ -447,8 +447,9 @@ def test_a_refund_resolution_refunds_the_order_once_and_reads_partially_refunded
         timeline = admin.client.get(f"/api/v1/orders/{order_id}/timeline").json()
     assert (detail["resolution"], detail["refund"]) == ("refund", expected_refund)
     types = [e["type"] for e in timeline["events"]]
-    assert types[-4:] == [
+    assert types[-5:] == [
         "EscalationOpened",
+        "EscalationRefundStarted",
         "OrderRefundRequested",
         "OrderRefundSucceeded",
         "EscalationResolved",
@@ -497,3 +498,43 @@ def test_a_pending_refund_reads_settled_once_the_gateway_settles_it(
         "pending",
         {"id": refund_id, "amount": "10.00", "status": "succeeded"},
     )
+
+
+def test_a_rejection_racing_a_refund_resolution_never_leaves_money_and_verdict_apart(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor
+) -> None:
+    # given: an escalation two admins resolve at once, one rejecting, one refunding
+    order_id = paid_by_card(shop_app, customer, seller)
+    escalation = open_escalation(customer, order_id).json()["id"]
+    start = threading.Barrier(2)
+    verdicts = [
+        {"resolution": "reject", "message": "No."},
+        {"resolution": "refund", "amount": "20.00", "message": "Yes."},
+    ]
+
+    def attempt(body: dict[str, Any]) -> int:
+        try:
+            client = make_actor(shop_app, None).client
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.access}")
+            start.wait()
+            return int(
+                client.post(
+                    f"/api/v1/escalations/{escalation}/resolve", body, format="json"
+                ).status_code
+            )
+        finally:
+            db.connection.close()
+
+    # when
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(attempt, verdicts))
+    # then: one verdict, and the money agrees with it
+    assert statuses == [200, 409]
+    resolved = shop_app.get_escalation(uuid.UUID(escalation))
+    order = shop_app.get_order(uuid.UUID(order_id))
+    refunded = refunded_cents(order.charge_id or "")
+    assert resolved.resolution is not None
+    if resolved.resolution["resolution"] == "refund":
+        assert (refunded, order.refunded_total) == (2000, Decimal("20.00"))
+    else:
+        assert (refunded, order.refunded_total) == (0, Decimal("0.00"))

@@ -99,7 +99,7 @@ def test_a_second_escalation_is_refused_while_one_is_open_and_allowed_after_reso
     assert refused.value.code == "escalation_open"
     assert shop._load(escalation_id(order_id, 2), type(shop.get_escalation(first))) is None
     # when: resolved, a new one may be opened
-    shop.resolve_escalation(first, resolution="reject", message="Not covered.", context=ADMIN)
+    shop.reject_escalation(first, message="Not covered.", context=ADMIN)
     second = open_on(shop, order_id, reason="not_received")
     # then
     assert second == escalation_id(order_id, 2)
@@ -167,13 +167,13 @@ def test_the_parties_write_messages_and_strangers_are_refused(shop: Shop) -> Non
 
 def test_a_resolved_escalation_takes_no_message_and_no_second_resolution(shop: Shop) -> None:
     escalation = open_on(shop, order_of(shop))
-    shop.resolve_escalation(escalation, resolution="reject", message="No.", context=ADMIN)
+    shop.reject_escalation(escalation, message="No.", context=ADMIN)
     with pytest.raises(Conflict) as message:
         shop.post_escalation_message(
             escalation, author_id=CUSTOMER, role="customer", message="But!", context=CONTEXT
         )
     with pytest.raises(Conflict) as again:
-        shop.resolve_escalation(escalation, resolution="reject", message="No!", context=ADMIN)
+        shop.reject_escalation(escalation, message="No!", context=ADMIN)
     assert message.value.code == again.value.code == "escalation_resolved"
     assert shop.get_escalation(escalation).version == 2
 
@@ -231,7 +231,7 @@ def test_a_refund_resolution_refunds_once_under_the_escalations_refund_id(shop: 
     resolved = resolve()
     # then
     expected = {"id": refund_id_for(escalation), "amount": Decimal("15.00"), "status": "succeeded"}
-    assert (resolved.resolution, resolved.refund, resolved.version) == ("refund", expected, 2)
+    assert (resolved.resolution, resolved.refund, resolved.version) == ("refund", expected, 3)
     assert shop.get_escalation(escalation).resolution == {
         "resolution": "refund",
         "refund": expected,
@@ -267,20 +267,79 @@ def test_a_resolve_retried_after_the_refund_but_before_the_record_refunds_only_o
     assert resolved.refund["id"] == refund_id_for(escalation)
 
 
-def test_a_refused_refund_leaves_the_escalation_open(shop: Shop) -> None:
+def test_a_refused_refund_leaves_the_escalation_open_and_the_next_refund_gets_a_new_id(
+    shop: Shop,
+) -> None:
+    # given
     escalation = open_on(shop, order_of(shop))
     refunds = RecordingRefunds(refuse=Conflict("Too much.", code="refund_exceeds_captured"))
-    with pytest.raises(Conflict) as refused:
-        Escalations(shop, refunds).resolve(
+    use_case = Escalations(shop, refunds)
+
+    def resolve(amount: str) -> Any:
+        return use_case.resolve(
             escalation,
             resolution="refund",
-            amount=Decimal("999.00"),
+            amount=Decimal(amount),
             restock=None,
             message="Refunded.",
             context=ADMIN,
         )
+
+    # when
+    with pytest.raises(Conflict) as refused:
+        resolve("999.00")
+    # then
     assert refused.value.code == "refund_exceeds_captured"
-    assert shop.get_escalation(escalation).is_open
+    assert (shop.get_escalation(escalation).is_open, shop.get_escalation(escalation).refunding) == (
+        True,
+        None,
+    )
+    # when: another amount, accepted this time
+    refunds.refuse = None
+    resolved = resolve("5.00")
+    # then
+    assert resolved.refund is not None
+    assert resolved.refund["id"] == refund_id_for(escalation, 2)
+    assert [type(e).__name__ for e in shop.events.get(escalation)] == [
+        "Opened",
+        "RefundStarted",
+        "RefundAbandoned",
+        "RefundStarted",
+        "Resolved",
+    ]
+
+
+def test_while_a_refund_is_under_way_a_rejection_or_another_refund_is_refused(
+    shop: Shop,
+) -> None:
+    # given: a refund resolution that stopped after its claim (a crash, a timeout)
+    escalation = open_on(shop, order_of(shop))
+    shop.begin_escalation_refund(escalation, amount=Decimal("15.00"), restock=True, context=ADMIN)
+    refunds = RecordingRefunds()
+    use_case = Escalations(shop, refunds)
+
+    def resolve(resolution: str, amount: str | None, restock: bool | None) -> Any:
+        return use_case.resolve(
+            escalation,
+            resolution=resolution,
+            amount=Decimal(amount) if amount else None,
+            restock=restock,
+            message="Decided.",
+            context=ADMIN,
+        )
+
+    # when / then: the other verdicts are refused, and money never moves for them
+    for verdict in [("reject", None, None), ("refund", "10.00", True), ("refund", "15.00", None)]:
+        with pytest.raises(Conflict) as refused:
+            resolve(*verdict)
+        assert refused.value.code == "escalation_resolving"
+    assert refunds.calls == 0
+    # when: the same refund again completes it
+    resolved = resolve("refund", "15.00", True)
+    # then
+    assert resolved.refund is not None
+    assert (resolved.refund["id"], refunds.calls) == (refund_id_for(escalation), 1)
+    assert shop.get_escalation(escalation).status == "resolved"
 
 
 class _FailingRecord:
@@ -292,5 +351,5 @@ class _FailingRecord:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._shop, name)
 
-    def resolve_escalation(self, *args: Any, **kwargs: Any) -> Any:
+    def resolve_escalation_with_refund(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("crashed before recording the resolution")

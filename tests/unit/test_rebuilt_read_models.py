@@ -65,7 +65,7 @@ def test_an_escalation_expects_an_email_when_opened_and_when_resolved_naming_its
     shop.post_escalation_message(
         opened.id, author_id=UUID(customer_id), role="customer", message="!", context=CONTEXT
     )
-    shop.resolve_escalation(opened.id, resolution="reject", message="No.", context=CONTEXT)
+    shop.reject_escalation(opened.id, message="No.", context=CONTEXT)
     # when
     models, touched = rebuilt(shop, since)
     # then

@@ -35,9 +35,10 @@ def escalation_id(order_id: UUID, number: int) -> UUID:
     return uuid.uuid5(ESCALATION_NAMESPACE, f"{order_id}:{number}")
 
 
-def refund_id_for(escalation: UUID) -> UUID:
-    """The one refund an escalation may cause: a retried resolution finds the same refund."""
-    return uuid.uuid5(REFUND_NAMESPACE, str(escalation))
+def refund_id_for(escalation: UUID, attempt: int = 1) -> UUID:
+    """The refund of an escalation's `attempt`-th refund resolution: a retried resolution
+    finds the same refund. Only a refused refund (its claim abandoned) leads to another."""
+    return uuid.uuid5(REFUND_NAMESPACE, f"{escalation}:{attempt}")
 
 
 def message_errors(message: object) -> list[str]:
@@ -152,6 +153,9 @@ class Escalation(Aggregate):
         self.reason = reason
         self.status = OPEN
         self.resolution: dict[str, Any] | None = None
+        # While a refund resolution is under way: {refund_id, amount, restock}.
+        self.refunding: dict[str, Any] | None = None
+        self.refund_attempts = 0
 
     @property
     def is_open(self) -> bool:
@@ -185,35 +189,95 @@ class Escalation(Aggregate):
     def _message_posted(self, *, order_id: UUID, message: str, metadata: Metadata) -> None:
         """Who wrote it is the event's actor."""
 
-    def check_resolvable(
-        self, *, resolution: str, amount: Decimal | None, restock: bool | None, message: str
-    ) -> None:
-        """Everything a resolution needs, checked before any money moves."""
-        check_resolution(resolution=resolution, amount=amount, restock=restock, message=message)
-        self._require_open()
+    def begin_refund(
+        self, *, amount: Decimal, restock: bool | None, context: CommandContext
+    ) -> UUID:
+        """Claim the escalation for a refund resolution before any money moves; the id the
+        refund is made under.
 
-    def resolve(
-        self,
-        *,
-        resolution: str,
-        message: str,
-        context: CommandContext,
-        restock: bool | None = None,
-        refund: dict[str, Any] | None = None,
-    ) -> None:
-        """Close it. `refund` ({id, amount, status}) is the refund already made for a refund
-        resolution: money moves first, so a retry finds that refund rather than making another."""
-        amount = refund["amount"] if refund else None
-        self.check_resolvable(
-            resolution=resolution, amount=amount, restock=restock, message=message
+        Recorded first, so a concurrent rejection or another amount is refused (409
+        `escalation_resolving`) rather than racing the refund; the same refund asked again
+        (a retry after a crash or a timeout) resumes the claim under the same refund id.
+        """
+        if found := amount_errors(amount):
+            raise ValidationFailed("The refund is invalid.", {"amount": found})
+        self._require_open()
+        claim = self.refunding
+        if claim is not None:
+            if (claim["amount"], claim["restock"]) != (amount, bool(restock)):
+                raise self._resolving()
+            refund_id: UUID = claim["refund_id"]
+            return refund_id
+        refund_id = refund_id_for(self.id, self.refund_attempts + 1)
+        self._refund_started(
+            order_id=self.order_id,
+            refund_id=refund_id,
+            amount=amount,
+            restock=bool(restock),
+            metadata=context.as_event_metadata(),
         )
-        if (resolution == REFUND) != (refund is not None):
-            raise AssertionError("a refund resolution records its refund, a rejection none")
+        return refund_id
+
+    @event("RefundStarted", topic="shopstream.escalation.RefundStarted")
+    def _refund_started(
+        self, *, order_id: UUID, refund_id: UUID, amount: Decimal, restock: bool, metadata: Metadata
+    ) -> None:
+        self.refunding = {"refund_id": refund_id, "amount": amount, "restock": restock}
+        self.refund_attempts += 1
+
+    def abandon_refund(self, *, refund_id: UUID, reason: str, context: CommandContext) -> bool:
+        """Release the claim of a refund that was refused (too much, declined): the escalation
+        is open again, and a later refund resolution gets a new refund id. False if that
+        claim is no longer held."""
+        claim = self.refunding
+        if not self.is_open or claim is None or claim["refund_id"] != refund_id:
+            return False
+        self._refund_abandoned(
+            order_id=self.order_id,
+            refund_id=refund_id,
+            reason=reason,
+            metadata=context.as_event_metadata(),
+        )
+        return True
+
+    @event("RefundAbandoned", topic="shopstream.escalation.RefundAbandoned")
+    def _refund_abandoned(
+        self, *, order_id: UUID, refund_id: UUID, reason: str, metadata: Metadata
+    ) -> None:
+        self.refunding = None
+
+    def reject(self, *, message: str, context: CommandContext) -> None:
+        check_resolution(resolution=REJECT, amount=None, restock=None, message=message)
+        self._require_open()
+        if self.refunding is not None:
+            raise self._resolving()
         self._resolved(
             order_id=self.order_id,
-            resolution=resolution,
+            resolution=REJECT,
             message=message,
-            restock=bool(restock),
+            restock=False,
+            refund=None,
+            metadata=context.as_event_metadata(),
+        )
+
+    def resolve_with_refund(
+        self, *, refund: dict[str, Any], message: str, context: CommandContext
+    ) -> None:
+        """Close it with the refund ({id, amount, status}) made under this escalation's claim."""
+        if found := message_errors(message):
+            raise ValidationFailed("The resolution is invalid.", {"message": found})
+        self._require_open()
+        claim = self.refunding
+        if claim is None or claim["refund_id"] != refund["id"]:
+            raise Conflict(
+                "That refund is not the one this escalation is resolving with.",
+                code="escalation_resolving",
+            )
+        self._resolved(
+            order_id=self.order_id,
+            resolution=REFUND,
+            message=message,
+            restock=claim["restock"],
             refund=refund,
             metadata=context.as_event_metadata(),
         )
@@ -231,6 +295,15 @@ class Escalation(Aggregate):
     ) -> None:
         self.status = RESOLVED
         self.resolution = {"resolution": resolution, "refund": refund}
+        self.refunding = None
+
+    def _resolving(self) -> Conflict:
+        claim = self.refunding or {}
+        return Conflict(
+            "A refund resolution of this escalation is under way; repeat it to complete it.",
+            {"amount": [str(claim.get("amount"))], "restock": [str(claim.get("restock"))]},
+            code="escalation_resolving",
+        )
 
     def _require_open(self) -> None:
         if not self.is_open:
