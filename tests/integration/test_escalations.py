@@ -154,6 +154,12 @@ def test_an_escalation_opened_discussed_by_every_party_and_rejected(
         *["EscalationMessagePosted"] * 3,
         "EscalationResolved",
     ]
+    # and: a re-delivery, in batches of any size, changes nothing
+    mine = [e for e in envelopes if e["aggregate_type"] == "Escalation"]
+    ShoppingProjector().apply(mine[1:3])
+    ShoppingProjector().apply(mine)
+    assert EscalationMessageView.objects.filter(escalation=row).count() == 5
+    assert EscalationView.objects.get(id=escalation).version == 5
 
 
 def test_a_second_escalation_waits_until_the_first_is_resolved(
