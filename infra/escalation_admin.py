@@ -24,7 +24,7 @@ from projections.escalations.models import EscalationView
 from read_api.history import event_body, order_timeline
 from write_api.context import command_context
 from write_api.domain.errors import DomainError
-from write_api.domain.escalation import MESSAGE_MAX, RESOLUTIONS
+from write_api.domain.escalation_rules import MESSAGE_MAX, RESOLUTIONS
 from write_api.escalation_service import escalations
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from write_api.application import Shop
 from write_api.domain.errors import DomainError
-from write_api.domain.escalation import REJECT, check_resolution
+from write_api.domain.escalation_rules import REJECT, check_resolution
 from write_api.domain.metadata import CommandContext
 from write_api.escalation_commands import RefundClaim
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from write_api.domain.escalation import MESSAGE_MAX, REASONS
+from write_api.domain.escalation_rules import MESSAGE_MAX, REASONS
 from write_api.domain.limits import (
     ADDRESS_FIELDS,
     CATEGORY_NAME_MAX,

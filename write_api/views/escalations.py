@@ -15,7 +15,7 @@ from adapters.openapi import errors
 from write_api.application import shop
 from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
-from write_api.domain.escalation import MESSAGE_MAX, REASONS, RESOLUTIONS
+from write_api.domain.escalation_rules import MESSAGE_MAX, REASONS, RESOLUTIONS
 from write_api.escalation_service import escalations
 from write_api.fields import (
     RefundAmountField,
