@@ -21,7 +21,18 @@ ENVELOPE_KEYS = frozenset(
         "data",
     }
 )
-AGGREGATE_TYPES = ("Product", "CategoryTree", "Account", "Cart", "Order", "Review", "Purchases")
+AGGREGATE_TYPES = (
+    "Product",
+    "CategoryTree",
+    "Account",
+    "Cart",
+    "Order",
+    "Review",
+    "Purchases",
+    "Escalation",
+)
+# Aggregates whose events concern one order, named by `data["order_id"]`: its timeline shows them.
+ORDER_CONCERNS = ("Escalation",)
 
 
 class Actor(TypedDict):

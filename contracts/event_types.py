@@ -16,6 +16,11 @@ CATEGORY_TREE_CREATED = "CategoryTreeCreated"
 CATEGORY_TREE_CATEGORY_ADDED = "CategoryTreeCategoryAdded"
 CATEGORY_TREE_CATEGORY_RENAMED = "CategoryTreeCategoryRenamed"
 CATEGORY_TREE_CATEGORY_MOVED = "CategoryTreeCategoryMoved"
+ESCALATION_OPENED = "EscalationOpened"
+ESCALATION_MESSAGE_POSTED = "EscalationMessagePosted"
+ESCALATION_REFUND_STARTED = "EscalationRefundStarted"
+ESCALATION_REFUND_ABANDONED = "EscalationRefundAbandoned"
+ESCALATION_RESOLVED = "EscalationResolved"
 ORDER_PLACED = "OrderPlaced"
 ORDER_PAYMENT_STARTED = "OrderPaymentStarted"
 ORDER_PAYMENT_RESUMED = "OrderPaymentResumed"
@@ -68,6 +73,17 @@ ORDER_EVENT_TYPES = frozenset(
         ORDER_REFUND_FAILED,
     }
 )
+# Events of other aggregates that concern an order: each carries its `order_id`, and the
+# order's timeline shows them with the order's own events.
+ESCALATION_EVENT_TYPES = frozenset(
+    {
+        ESCALATION_OPENED,
+        ESCALATION_MESSAGE_POSTED,
+        ESCALATION_REFUND_STARTED,
+        ESCALATION_REFUND_ABANDONED,
+        ESCALATION_RESOLVED,
+    }
+)
 EVENT_TYPES = frozenset(
     {
         ACCOUNT_CREATED,
@@ -97,4 +113,5 @@ EVENT_TYPES = frozenset(
         REVIEW_CREATED,
     }
     | ORDER_EVENT_TYPES
+    | ESCALATION_EVENT_TYPES
 )

@@ -139,3 +139,50 @@ class ReviewCreated(TypedDict):
     rating: int
     comment: str
     reviewer_name: NotRequired[str]  # absent from reviews written before names were kept
+
+
+class EscalationOpened(TypedDict):
+    order_id: str
+    number: int
+    customer_id: str
+    seller_ids: list[str]
+    reason: str
+    message: str
+
+
+class EscalationMessagePosted(TypedDict):
+    """Its author is the envelope's actor."""
+
+    order_id: str
+    message: str
+
+
+class EscalationRefundStarted(TypedDict):
+    """A refund resolution claimed the escalation; the refund is made under `refund_id`."""
+
+    order_id: str
+    refund_id: str
+    amount: str
+    restock: bool
+
+
+class EscalationRefundAbandoned(TypedDict):
+    """The refund was refused (`reason` is its code); the escalation is open again."""
+
+    order_id: str
+    refund_id: str
+    reason: str
+
+
+class EscalationRefund(TypedDict):
+    id: str
+    amount: str
+    status: str
+
+
+class EscalationResolved(TypedDict):
+    order_id: str
+    resolution: str
+    message: str
+    restock: bool
+    refund: EscalationRefund | None

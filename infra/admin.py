@@ -147,7 +147,7 @@ class CategoryForm(forms.ModelForm):
                 )
                 tree.move(category_id=self.instance.pk, parent_id=parent_id, context=_DRY_RUN)
         except DomainError as refused:
-            raise forms.ValidationError(_messages(refused)) from None
+            raise forms.ValidationError(admin_messages(refused)) from None
         return data
 
 
@@ -202,7 +202,7 @@ class ProductForm(forms.ModelForm):
                 stock=data.get("stock"),
             )
         except DomainError as refused:
-            raise forms.ValidationError(_messages(refused)) from None
+            raise forms.ValidationError(admin_messages(refused)) from None
         return data
 
 
@@ -257,10 +257,10 @@ class ProductAdmin(AdminRoleOnly):
         self.message_user(request, f"Discontinued {queryset.count()}; lists update once projected.")
 
 
-def _messages(refused: DomainError) -> list[str]:
+def admin_messages(refused: DomainError) -> list[str]:
     texts = [str(text) for field in refused.details.values() for text in field]  # type: ignore[attr-defined]
     return texts or [refused.message]
 
 
-# The parked-events page builds on AdminRoleOnly above.
-from infra import parked_admin  # noqa: E402, F401
+# The parked-events and escalations pages build on AdminRoleOnly above.
+from infra import escalation_admin, parked_admin  # noqa: E402, F401

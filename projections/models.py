@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from projections.audit.models import AuditEvent
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
+from projections.escalations.models import EscalationMessageView, EscalationView
 from projections.notifications.models import SentEmail
 from projections.shopping.models import (
     CartLineView,
@@ -21,6 +22,8 @@ __all__ = [
     "CartLineView",
     "CartView",
     "CategoryView",
+    "EscalationMessageView",
+    "EscalationView",
     "OrderLineView",
     "OrderRefundView",
     "OrderStatusChange",

@@ -12,7 +12,8 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from projections.notifications.emails import order_email
+from projections.notifications.emails import Email, order_email
+from projections.notifications.escalation_emails import escalation_email
 from projections.notifications.models import SentEmail
 from projections.shopping.models import OrderView
 
@@ -30,7 +31,9 @@ class OrderNotProjectedYet(Exception):
     retry_backoff_max=30,
     max_retries=12,
 )
-def send_order_email(self: Any, *, event_id: str, kind: str, order_id: str) -> str:
+def send_order_email(
+    self: Any, *, event_id: str, kind: str, order_id: str, details: dict[str, str] | None = None
+) -> str:
     """Send unless this event's email was sent.
 
     The event's row is inserted before sending and committed after: a concurrent
@@ -43,7 +46,7 @@ def send_order_email(self: Any, *, event_id: str, kind: str, order_id: str) -> s
     if order is None:
         raise OrderNotProjectedYet(order_id)
     recipient = get_user_model().objects.get(pk=order.customer_id).email
-    email = order_email(kind, order_id, str(order.total))
+    email = email_of(kind, order_id, str(order.total), details)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -67,3 +70,10 @@ def send_order_email(self: Any, *, event_id: str, kind: str, order_id: str) -> s
             },
         ).send()
     return "sent"
+
+
+def email_of(kind: str, order_id: str, total: str, details: dict[str, str] | None) -> Email:
+    """An escalation's email carries its `details`; an order's email says its total."""
+    if details is not None:
+        return escalation_email(kind, order_id, details)
+    return order_email(kind, order_id, total)

@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from contracts import event_types as events
 from contracts import payloads
-from projections.audit.models import AuditEvent
+from contracts.envelope import ORDER_CONCERNS
+from projections.audit.models import AuditEvent, concerned_order
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
 from projections.shopping.refunds import REFUND_EVENTS, fold_refund, given_back_status
@@ -42,6 +43,18 @@ def order_visible_to(user: Any, order_id: UUID) -> bool:
 def order_events(order_id: UUID, until: datetime | None = None) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(aggregate_type="Order", aggregate_id=order_id)
     return events.filter(occurred_at__lte=until) if until else events
+
+
+def order_timeline(order_id: UUID) -> QuerySet[AuditEvent]:
+    """The order's own events and those of aggregates concerning it (its escalations), in
+    store order."""
+    own = Q(aggregate_type="Order", aggregate_id=order_id)
+    concerning = Q(aggregate_type__in=ORDER_CONCERNS, concerned_order=str(order_id))
+    return (
+        AuditEvent.objects.annotate(concerned_order=concerned_order())
+        .filter(own | concerning)
+        .order_by("position")
+    )
 
 
 def audit_search(

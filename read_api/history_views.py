@@ -16,7 +16,7 @@ from read_api.history import (
     event_body,
     event_feed,
     order_as_of,
-    order_events,
+    order_timeline,
     order_visible_to,
 )
 from read_api.openapi import EVENT_FEED, EVENT_PAGE, TIMELINE
@@ -45,7 +45,8 @@ def order_detail_as_of(request: Request, version: str, order_id: UUID) -> Respon
 
 
 class OrderTimelineApi(APIView):
-    """Every event of an order, in order, with actor and time (owner or admin)."""
+    """Every event of an order and of its escalations, in order, with actor and time (owner
+    or admin)."""
 
     permission_classes = [OwnsOrdersOrAdmin]
 
@@ -53,7 +54,7 @@ class OrderTimelineApi(APIView):
     def get(self, request: Request, version: str, order_id: UUID) -> Response:
         if not order_visible_to(request.user, order_id):
             raise NotFound(f"Order {order_id} does not exist.")
-        events = [event_body(e) for e in order_events(order_id).order_by("version")]
+        events = [event_body(e) for e in order_timeline(order_id)]
         return Response({"order_id": str(order_id), "events": events})
 
 

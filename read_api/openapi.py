@@ -220,10 +220,42 @@ class EventSerializer(serializers.Serializer):
     data = serializers.DictField(child=serializers.JSONField())  # type: ignore[assignment]
 
 
+class EscalationSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["open", "resolved"])
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class EscalationMessageSerializer(serializers.Serializer):
+    by = serializers.CharField(allow_null=True, help_text="The author's id.")
+    role = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class EscalationRefundSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = money()
+    status = serializers.CharField(
+        help_text="succeeded, failed, or pending until the gateway settles it."
+    )
+
+
+class EscalationSerializer(EscalationSummarySerializer):
+    messages = EscalationMessageSerializer(many=True)
+    resolution = serializers.CharField(allow_null=True, help_text="refund or reject once resolved.")
+    refund = EscalationRefundSerializer(allow_null=True)
+    version = serializers.IntegerField()
+
+
 PRODUCT_PAGE = page_of("ProductPage", ProductSerializer(many=True))
 ORDER_PAGE = page_of("OrderSummaryPage", OrderSummarySerializer(many=True))
 REVIEW_PAGE = page_of("ReviewPage", ReviewSerializer(many=True))
 EVENT_PAGE = page_of("EventPage", EventSerializer(many=True))
+ESCALATION_PAGE = page_of("EscalationPage", EscalationSummarySerializer(many=True))
 
 TIMELINE = inline_serializer(
     "OrderTimeline",

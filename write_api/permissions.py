@@ -42,6 +42,12 @@ class IsCustomer(HasRole):
     roles = (Role.CUSTOMER,)
 
 
+class TakesPartInOrders(HasRole):
+    """Customers, sellers and admins: the roles an order's parties have (never analysts)."""
+
+    roles = (Role.CUSTOMER, Role.SELLER, Role.ADMIN)
+
+
 class OwnsProductOrIsAdmin(IsSellerOrAdmin):
     """Sellers manage their own products; admins manage all."""
 

@@ -23,6 +23,7 @@ from contracts.event_types import ORDER_EVENT_TYPES
 from write_api.domain.account import Account
 from write_api.domain.cart import Cart
 from write_api.domain.category import CategoryTree
+from write_api.domain.escalation import Escalation
 from write_api.domain.order import Order
 from write_api.domain.product import Product
 from write_api.domain.review import Purchases, Review
@@ -44,6 +45,7 @@ AGGREGATES: tuple[type[Aggregate], ...] = (
     Order,
     Review,
     Purchases,
+    Escalation,
 )
 # The name each domain event is published under. A new event class needs a line here (and
 # a name in contracts.event_types); tests/unit/test_published_events.py fails until it has.
@@ -60,6 +62,11 @@ PUBLISHED_TYPES: dict[type[Any], str] = {
     _event(CategoryTree, "CategoryAdded"): events.CATEGORY_TREE_CATEGORY_ADDED,
     _event(CategoryTree, "CategoryRenamed"): events.CATEGORY_TREE_CATEGORY_RENAMED,
     _event(CategoryTree, "CategoryMoved"): events.CATEGORY_TREE_CATEGORY_MOVED,
+    _event(Escalation, "Opened"): events.ESCALATION_OPENED,
+    _event(Escalation, "MessagePosted"): events.ESCALATION_MESSAGE_POSTED,
+    _event(Escalation, "RefundStarted"): events.ESCALATION_REFUND_STARTED,
+    _event(Escalation, "RefundAbandoned"): events.ESCALATION_REFUND_ABANDONED,
+    _event(Escalation, "Resolved"): events.ESCALATION_RESOLVED,
     _event(Order, "Placed"): events.ORDER_PLACED,
     _event(Order, "PaymentStarted"): events.ORDER_PAYMENT_STARTED,
     _event(Order, "PaymentResumed"): events.ORDER_PAYMENT_RESUMED,
@@ -90,8 +97,11 @@ PUBLISHED_TYPES: dict[type[Any], str] = {
     _event(Purchases, "OrderPaid"): events.PURCHASES_ORDER_PAID,
     _event(Review, "Created"): events.REVIEW_CREATED,
 }
-# Defined by the library but never recorded: an Order begins with Placed.
-NEVER_RECORDED: frozenset[type[Any]] = frozenset({_event(Order, "Created")})
+# Defined by the library but never recorded: an Order begins with Placed, an Escalation
+# with Opened.
+NEVER_RECORDED: frozenset[type[Any]] = frozenset(
+    {_event(Order, "Created"), _event(Escalation, "Created")}
+)
 
 
 class EventLog(Protocol):

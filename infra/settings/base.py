@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "write_api.domain.account.ROLES",
         "SelfServiceRoleEnum": "write_api.domain.account.SELF_SERVICE_ROLES",
+        "EscalationStatusEnum": "write_api.domain.escalation_rules.STATUSES",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -12,6 +12,7 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
     handler500,
     service_patterns,
 )
+from read_api.escalation_views import EscalationDetailApi, EscalationListApi
 from read_api.history_views import AuditSearchApi, EventFeedApi, OrderTimelineApi
 from read_api.views import (
     CartApi,
@@ -31,6 +32,10 @@ queries = [
     path("orders", OrderListApi.as_view(), name="order-list"),
     path("orders/<uuid:order_id>", OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<uuid:order_id>/timeline", OrderTimelineApi.as_view(), name="order-timeline"),
+    path("escalations", EscalationListApi.as_view(), name="escalation-list"),
+    path(
+        "escalations/<uuid:escalation_id>", EscalationDetailApi.as_view(), name="escalation-detail"
+    ),
     path("admin/audit", AuditSearchApi.as_view(), name="audit"),
     path("events", EventFeedApi.as_view(), name="events"),
     path("products", ProductListApi.as_view(), name="product-list"),

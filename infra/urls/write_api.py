@@ -25,6 +25,11 @@ from write_api.views.accounts import (
 )
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
 from write_api.views.fulfilments import OrderFulfilmentCreateApi, OrderFulfilmentDeliverApi
+from write_api.views.escalations import (
+    EscalationMessageCreateApi,
+    EscalationResolveApi,
+    OrderEscalationCreateApi,
+)
 from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
 from write_api.views.payments import PaymentWebhookApi
 from write_api.views.products import (
@@ -68,6 +73,21 @@ commands = [
         "orders/<uuid:order_id>/fulfilments/<uuid:fulfilment_id>/deliver",
         OrderFulfilmentDeliverApi.as_view(),
         name="order-fulfilment-deliver",
+    ),
+    path(
+        "orders/<uuid:order_id>/escalations",
+        OrderEscalationCreateApi.as_view(),
+        name="order-escalation-create",
+    ),
+    path(
+        "escalations/<uuid:escalation_id>/messages",
+        EscalationMessageCreateApi.as_view(),
+        name="escalation-message-create",
+    ),
+    path(
+        "escalations/<uuid:escalation_id>/resolve",
+        EscalationResolveApi.as_view(),
+        name="escalation-resolve",
     ),
     path("orders/<uuid:order_id>/refunds", OrderRefundCreateApi.as_view(), name="order-refunds"),
     path("payments/webhook", PaymentWebhookApi.as_view(), name="payment-webhook"),

@@ -1,6 +1,14 @@
 """The audit log: every published event, queryable by aggregate, actor, type, time and position."""
 
 from django.db import models
+from django.db.models.fields.json import KT, KeyTextTransform
+
+from contracts.envelope import ORDER_CONCERNS
+
+
+def concerned_order() -> KeyTextTransform:
+    """The order an event of another aggregate concerns (an escalation's), as text."""
+    return KT("data__order_id")
 
 
 class AuditEvent(models.Model):
@@ -23,6 +31,13 @@ class AuditEvent(models.Model):
     class Meta:
         app_label = "projections"
         ordering = ["position"]
+        indexes = [
+            models.Index(
+                concerned_order(),
+                condition=models.Q(aggregate_type__in=ORDER_CONCERNS),
+                name="audit_events_by_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.position} {self.type}"

@@ -1,10 +1,12 @@
-"""Notifications consumer: paid and shipped orders become email tasks (one per event id)."""
+"""Notifications consumer: paid and shipped orders, opened and resolved escalations become
+email tasks (one per event id)."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 from contracts import event_types as events
+from projections.notifications.escalation_emails import escalation_email_task
 
 
 class Enqueue(Protocol):
@@ -12,10 +14,11 @@ class Enqueue(Protocol):
 
 
 class NotificationsProjector:
-    """Turns OrderPaid and OrderStatusChanged(shipped) into Celery tasks."""
+    """Turns OrderPaid, OrderStatusChanged(shipped), EscalationOpened and EscalationResolved
+    into Celery tasks."""
 
     name = "notifications"
-    aggregate_types = ("Order",)
+    aggregate_types = ("Order", "Escalation")
 
     def __init__(self, enqueue: Enqueue) -> None:
         self.enqueue = enqueue
@@ -23,6 +26,10 @@ class NotificationsProjector:
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
         """Enqueue inside the checkpoint's transaction: a crash re-enqueues, never loses."""
         for envelope in envelopes:
+            task = escalation_email_task(envelope)
+            if task is not None:
+                self.enqueue(**task)
+                continue
             kind = notification_kind(envelope)
             if kind is not None:
                 self.enqueue(

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from contracts import event_types as events
 from contracts import payloads
+from projections.escalations.fold import apply_escalations
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -28,10 +29,10 @@ FULFILMENT_EVENTS = frozenset({events.ORDER_FULFILLED, events.ORDER_FULFILMENT_D
 
 
 class ShoppingProjector:
-    """Folds Cart and Order events into rows; versions make re-delivery a no-op."""
+    """Folds Cart, Order and Escalation events into rows; versions make re-delivery a no-op."""
 
     name = "shopping"
-    aggregate_types = ("Cart", "Order")
+    aggregate_types = ("Cart", "Order", "Escalation")
 
     def apply(self, envelopes: list[Envelope]) -> None:
         carts = [e for e in envelopes if e["aggregate_type"] == "Cart"]
@@ -40,6 +41,9 @@ class ShoppingProjector:
             _apply_carts(carts)
         if orders:
             _apply_orders(orders)
+        escalations = [e for e in envelopes if e["aggregate_type"] == "Escalation"]
+        if escalations:
+            apply_escalations(escalations)
 
 
 # -- carts ----------------------------------------------------------------------

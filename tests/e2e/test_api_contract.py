@@ -100,6 +100,7 @@ ID_PARAMETERS = {
     "path.order_id": "orders",
     "path.category_id": "categories",
     "path.user_id": "bystanders",
+    "path.escalation_id": "escalations",
     "query.category": "categories",
     "query.seller": "sellers",
     "query.aggregate_id": "orders",
@@ -111,8 +112,8 @@ ID_PARAMETERS = {
 @pytest.fixture(scope="module")
 def world(live_stack: LiveStack) -> FuzzWorld:
     """A category, products of the fuzzing seller, a paid order of the fuzzing customer with
-    a review of its first product, and a bystander account that admins may change (never a
-    fuzzing account)."""
+    a review of its first product and an escalation, and a bystander account that admins may
+    change (never a fuzzing account)."""
     tokens = {role: access_token(live_stack, role) for role in ROLES if role != "anonymous"}
     w, r = f"{live_stack.write_url}/api/v1", f"{live_stack.read_url}/api/v1"
 
@@ -132,6 +133,12 @@ def world(live_stack: LiveStack) -> FuzzWorld:
         "customer", "POST", f"{w}/orders/{order['order_id']}/pay", {"payment_token": "tok_ok"}
     )
     review = call("customer", "POST", f"{w}/products/{products[0]}/reviews", {"rating": 4})
+    escalation = call(
+        "customer",
+        "POST",
+        f"{w}/orders/{order['order_id']}/escalations",
+        {"reason": "damaged", "message": "Fuzzed."},
+    )
     bystander = call(
         None,
         "POST",
@@ -139,6 +146,7 @@ def world(live_stack: LiveStack) -> FuzzWorld:
         {"email": f"bystander-{uuid.uuid4().hex[:8]}@e2e.example.com", "password": PASSWORD},
     )
     assert (category.status_code, paid.status_code, review.status_code) == (201, 200, 201)
+    assert escalation.status_code == 201, escalation.text
     timeline = f"{r}/orders/{order['order_id']}/timeline"
     eventually(lambda: call("customer", "GET", timeline).json().get("events"))
     eventually(lambda: call(None, "GET", f"{r}/products/{products[0]}/reviews").json().get("count"))
@@ -149,6 +157,7 @@ def world(live_stack: LiveStack) -> FuzzWorld:
             "orders": [order["order_id"]],
             "categories": [category.json()["id"]],
             "bystanders": [bystander.json()["id"]],
+            "escalations": [escalation.json()["id"]],
             "sellers": [call("seller", "GET", f"{w}/auth/me").json()["id"]],
         },
     )

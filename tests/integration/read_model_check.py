@@ -14,6 +14,7 @@ from uuid import UUID
 from projections.audit.models import AuditEvent
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.search_index import SearchIndex
+from projections.escalations.models import EscalationMessageView, EscalationView
 from projections.models import ParkedEvent
 from projections.shopping.models import CartLineView, CartView, OrderView
 from write_api.application import Shop
@@ -141,10 +142,28 @@ def _review(shop: Shop, index: SearchIndex, aggregate_id: str, _: Envelopes) -> 
     return []
 
 
+def _escalation(shop: Shop, index: SearchIndex, aggregate_id: str, _: Envelopes) -> list[str]:
+    escalation = shop.get_escalation(UUID(aggregate_id))
+    expected = {
+        "order_id": escalation.order_id,
+        "status": escalation.status,
+        "reason": escalation.reason,
+        "version": escalation.version,
+    }
+    row = EscalationView.objects.filter(id=aggregate_id).values(*expected).first()
+    problems = [] if row == expected else [f"escalation {aggregate_id}: {row} != {expected}"]
+    messages = EscalationMessageView.objects.filter(escalation_id=aggregate_id).count()
+    written = sum(1 for e in shop.events.get(UUID(aggregate_id)) if "message" in vars(e))
+    if messages != written:
+        problems.append(f"escalation {aggregate_id}: {messages} messages of {written}")
+    return problems
+
+
 CHECKS = {
     "Product": _product,
     "CategoryTree": _category_tree,
     "Cart": _cart,
     "Order": _order,
     "Review": _review,
+    "Escalation": _escalation,
 }

@@ -81,6 +81,11 @@ def play(case: dict[str, Any], shop: Shop, seller: Actor, admin: Actor) -> None:
         parcel = {"product_ids": [product], **case["parcel"]}
         shipped = send(seller, "post", f"/orders/{order}/fulfilments", parcel, {201, 400})
         event(f"fulfilment {shipped.status_code}")
+    if paid.status_code == 200 and case["escalation"] is not None:
+        escalated = send(
+            customer, "post", f"/orders/{order}/escalations", case["escalation"], {201, 400}
+        )
+        event(f"escalation {escalated.status_code}")
 
 
 def check_projected_since(pipeline: LivePipeline, position: int) -> None:

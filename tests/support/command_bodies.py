@@ -12,6 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from write_api.domain.escalation_rules import MESSAGE_MAX, REASONS
 from write_api.domain.limits import (
     ADDRESS_FIELDS,
     CARRIER_MAX,
@@ -164,13 +165,25 @@ def parcel_body() -> Strategy[dict[str, Any]]:
     )
 
 
+def escalation_body() -> Strategy[dict[str, Any]]:
+    return with_one_hostile(
+        {
+            "reason": st.sampled_from(REASONS),
+            "message": readable(MESSAGE_MAX, multiline=True),
+        },
+        {"reason": hostile_text(20), "message": hostile_text(MESSAGE_MAX)},
+>>>>>>> wip/escal
+    )
+
+
 def emails() -> Strategy[Any]:
     valid = st.emails().filter(lambda e: len(e) <= EMAIL_MAX)
     return st.one_of(valid, valid, valid, hostile_text(EMAIL_MAX).map(lambda t: f"{t}@example.com"))
 
 
 def scenario() -> Strategy[dict[str, Any]]:
-    """One seller's product and what happens to it: change, restock, buy, pay, review, ship."""
+    """One seller's product and what happens to it: change, restock, buy, pay, review, ship,
+    escalate."""
     return st.fixed_dictionaries(
         {
             "category": mostly(category_name()),
@@ -187,7 +200,9 @@ def scenario() -> Strategy[dict[str, Any]]:
                 *[st.sampled_from(["tok_ok", "tok_ok", "tok_declined"])] * 3, hostile_text(200)
             ),
             "review": mostly(review_body()),
+<<<<<<< HEAD
             "parcel": mostly(parcel_body()),
+            "escalation": mostly(escalation_body()),
             "signup_email": mostly(emails()),
             "signup_role": st.one_of(
                 *[st.sampled_from(["customer", "seller"])] * 3, hostile_text(10)
@@ -205,6 +220,7 @@ _QUIET = {
     "token": "tok_ok",
     "review": None,
     "parcel": None,
+    "escalation": None,
     "signup_email": None,
     "signup_role": "customer",
 }
@@ -229,6 +245,7 @@ AT_THE_LIMITS = {
     },
     "review": {"rating": 5, "comment": "g\n" * (COMMENT_MAX // 2)},
     "parcel": {"carrier": "𝄞" * CARRIER_MAX, "tracking_number": "t" * TRACKING_NUMBER_MAX},
+    "escalation": {"reason": "not_as_described", "message": "𝄞\n" * (MESSAGE_MAX // 2)},
     "signup_email": f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com",
 }
 # The bodies of issue 8's reproduction.

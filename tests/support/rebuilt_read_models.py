@@ -24,6 +24,7 @@ from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.product_state import evolve
 from projections.catalog.rebuild import Catalog
 from projections.catalog.search_index import products_alias
+from projections.notifications.escalation_emails import escalation_email_task
 from projections.notifications.models import SentEmail
 from projections.notifications.projector import notification_kind
 from projections.shopping.models import (
@@ -125,12 +126,9 @@ def rebuilt(shop: Shop, since: int = 0) -> tuple[ReadModels, Touched]:
         fold_catalog(catalog, envelope)
         shopping.fold(envelope)
         models.audit[envelope["event_id"]] = audit_row(envelope)
-        kind = notification_kind(envelope)
-        if kind is not None:
-            models.emails[envelope["event_id"]] = {
-                "kind": kind,
-                "order_id": envelope["aggregate_id"],
-            }
+        email = expected_email(envelope)
+        if email is not None:
+            models.emails[envelope["event_id"]] = email
         if envelope["type"] == "ReviewCreated":
             models.reviews[envelope["aggregate_id"]] = review_row(envelope)
         if envelope["position"] > since:
@@ -156,7 +154,7 @@ def keys_of(envelope: dict[str, Any], shopping: Shopping) -> Iterator[tuple[str,
     """The read-model rows one event changes."""
     kind, aggregate_id = envelope["aggregate_type"], envelope["aggregate_id"]
     yield "audit", envelope["event_id"]
-    if notification_kind(envelope) is not None:
+    if expected_email(envelope) is not None:
         yield "emails", envelope["event_id"]
     if kind == "Product":
         yield from (("products", aggregate_id), ("documents", aggregate_id))
@@ -167,6 +165,15 @@ def keys_of(envelope: dict[str, Any], shopping: Shopping) -> Iterator[tuple[str,
         yield "carts", shopping.cart_owner[aggregate_id]
     elif kind == "Order":
         yield "orders", aggregate_id
+
+
+def expected_email(envelope: dict[str, Any]) -> dict[str, str] | None:
+    """The email an event sends its customer: an order's (paid, shipped) or an escalation's."""
+    task = escalation_email_task(envelope)
+    if task is not None:
+        return {"kind": task["kind"], "order_id": task["order_id"]}
+    kind = notification_kind(envelope)
+    return {"kind": kind, "order_id": envelope["aggregate_id"]} if kind is not None else None
 
 
 def fold_catalog(catalog: Catalog, envelope: dict[str, Any]) -> None:

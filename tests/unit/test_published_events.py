@@ -6,7 +6,7 @@ from eventsourcing.domain import Aggregate
 from contracts.event_types import ACCOUNT_CREATED, EVENT_TYPES
 from tests.support.shop_data import create_product
 from write_api.application import Shop
-from write_api.domain import account, cart, category, order, product, review
+from write_api.domain import account, cart, category, escalation, order, product, review
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.published_events import (
@@ -115,7 +115,7 @@ def test_every_domain_event_class_is_published_under_a_declared_type_name() -> N
 
 def test_every_aggregate_of_the_domain_is_published_on_its_own_topic() -> None:
     # given: the Aggregate classes the domain modules define
-    modules = [account, cart, category, order, product, review]
+    modules = [account, cart, category, escalation, order, product, review]
     defined = {
         value
         for module in modules

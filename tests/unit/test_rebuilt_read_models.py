@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import replace
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from tests.support.marketplace import two_seller_order
 from tests.support.rebuilt_read_models import ReadModels, differences, rebuilt
@@ -52,6 +52,30 @@ def test_the_rebuild_folds_products_orders_carts_reviews_audit_and_emails(shop: 
     assert isinstance(next(iter(models.audit.values()))["occurred_at"], datetime)
     assert touched["orders"] == {order_id}
     assert product_id in touched["products"]
+
+
+def test_an_escalation_expects_an_email_when_opened_and_when_resolved_naming_its_order(
+    shop: Shop,
+) -> None:
+    # given
+    _, order_id, customer_id = bought_and_reviewed(shop)
+    since = shop.recorder.max_notification_id()
+    opened = shop.open_escalation(
+        UUID(order_id), customer_id=UUID(customer_id), reason="other", message="?", context=CONTEXT
+    )
+    shop.post_escalation_message(
+        opened.id, author_id=UUID(customer_id), role="customer", message="!", context=CONTEXT
+    )
+    shop.reject_escalation(opened.id, message="No.", context=CONTEXT)
+    # when
+    models, touched = rebuilt(shop, since)
+    # then
+    escalation_emails = {event_id(opened.id, 1), event_id(opened.id, 3)}
+    assert {k: models.emails[k] for k in escalation_emails} == {
+        event_id(opened.id, 1): {"kind": "escalation_opened", "order_id": order_id},
+        event_id(opened.id, 3): {"kind": "escalation_resolved", "order_id": order_id},
+    }
+    assert touched["emails"] == escalation_emails
 
 
 def test_rows_only_events_after_a_position_touched_are_compared(shop: Shop) -> None:

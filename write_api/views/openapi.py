@@ -141,6 +141,34 @@ class WebhookReceiptSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField(required=False, help_text="A replayed event id.")
 
 
+class EscalationOpenedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class EscalationMessageSerializer(serializers.Serializer):
+    """The escalation the message was written on, and its new version."""
+
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+
+
+class RefundMadeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = money()
+    status = serializers.CharField(help_text="succeeded, or pending until the gateway settles it.")
+
+
+class EscalationResolvedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    resolution = serializers.CharField(help_text="refund or reject.")
+    refund = RefundMadeSerializer(required=False, help_text="Only for a refund.")
+    version = serializers.IntegerField()
+
+
 class RefundSerializer(serializers.Serializer):
     """A refund command's outcome."""
 
