@@ -22,8 +22,8 @@ from psycopg.sql import SQL, Composed, Identifier, Placeholder
 
 from write_api.account_commands import AccountCommands
 from write_api.catalog_commands import CatalogCommands
-from write_api.fulfilling import FulfilmentCommands
 from write_api.escalation_commands import EscalationCommands
+from write_api.fulfilling import FulfilmentCommands
 from write_api.order_payments import OrderPaymentCommands
 from write_api.order_refunds import OrderRefundCommands
 from write_api.ordering import OrderingCommands

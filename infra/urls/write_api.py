@@ -24,12 +24,12 @@ from write_api.views.accounts import (
     UserRoleApi,
 )
 from write_api.views.categories import CategoryChangeApi, CategoryCreateApi
-from write_api.views.fulfilments import OrderFulfilmentCreateApi, OrderFulfilmentDeliverApi
 from write_api.views.escalations import (
     EscalationMessageCreateApi,
     EscalationResolveApi,
     OrderEscalationCreateApi,
 )
+from write_api.views.fulfilments import OrderFulfilmentCreateApi, OrderFulfilmentDeliverApi
 from write_api.views.orders import OrderCancelApi, OrderPayApi, OrderStatusApi
 from write_api.views.payments import PaymentWebhookApi
 from write_api.views.products import (

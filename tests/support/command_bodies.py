@@ -172,7 +172,6 @@ def escalation_body() -> Strategy[dict[str, Any]]:
             "message": readable(MESSAGE_MAX, multiline=True),
         },
         {"reason": hostile_text(20), "message": hostile_text(MESSAGE_MAX)},
->>>>>>> wip/escal
     )
 
 
@@ -200,7 +199,6 @@ def scenario() -> Strategy[dict[str, Any]]:
                 *[st.sampled_from(["tok_ok", "tok_ok", "tok_declined"])] * 3, hostile_text(200)
             ),
             "review": mostly(review_body()),
-<<<<<<< HEAD
             "parcel": mostly(parcel_body()),
             "escalation": mostly(escalation_body()),
             "signup_email": mostly(emails()),
