@@ -37,21 +37,7 @@ def deliver_gateway_webhook(
         "metadata": metadata or {},
     }
     body = json.dumps({"id": event_id, "type": "charge.succeeded", "data": data}).encode()
-    try:
-        response = requests.post(
-            settings.PAYMENT_WEBHOOK_URL,
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                HEADER: sign(body, settings.PAYMENT_WEBHOOK_SECRET),
-            },
-            timeout=10,
-        )
-    except requests.RequestException as error:
-        raise self.retry(exc=error) from None
-    if not 200 <= response.status_code < 300:  # like providers: anything but a 2xx again
-        raise self.retry(exc=RuntimeError(f"webhook answered {response.status_code}"))
-    return response.status_code
+    return _post_signed(self, body)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, default_retry_delay=2)
