@@ -22,7 +22,7 @@ from write_api.domain.errors import DomainError, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import PAID, ChargeRefused
 from write_api.payments.gateway import Charge, Outcome, PaymentGateway
-from write_api.payments.notices import ChargeNotice, GatewayNotice
+from write_api.payments.notices import ChargeNotice, GatewayNotice, answer_notice
 from write_api.results import StartedPayment
 
 log = structlog.get_logger("shopstream.payments")
@@ -190,17 +190,12 @@ class Payments:
         """
         if not isinstance(notice, ChargeNotice):
             return "ignored"
-        try:
-            changed = self.shop.settle_gateway_charge(
+        return answer_notice(
+            lambda: self.shop.settle_gateway_charge(
                 notice.order_id, notice=notice, expected_currency=self.currency, context=context
-            )
-        except NotFound:
-            return self._refused(notice, "unknown_order")
-        except DomainError as refused:
-            if refused.transient:
-                raise  # not an answer: nothing is recorded, and the gateway delivers it again
-            return self._refused(notice, refused.code)
-        return "applied" if changed else "already_recorded"
+            ),
+            lambda code: self._refused(notice, code),
+        )
 
     @staticmethod
     def _refused(notice: ChargeNotice, code: str) -> str:

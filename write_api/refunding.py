@@ -15,12 +15,12 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from write_api.application import Shop, shop
-from write_api.domain.errors import Conflict, DomainError, NotFound
+from write_api.domain.errors import Conflict
 from write_api.domain.metadata import CommandContext
 from write_api.domain.refunds import FAILED, PENDING, REQUESTED
 from write_api.order_refunds import requested
 from write_api.payments.gateway import RefundingGateway, RefundStatus
-from write_api.payments.notices import GatewayNotice, RefundNotice
+from write_api.payments.notices import GatewayNotice, RefundNotice, answer_notice
 from write_api.results import RefundResult, RequestedRefund, Saved
 
 log = structlog.get_logger("shopstream.refunds")
@@ -138,17 +138,12 @@ class Refunds:
         "applied", "already_recorded", "ignored" or "refused: <code>"."""
         if not isinstance(notice, RefundNotice):
             return "ignored"
-        try:
-            changed = self.shop.settle_gateway_refund(
+        return answer_notice(
+            lambda: self.shop.settle_gateway_refund(
                 notice.order_id, notice=notice, expected_currency=self.currency, context=context
-            )
-        except NotFound:
-            return self._refused(notice, "unknown_order")
-        except DomainError as refused:
-            if refused.transient:
-                raise
-            return self._refused(notice, refused.code)
-        return "applied" if changed else "already_recorded"
+            ),
+            lambda code: self._refused(notice, code),
+        )
 
     @staticmethod
     def _refused(notice: RefundNotice, code: str) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from write_api.domain.errors import ValidationFailed
+from write_api.domain.errors import DomainError, NotFound, ValidationFailed
 
 SETTLING = {"charge.succeeded": True, "charge.failed": False}
 REFUNDING = {"charge.refunded": True, "charge.refund_failed": False}
@@ -163,3 +164,17 @@ def _text(
 
 def _malformed(errors: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed("The webhook body is not a valid gateway event.", errors)
+
+
+def answer_notice(settle: Callable[[], bool], refuse: Callable[[str], str]) -> str:
+    """What to record for a verified notice: "applied", "already_recorded" (`settle` changed
+    nothing) or `refuse(code)` when it does not match the order, which stays as it was."""
+    try:
+        changed = settle()
+    except NotFound:
+        return refuse("unknown_order")
+    except DomainError as refused:
+        if refused.transient:
+            raise  # not an answer: nothing is recorded, and the gateway delivers it again
+        return refuse(refused.code)
+    return "applied" if changed else "already_recorded"
