@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
@@ -51,14 +52,14 @@ class OrderRefundCreateApi(APIView):
             acts_outside=True,
         )
 
-    def refund(self, request: Request, order_id: UUID, data: dict[str, object]) -> Response:
+    def refund(self, request: Request, order_id: UUID, data: dict[str, Any]) -> Response:
         user = acting_user(request)
         result = refunds().refund_order(
             order_id,
-            amount=data["amount"],  # type: ignore[arg-type]
-            reason=data["reason"],  # type: ignore[arg-type]
-            restock=data["restock"],  # type: ignore[arg-type]
-            product_ids=data.get("product_ids"),  # type: ignore[arg-type]
+            amount=data["amount"],
+            reason=data["reason"],
+            restock=data["restock"],
+            product_ids=data.get("product_ids"),
             context=command_context(request),
             seller_id=user.id if user.role == Role.SELLER else None,
         )
