@@ -108,10 +108,12 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
                 "payment_status": "unpaid",
                 "refunded_total": "0.00",
                 "refunds": {},
+                "fulfilments": {},
             }
         if state is None:
             continue
         _fold_payment(state, event)
+        _fold_fulfilment(state["fulfilments"], event)
         status = status_after(event.type, data)
         if status:
             state["status"] = status
@@ -126,7 +128,29 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
         state["as_of"] = when.isoformat()
     if state is not None:
         state["refunds"] = list(state["refunds"].values())
+        state["fulfilments"] = list(state["fulfilments"].values())
     return state
+
+
+def _fold_fulfilment(parcels: dict[str, dict[str, Any]], event: AuditEvent) -> None:
+    """The parcels an event leaves the order with, shaped as the order read model's."""
+    at = event.occurred_at.isoformat()
+    if event.type == events.ORDER_FULFILLED:
+        shipped = cast(payloads.OrderFulfilled, event.data)
+        parcels[shipped["fulfilment_id"]] = {
+            "id": shipped["fulfilment_id"],
+            "product_ids": shipped["product_ids"],
+            "status": "shipped",
+            "carrier": shipped["carrier"],
+            "tracking_number": shipped["tracking_number"],
+            "shipped_at": at,
+            "delivered_at": None,
+        }
+    elif event.type == events.ORDER_FULFILMENT_DELIVERED:
+        delivered = cast(payloads.OrderFulfilmentDelivered, event.data)
+        parcel = parcels.get(delivered["fulfilment_id"])
+        if parcel is not None:
+            parcel.update(status="delivered", delivered_at=at)
 
 
 def _fold_payment(state: dict[str, Any], event: AuditEvent) -> None:
