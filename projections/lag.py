@@ -20,11 +20,13 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from projections.registry import AGGREGATE_TYPES_BY_PROJECTOR
+from write_api.published_events import AGGREGATES
 
 # The eventsourcing application "shopstream" keeps its notification log in this table.
 EVENTS_TABLE = "shopstream_events"
-# The aggregate type of a stored event: its topic is "module:Aggregate.Event".
-_AGGREGATE_TYPE = "split_part(split_part(topic, ':', 2), '.', 1)"
+# A stored event's topic is its aggregate's TOPIC and the event's name ("shopstream.order.Paid").
+AGGREGATE_TOPICS = {a.__name__: str(vars(a)["TOPIC"]) for a in AGGREGATES}
+_AGGREGATE_TOPIC = r"regexp_replace(topic, '\.[^.]*$', '')"
 # Bounded, so a scrape or a health check never hangs on a locked or slow database.
 STATEMENT_TIMEOUT_MS = 2000
 
@@ -34,7 +36,7 @@ WITH applied AS (
     FROM projections_projectioncheckpoint WHERE projector = %(checkpoint)s
 ), pending AS (
     SELECT notification_id FROM {EVENTS_TABLE}, applied
-    WHERE notification_id > applied.position AND {_AGGREGATE_TYPE} = ANY(%(types)s)
+    WHERE notification_id > applied.position AND {_AGGREGATE_TOPIC} = ANY(%(topics)s)
 )
 SELECT (SELECT position FROM applied),
        (SELECT count(*) FROM pending),
@@ -81,7 +83,8 @@ def pipeline_lag() -> PipelineLag:
         parked = {name: (int(count), float(age)) for name, count, age in cursor.fetchall()}
         projectors = []
         for name, types in AGGREGATE_TYPES_BY_PROJECTOR.items():
-            cursor.execute(PROJECTOR_LAG, {"checkpoint": f"{prefix}{name}", "types": list(types)})
+            topics = [AGGREGATE_TOPICS[t] for t in types]
+            cursor.execute(PROJECTOR_LAG, {"checkpoint": f"{prefix}{name}", "topics": topics})
             position, lag_events, lag_seconds = cursor.fetchone() or (0, 0, None)
             parked_count, parked_age = parked.get(name, (0, 0.0))
             projectors.append(
