@@ -14,6 +14,8 @@ RELAY_BATCHES = Counter("shopstream_relay_batches", "Batches the relay published
 RELAY_FAILURES = Counter(
     "shopstream_relay_failures", "Batches the relay failed to publish (the process restarts)"
 )
+# The relay retries by restarting: a start after a failure re-publishes the unrecorded batch.
+RELAY_STARTS = Counter("shopstream_relay_starts", "Times a relay started following the log")
 RELAY_BATCH_SECONDS = Histogram(
     "shopstream_relay_batch_seconds", "Time to publish one batch, send to recorded position"
 )

@@ -76,6 +76,7 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         position = load_position(self.name)
+        metrics.RELAY_STARTS.inc()
         log.info("relay_started", position=position)
         pending: queue.Queue[Notification] = queue.Queue(maxsize=self.batch_size * 4)
         with self.app.recorder.subscribe(gt=position) as subscription:

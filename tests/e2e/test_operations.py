@@ -133,6 +133,7 @@ def test_pipeline_gauges_and_process_counters_are_reported(live_stack: LiveStack
     # and the relay's and the projectors' own counters, written by those processes
     assert value(samples, "shopstream_relay_events_total") >= 2
     assert value(samples, "shopstream_relay_batches_total") >= 1
+    assert value(samples, "shopstream_relay_starts_total") >= 1
     assert (
         value(samples, "shopstream_projector_events_total", projector="catalog", outcome="applied")
         >= 2
