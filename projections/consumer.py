@@ -37,7 +37,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from adapters.outages import is_outage
-from projections import parking
+from projections import metrics, parking
 from projections.cache_flusher import CacheFlusher
 from projections.doorbell import Doorbell, published_channel
 from projections.membership import BATCH
@@ -135,6 +135,8 @@ class ProjectionRunner:
                     if not is_outage(error):
                         raise
                     log.warning("projection_retry", error=repr(error), retry_in=backoff)
+                    metrics.PROJECTOR_FAILURES.labels(self.projector.name).inc()
+                    metrics.PROJECTOR_RETRIES.labels(self.projector.name).inc()
                     db.connection.close()  # a broken connection reconnects on next use
                     for pending, unhandled in batches[done:]:
                         self._rewind(pending, unhandled[0].offset)
@@ -181,6 +183,7 @@ class ProjectionRunner:
             self.consumer.resume(*self.consumer.paused())
 
     def handle(self, partition: TopicPartition, messages: list[Any]) -> None:
+        started = time.perf_counter()
         key = f"{partition.topic}:{partition.partition}"
         with transaction.atomic():
             checkpoint, _ = ProjectionCheckpoint.objects.select_for_update().get_or_create(
@@ -191,6 +194,7 @@ class ProjectionRunner:
             if fresh:
                 checkpoint.position = fresh[-1][1]["position"]
                 checkpoint.save(update_fields=["position", "updated_at"])
+        self._count_batch(len(messages), len(fresh), len(applied), time.perf_counter() - started)
         self._commit_offset(partition, messages[-1].offset + 1)
         if applied:
             # Bump before announcing: a reader woken by the announcement must miss the old cache.
@@ -198,6 +202,15 @@ class ProjectionRunner:
             self.cache.flush_when_due()
             self._announce([(e["aggregate_id"], e["version"]) for e in applied])
             log.info("projected", projector=self.projector.name, partition=key, count=len(applied))
+
+    def _count_batch(self, delivered: int, fresh: int, applied: int, seconds: float) -> None:
+        """Skipped: re-deliveries at or below the checkpoint, and unreadable (parked) messages."""
+        name = self.projector.name
+        metrics.PROJECTOR_BATCHES.labels(name).inc()
+        metrics.PROJECTOR_BATCH_SECONDS.labels(name).observe(seconds)
+        metrics.PROJECTOR_EVENTS.labels(name, "applied").inc(applied)
+        metrics.PROJECTOR_EVENTS.labels(name, "parked").inc(fresh - applied)
+        metrics.PROJECTOR_EVENTS.labels(name, "skipped").inc(delivered - fresh)
 
     def _fresh(self, messages: list[Any], position: int) -> list[tuple[Any, Envelope]]:
         """Envelopes past the checkpoint, in order; unreadable messages are parked here."""
@@ -243,6 +256,7 @@ class ProjectionRunner:
             if is_outage(error):
                 raise
             log.warning("projection_batch_failed_isolating", count=len(envelopes))
+            metrics.PROJECTOR_FAILURES.labels(name).inc()
         return self._apply_one_by_one(flowing)
 
     def _apply_one_by_one(self, flowing: list[tuple[Any, Envelope]]) -> list[Envelope]:
@@ -272,7 +286,9 @@ class ProjectionRunner:
     def _attempt(self, envelope: Envelope) -> Exception | None:
         """Apply one envelope up to PROJECTION_MAX_ATTEMPTS times; the last error, or None."""
         last: Exception | None = None
-        for _ in range(max_attempts()):
+        for attempt in range(max_attempts()):
+            if attempt:
+                metrics.PROJECTOR_RETRIES.labels(self.projector.name).inc()
             try:
                 with transaction.atomic():
                     self.projector.apply([envelope])

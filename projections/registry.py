@@ -28,6 +28,12 @@ PROJECTORS: dict[str, Callable[[], Projector]] = {
     "notifications": lambda: NotificationsProjector(send_order_email.delay),
 }
 
+# What each projector reads, known without building it (its clients): lag is counted in these.
+AGGREGATE_TYPES_BY_PROJECTOR: dict[str, tuple[str, ...]] = {
+    projector.name: tuple(projector.aggregate_types)
+    for projector in (CatalogProjector, ShoppingProjector, AuditProjector, NotificationsProjector)
+}
+
 
 def build_projector(name: str) -> Projector:
     """A fresh projector by name; KeyError if there is none of that name."""

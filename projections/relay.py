@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any, Protocol
 
 import structlog
 from django.db import connection
 from eventsourcing.persistence import Notification
 
+from projections import metrics
 from projections.doorbell import published_channel, ring_payload
 from projections.models import RelayCheckpoint
 from write_api.published_events import EventLog, to_envelope, topic_name
@@ -74,6 +76,7 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         position = load_position(self.name)
+        metrics.RELAY_STARTS.inc()
         log.info("relay_started", position=position)
         pending: queue.Queue[Notification] = queue.Queue(maxsize=self.batch_size * 4)
         with self.app.recorder.subscribe(gt=position) as subscription:
@@ -91,6 +94,17 @@ class Relay:
 
     def publish(self, notifications: list[Notification]) -> None:
         """Send the whole batch, flush once, and record its end only after every ack."""
+        started = time.perf_counter()
+        try:
+            self._publish(notifications)
+        except BaseException:
+            metrics.RELAY_FAILURES.inc()
+            raise
+        metrics.RELAY_BATCH_SECONDS.observe(time.perf_counter() - started)
+        metrics.RELAY_BATCHES.inc()
+        metrics.RELAY_EVENTS.inc(len(notifications))
+
+    def _publish(self, notifications: list[Notification]) -> None:
         futures, latest = [], {}
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)

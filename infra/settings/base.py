@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request counts and latency per URL pattern cover every other middleware.
+    "infra.metrics.HttpMetricsMiddleware",
     "infra.middleware.RequestIdMiddleware",
     "infra.middleware.AccessLogMiddleware",
     "infra.errors.UnhandledErrorMiddleware",
@@ -309,7 +311,7 @@ STORAGES = {
 # `make up` is development: plain HTTP, none of this.
 SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", IS_PRODUCTION)
 # Health probes of an orchestrator come over plain HTTP from inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^health/projections$"]
 _PROXY_SSL_HEADER = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
@@ -345,6 +347,11 @@ SHOPSTREAM_ADMIN_EMAIL = os.environ.get("SHOPSTREAM_ADMIN_EMAIL", "")
 SHOPSTREAM_ADMIN_PASSWORD = os.environ.get("SHOPSTREAM_ADMIN_PASSWORD", "")
 # How long /readyz waits for each dependency before calling it down.
 READINESS_TIMEOUT_SECONDS = float(os.environ.get("READINESS_TIMEOUT_SECONDS", "2"))
+# /health/projections answers 503 when a projector is further behind than this, or an
+# event has been parked longer than PARKED_MAX_SECONDS (README, "Operating it").
+PROJECTION_LAG_MAX_EVENTS = int(os.environ.get("PROJECTION_LAG_MAX_EVENTS", "100"))
+PROJECTION_LAG_MAX_SECONDS = float(os.environ.get("PROJECTION_LAG_MAX_SECONDS", "30"))
+PARKED_MAX_SECONDS = float(os.environ.get("PARKED_MAX_SECONDS", "300"))
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

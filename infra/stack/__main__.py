@@ -10,13 +10,14 @@ import argparse
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from infra.stack.processes import ROOT, app_processes
+from infra.stack.processes import ROOT, app_processes, fresh_metrics_dir
 from infra.stack.servers import LOCAL_SERVERS, start_missing_servers
 from infra.stack.supervisor import Supervisor, die_with_parent, emit, prefixed
 
@@ -77,6 +78,8 @@ def up(servers: Supervisor, stop: threading.Event) -> int:
     env.update(start_missing_servers(servers, WORKDIR))
     prepare(env)
     stack_env = write_stack_env(env)
+    metrics_dir = fresh_metrics_dir(WORKDIR / "prometheus")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     apps = Supervisor(env)
     write_port = int(env.get("WRITE_API_PORT", "8000"))
     read_port = int(env.get("READ_API_PORT", "8001"))
@@ -91,6 +94,7 @@ def up(servers: Supervisor, stop: threading.Event) -> int:
     emit("launcher", "stopping")
     stack_env.unlink(missing_ok=True)
     apps.stop_all(timeout=5)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from infra.stack.supervisor import ProcessSpec
 ROOT = Path(__file__).resolve().parent.parent.parent
 # One worker process per core; threads overlap the waits on PostgreSQL, Redis and OpenSearch.
 WORKERS, THREADS = 2, 4
+
+
+def fresh_metrics_dir(path: Path) -> Path:
+    """PROMETHEUS_MULTIPROC_DIR of one stack run, emptied: old runs' counts must not add up.
+
+    Every API worker, the relay and the projectors write their counters there, and either
+    API's /metrics reports them all (infra.metrics).
+    """
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def gunicorn(name: str, module: str, port: int, settings: str) -> ProcessSpec:

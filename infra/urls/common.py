@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from infra.errors import not_found
 from infra.health import Check, HealthzApi, ReadyzApi
+from infra.operations import MetricsApi, ProjectionsHealthApi
 
 API_VERSIONS = r"^api/(?P<version>v1|v2)/"
 handler400 = "infra.errors.bad_request"
@@ -28,6 +29,8 @@ def service_patterns(readiness_checks: dict[str, Check]) -> list[URLPattern | UR
     return [
         path("healthz", HealthzApi.as_view(), name="healthz"),
         path("readyz", ReadyzApi.as_view(checks=readiness_checks), name="readyz"),
+        path("health/projections", ProjectionsHealthApi.as_view(), name="health-projections"),
+        path("metrics", MetricsApi.as_view(), name="metrics"),
         path("api/schema/", SchemaApi.as_view(), name="schema"),
         path("api/docs/", DocsApi.as_view(url_name="schema"), name="docs"),
     ]

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 import requests
 
-from infra.stack.processes import ROOT, celery, gunicorn, pipeline_processes
+from infra.stack.processes import ROOT, celery, fresh_metrics_dir, gunicorn, pipeline_processes
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
 from tests.support.live_stack import ADMIN_EMAIL, LOG_DIR, PASSWORD, LiveStack, file_sink
@@ -25,7 +25,7 @@ from tests.support.traffic import Parties
 
 
 @pytest.fixture(scope="session")
-def live_stack(namespace: str) -> Iterator[LiveStack]:
+def live_stack(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     server = dj_database_url.parse(os.environ["DATABASE_URL"])
     database = {**server, "NAME": f"e2e_{namespace}"}
     admin = f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/postgres"
@@ -39,6 +39,8 @@ def live_stack(namespace: str) -> Iterator[LiveStack]:
         "SHOPSTREAM_ENV": "test",
         "DATABASE_URL": f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{database['NAME']}",
         "SHOPSTREAM_NAMESPACE": f"{namespace}e2e",
+        # As the launcher does: every process of this stack counts into one directory.
+        "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(tmp_path_factory.mktemp("metrics"))),
         "DJANGO_SETTINGS_MODULE": "infra.settings.write_api",
         "SHOPSTREAM_ADMIN_EMAIL": ADMIN_EMAIL,
         "SHOPSTREAM_ADMIN_PASSWORD": PASSWORD,

@@ -73,12 +73,19 @@ def test_launcher_serves_both_apis_stops_cleanly_and_keeps_the_event_store(tmp_p
             headers={"Authorization": f"Bearer {access['access']}"},
         )
         assert created.status_code == 201
+        # and every process counts into the run's metrics directory, which /metrics reads
+        metrics = requests.get(f"{read}/metrics", timeout=10).text
+        assert 'shopstream_http_requests_total{method="POST",route="/api/<version>/products"' in (
+            metrics.replace('service="write-api",', "")
+        )
+        assert any((tmp_path / "prometheus").iterdir())
     finally:
         # when: SIGTERM
         elapsed = stop_and_check_nothing_is_left(first)
-    # then: it stopped within 10 s with no orphan
+    # then: it stopped within 10 s with no orphan, and took its metrics directory away
     assert first.returncode == 0
     assert elapsed < 10
+    assert not (tmp_path / "prometheus").exists()
     # and when: it starts again on the same data directory with a fresh broker and index
     second = start_launcher(tmp_path, write_port, read_port)
     try:

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from kafka import KafkaProducer
 from opensearchpy import OpenSearch
+from prometheus_client import REGISTRY
 
 from adapters.clients import (
     kafka_admin,
@@ -91,6 +92,11 @@ def catalog_runner(prefix: str, index: SearchIndex, **kwargs: Any) -> Projection
     return ProjectionRunner(projector, consumer, prefix, **kwargs)
 
 
+def counted(name: str, **labels: str) -> float:
+    """A projector counter of this process (no multiprocess directory in tests)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 def group_generation(runner: ProjectionRunner) -> int:
     """The consumer group generation this member joined (kafka-python keeps it private)."""
     return runner.consumer._coordinator._generation.generation_id  # type: ignore[attr-defined]
@@ -106,6 +112,7 @@ def test_an_opensearch_that_refuses_connections_is_retried_and_nothing_is_parked
     away = OpenSearch(hosts=[f"http://127.0.0.1:{closed_port()}"], timeout=1, max_retries=0)
     counting = CountingIndex(away, isolated_namespace)
     runner = catalog_runner(prefix, counting)
+    retries = counted("shopstream_projector_retries_total", projector="catalog")
     with running(runner) as thread:
         # when: the projector meets the outage more often than it would try a bad event
         assert eventually(lambda: counting.attempts >= 5)
@@ -113,6 +120,7 @@ def test_an_opensearch_that_refuses_connections_is_retried_and_nothing_is_parked
         assert ParkedEvent.objects.filter(aggregate_id=str(product)).count() == 0
         assert not ProductView.objects.filter(id=product).exists()
         assert thread.is_alive()
+        assert counted("shopstream_projector_retries_total", projector="catalog") >= retries + 4
         # when: OpenSearch is back
         counting.client = opensearch_client()
         # then: the product arrives in the rows and the index
@@ -204,6 +212,9 @@ def test_a_poison_event_is_parked_after_k_attempts_and_holds_back_only_its_aggre
     ):
         producer.send(topic, key=poison, value=envelope).get(timeout=10)
     runner = catalog_runner(prefix, index)
+    parked = counted("shopstream_projector_events_total", projector="catalog", outcome="parked")
+    retries = counted("shopstream_projector_retries_total", projector="catalog")
+    failures = counted("shopstream_projector_failures_total", projector="catalog")
     # when: the projector runs; then the poison product and the other one change again
     with running(runner):
         assert eventually(lambda: ParkedEvent.objects.filter(aggregate_id=poison).count() == 2)
@@ -234,6 +245,11 @@ def test_a_poison_event_is_parked_after_k_attempts_and_holds_back_only_its_aggre
         projector=f"{prefix}catalog", partition=f"{topic}:{partition_of(poison, PARTITIONS)}"
     )
     assert checkpoint.position == second + 1
+    # and the projector's counters saw it: one event tried K times, three parked
+    labels = {"projector": "catalog"}
+    assert counted("shopstream_projector_events_total", **labels, outcome="parked") == parked + 3
+    assert counted("shopstream_projector_retries_total", **labels) >= retries + 2
+    assert counted("shopstream_projector_failures_total", **labels) >= failures + 1
 
 
 @pytest.fixture
