@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db.models import Count, Window
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -206,8 +207,12 @@ class ProductReviewListApi(APIView):
         if product_get(product_id) is None:
             raise NotFound(f"Product {product_id} does not exist.")
         reviews = review_list_for_product(product_id)
-        results = [review_body(r) for r in reviews[(page - 1) * size : page * size]]
-        return Response(paginated(request, page, size, reviews.count(), results))
+        # One statement for the page and its count (a window over every row, taken before
+        # the LIMIT): two would see two snapshots, and a review projected in between made
+        # the count disagree with the page.
+        rows = list(reviews.annotate(total=Window(Count("id")))[(page - 1) * size : page * size])
+        count = rows[0].total if rows else reviews.count()
+        return Response(paginated(request, page, size, count, [review_body(r) for r in rows]))
 
 
 class ProductSearchV2Api(ReadApi):
