@@ -76,6 +76,7 @@ class RecordingGateway:
 
     refunds: dict[str, RefundOutcome] = field(default_factory=dict)
     refund_status: RefundStatus = RefundStatus.SUCCEEDED  # what the next new refund answers
+    refunds_unreachable: bool = False  # a refund call fails as a network error would
 
     def refund(
         self,
@@ -86,6 +87,8 @@ class RecordingGateway:
         idempotency_key: str,
         metadata: dict[str, str],
     ) -> RefundOutcome:
+        if self.refunds_unreachable:
+            raise ConnectionError("gateway unreachable")
         self.calls.append(
             {"refund_of": charge_id, "amount": amount, "idempotency_key": idempotency_key,
              "metadata": metadata}

@@ -264,19 +264,15 @@ def test_a_declined_cancellation_refund_still_cancels_and_shows_the_failure(
 
 
 def test_a_refund_whose_gateway_call_broke_is_held_and_resumed_once_with_its_key(
-    shop: Shop, gateway: RecordingGateway, refunds: Refunds, monkeypatch: pytest.MonkeyPatch
+    shop: Shop, gateway: RecordingGateway, refunds: Refunds
 ) -> None:
     # given: the gateway is unreachable during the refund
     order_id, _ = paid_order(shop, gateway)
     refund_id = uuid4()
-
-    def unreachable(**_: object) -> None:
-        raise ConnectionError("gateway unreachable")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(gateway, "refund", unreachable)
-        with pytest.raises(ConnectionError):
-            refund(refunds, order_id, "10.00", refund_id=refund_id)
+    gateway.refunds_unreachable = True
+    with pytest.raises(ConnectionError):
+        refund(refunds, order_id, "10.00", refund_id=refund_id)
+    gateway.refunds_unreachable = False
     assert shop.get_order(order_id).refundable == D("40.00")  # held all the same
     # when
     resumed = refunds.resume_refund(order_id, refund_id, context=CONTEXT)
