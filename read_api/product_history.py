@@ -1,7 +1,9 @@
 """Selectors over a product's audit log: the product as of a time, and what each event changed.
 
 Both fold the product's events with the catalog projector's own `evolve`, so a past
-product has the live detail's shape and a change is what the read model saw change.
+product has the live detail's shape and a change is what the read model saw change. A
+page of history folds from the first event (its first "from" is the state before it):
+reads cost the product's history up to that page, which no command ever pays.
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 
 from contracts import event_types as events
 from projections.audit.models import AuditEvent
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
-from projections.catalog.models import CategoryView, ProductView
+from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.product_state import State, evolve
-from projections.catalog.ratings import rating_of
+from projections.catalog.ratings import rating_from_totals
 from read_api.representations import product_from_row
 
 # What a history entry reports as changed; `stock_available` is what buyers saw.
@@ -63,7 +66,7 @@ def product_as_of(product_id: UUID, when: datetime) -> dict[str, Any] | None:
     if state is None:
         return None
     body = product_from_row(_row(state), _category_as_of(state["category_id"], when))
-    average, count = rating_of(_ratings_until(product_id, when))
+    average, count = _rating_until(product_id, when)
     body["rating"] = {"average": str(average) if average is not None else None, "count": count}
     return {**body, "discontinued": state["discontinued"], "as_of": when.isoformat()}
 
@@ -160,11 +163,9 @@ def _category_as_of(category_id: str | None, when: datetime) -> CategoryView | N
     return CategoryView(id=category_id, name=path.names[-1], path=path.text)
 
 
-def _ratings_until(product_id: UUID, when: datetime) -> list[int]:
-    reviews = AuditEvent.objects.filter(
-        aggregate_type="Review",
-        type=events.REVIEW_CREATED,
-        occurred_at__lte=when,
-        data__product_id=str(product_id),
-    )
-    return [int(rating) for rating in reviews.values_list("data__rating", flat=True)]
+def _rating_until(product_id: UUID, when: datetime) -> tuple[Decimal | None, int]:
+    """The rating from the reviews written by `when`: reviews are never changed or removed,
+    so the review rows (dated by their event) hold that past, indexed by product."""
+    reviews = ReviewView.objects.filter(product_id=product_id, created_at__lte=when)
+    totals = reviews.aggregate(total=Sum("rating"), count=Count("id"))
+    return rating_from_totals(totals["total"] or 0, totals["count"])

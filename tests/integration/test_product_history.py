@@ -14,10 +14,12 @@ from django.test import override_settings
 from adapters.clients import opensearch_client
 from projections.audit.models import AuditEvent
 from projections.audit.projector import AuditProjector
+from projections.catalog.models import ReviewView
 from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from read_api.cursor import Cursor
 from tests.support.actors import Actor, make_actor
+from tests.support.shop_data import CONTEXT, add_category
 from write_api.application import Shop
 from write_api.published_events import to_envelope
 
@@ -108,6 +110,37 @@ def test_the_product_as_of_each_moment_has_the_price_and_stock_it_had_then(
     assert repriced < restocked
     assert [between.json()[k] for k in ("price", "stock_available", "version")] == ["12.00", 5, 2]
     assert [future.json()[k] for k in ("price", "stock_available", "version")] == ["12.00", 8, 3]
+
+
+def test_the_product_as_of_a_time_has_its_category_name_and_rating_of_then(
+    shop_app: Shop, seller: Actor, from_now: int
+) -> None:
+    # given: a product in "Kitchen", reviewed once, then the category renamed and a second
+    # review written
+    category = add_category(shop_app, f"Kitchen {uuid4().hex[:6]}")
+    created = seller.client.post(
+        "/api/v1/products",
+        {"name": "Pan", "description": "", "price": "30.00", "stock": 2, "category_id": category},
+        format="json",
+    )
+    product_id = created.json()["id"]
+    then = datetime.now(UTC)
+    shop_app.change_category(category, name="Cookware", context=CONTEXT)
+    project_since(shop_app, from_now)
+    for stars, at in ((4, then - timedelta(seconds=1)), (1, then + timedelta(seconds=1))):
+        ReviewView.objects.create(
+            id=uuid4(), product_id=product_id, customer_id=uuid4(), rating=stars, created_at=at
+        )
+    # when
+    past = as_of(product_id, then).json()
+    now = as_of(product_id, datetime.now(UTC) + timedelta(seconds=2)).json()
+    # then
+    assert past["category"]["id"] == str(category)
+    assert past["category"]["name"].startswith("Kitchen ")
+    assert past["category"]["path"] == past["category"]["name"]
+    assert past["rating"] == {"average": "4.00", "count": 1}
+    assert (now["category"]["name"], now["category"]["path"]) == ("Cookware", "Cookware")
+    assert now["rating"] == {"average": "2.50", "count": 2}
 
 
 def test_as_of_before_the_product_existed_or_on_v1_or_unknown_is_404_and_bad_time_400(
