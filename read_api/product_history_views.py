@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from read_api.product_history import (
     product_history_page,
     product_history_slice,
     product_seller,
+    without_customer_ids,
 )
 
 # History cursors hold the edge entry's version (read_api.cursor checks its shape).
@@ -65,23 +67,31 @@ class ProductHistoryApi(APIView):
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        seller = product_seller(product_id)
+        role, seller = getattr(request.user, "role", None), product_seller(product_id)
         if seller is None:
             raise NotFound(f"Product {product_id} does not exist.")
-        if getattr(request.user, "role", None) == "seller" and seller != str(request.user.id):
+        if role == "seller" and seller != str(request.user.id):
             raise PermissionDenied("Only the product's seller may read its history.")
+        shown = shown_to_admin if role == "admin" else without_customer_ids
         if data["cursor"] is None:
-            count, entries = product_history_page(product_id, data["page"], data["page_size"])
-            return Response(paginated(request, data["page"], data["page_size"], count, entries))
-        cursor = decode_cursor(data["cursor"], VERSION_SORT)
-        edge = cursor.after[0]
-        page = product_history_slice(
-            product_id,
-            after=0 if cursor.backwards else edge,
-            before=edge if cursor.backwards else None,
-            size=data["page_size"],
-        )
-        return Response(cursor_links(request, page))
+            page, size = data["page"], data["page_size"]
+            count, entries = product_history_page(product_id, page, size)
+            return Response(paginated(request, page, size, count, shown(entries)))
+        sliced = history_slice(product_id, data["cursor"], data["page_size"])
+        return Response(cursor_links(request, replace(sliced, entries=shown(sliced.entries))))
+
+
+def shown_to_admin(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return entries
+
+
+def history_slice(product_id: UUID, token: str, size: int) -> ProductPage:
+    """The entries a cursor of a `next` (after its version) or `previous` link points at."""
+    cursor = decode_cursor(token, VERSION_SORT)
+    edge = cursor.after[0]
+    if cursor.backwards:
+        return product_history_slice(product_id, before=edge, size=size)
+    return product_history_slice(product_id, after=edge, size=size)
 
 
 def cursor_links(request: Request, page: ProductPage) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from projections.catalog.projector import CatalogProjector
 from projections.catalog.search_index import SearchIndex
 from read_api.cursor import Cursor
 from tests.support.actors import Actor, make_actor
-from tests.support.shop_data import CONTEXT, add_category
+from tests.support.shop_data import ADDRESS, CONTEXT, add_category
 from write_api.application import Shop
 from write_api.published_events import to_envelope
 
@@ -227,6 +227,32 @@ def test_the_history_lists_each_change_with_old_and_new_values_and_its_actor(
     }
     assert entries[3]["changes"] == {"discontinued": {"from": False, "to": True}}
     assert entries[1]["at"] == occurred(product_id)[1].isoformat()
+
+
+def test_a_checkout_shows_as_a_reservation_by_a_customer_whose_id_only_admins_see(
+    shop_app: Shop, seller: Actor, customer: Actor, admin: Actor, from_now: int
+) -> None:
+    # given: a customer checks out 2 of the 8 in stock
+    product_id = repriced_and_restocked(seller)
+    cart = {"product_id": product_id, "quantity": 2}
+    assert customer.client.post("/api/v1/cart/items", cart, format="json").status_code == 200
+    checkout = customer.client.post(
+        "/api/v1/checkout", {"shipping_address": ADDRESS}, format="json"
+    )
+    assert checkout.status_code == 201, checkout.content
+    project_since(shop_app, from_now)
+    path = f"/api/v2/products/{product_id}/history"
+    # when
+    as_seller = read(seller, path).json()["results"][-1]
+    as_admin = read(admin, path).json()["results"][-1]
+    # then
+    assert (as_seller["type"], as_seller["version"]) == ("ProductReserved", 4)
+    assert as_seller["changes"] == {
+        "reserved": {"from": 0, "to": 2},
+        "stock_available": {"from": 8, "to": 6},
+    }
+    assert as_seller["actor"] == {"id": None, "role": "customer"}
+    assert as_admin["actor"] == {"id": str(customer.user.id), "role": "customer"}  # type: ignore[union-attr]
 
 
 def test_the_history_pages_by_number_and_by_cursor(
