@@ -57,6 +57,20 @@ class ProductSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class PastProductSerializer(ProductSerializer):
+    """v2 `?as_of=`: the product rebuilt from its events up to that time."""
+
+    discontinued = serializers.BooleanField()
+    as_of = serializers.DateTimeField()
+
+
+PRODUCT_OR_PAST_PRODUCT = PolymorphicProxySerializer(
+    component_name="ProductOrPastProduct",
+    serializers=[ProductSerializer, PastProductSerializer],
+    resource_type_field_name=None,
+)
+
+
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryNode"}})
 class CategoryChildrenField(serializers.ListField):
     """The subtree: CategoryNode refers to itself."""
@@ -207,6 +221,29 @@ class ActorSerializer(serializers.Serializer):
     role = serializers.CharField(allow_null=True)
 
 
+class FieldChangeSerializer(serializers.Serializer):
+    from_ = serializers.JSONField(allow_null=True, help_text="null when the product was created.")
+    to = serializers.JSONField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class ProductChangeSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="The event's position in the store.")
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = ActorSerializer()
+    changes = serializers.DictField(
+        child=FieldChangeSerializer(),
+        help_text="Each field the event changed (name, description, price, category_id, "
+        "seller_id, stock, reserved, stock_available, discontinued) with its old and new value.",
+    )
+
+
 class EventSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     event_id = serializers.UUIDField()
@@ -256,6 +293,18 @@ ORDER_PAGE = page_of("OrderSummaryPage", OrderSummarySerializer(many=True))
 REVIEW_PAGE = page_of("ReviewPage", ReviewSerializer(many=True))
 EVENT_PAGE = page_of("EventPage", EventSerializer(many=True))
 ESCALATION_PAGE = page_of("EscalationPage", EscalationSummarySerializer(many=True))
+
+PRODUCT_HISTORY_PAGE = inline_serializer(
+    "ProductHistoryPage",
+    {
+        "count": serializers.IntegerField(
+            required=False, help_text="Absent when paging with `cursor`."
+        ),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": ProductChangeSerializer(many=True),
+    },
+)
 
 TIMELINE = inline_serializer(
     "OrderTimeline",
@@ -321,6 +370,13 @@ AS_OF = OpenApiParameter(
     OpenApiTypes.DATETIME,
     OpenApiParameter.QUERY,
     description="v2: the order as it was at this time, rebuilt from its events.",
+)
+PRODUCT_AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATETIME,
+    OpenApiParameter.QUERY,
+    description="v2: the product as it was at this time, rebuilt from its events (not cached; "
+    "404 if it did not exist yet).",
 )
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",

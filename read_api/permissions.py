@@ -39,6 +39,12 @@ class ReadsHistory(HasReadRole):
     roles = ("analyst", "admin")
 
 
+class ReadsProductHistory(HasReadRole):
+    """Sellers (the view checks the product is theirs), analysts and admins."""
+
+    roles = ("seller", "analyst", "admin")
+
+
 class OwnsOrdersOrAdmin(HasReadRole):
     roles = ("customer", "admin")
 

@@ -32,6 +32,8 @@ from read_api.openapi import (
     NOT_MODIFIED,
     ORDER_OR_PAST_ORDER,
     ORDER_PAGE,
+    PRODUCT_AS_OF,
+    PRODUCT_OR_PAST_PRODUCT,
     PRODUCT_PAGE,
     REVIEW_PAGE,
     SEARCH_PAGE,
@@ -51,6 +53,7 @@ from read_api.orders import (
 )
 from read_api.pagination import PageParams, paginated
 from read_api.permissions import IsCustomer, TracksOrders, caller_id
+from read_api.product_history_views import product_detail_as_of
 from read_api.representations import product_from_document
 from read_api.search import sort
 from read_api.search_v2 import product_search_page, product_suggestions
@@ -121,15 +124,24 @@ class ProductListApi(ReadApi):
 
 
 class ProductDetailApi(ReadApi):
-    """One product as currently projected; cached, with ETag / If-None-Match."""
+    """One product as currently projected; cached, with ETag / If-None-Match. v2 `?as_of=`
+    rebuilds it from its events instead, past the cache."""
 
     authentication_classes: list[type] = []
 
     @extend_schema(
+        versions=["v1"],
         parameters=[IF_NONE_MATCH, ETAG],
         responses={200: ProductSerializer, 304: NOT_MODIFIED},
     )
+    @extend_schema(
+        versions=["v2"],
+        parameters=[PRODUCT_AS_OF, IF_NONE_MATCH, ETAG],
+        responses={200: PRODUCT_OR_PAST_PRODUCT, 304: NOT_MODIFIED},
+    )
     def get(self, request: Request, version: str, product_id: UUID) -> HttpResponse:
+        if "as_of" in request.query_params:
+            return product_detail_as_of(request, version, product_id)
         self.wait_for(request, product_version)
         body, tag = product_detail(product_id, fresh=HEADER in request.headers)
         if body is None:

@@ -14,6 +14,7 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
 )
 from read_api.escalation_views import EscalationDetailApi, EscalationListApi
 from read_api.history_views import AuditSearchApi, EventFeedApi, OrderTimelineApi
+from read_api.product_history_views import ProductHistoryApi
 from read_api.views import (
     CartApi,
     CategoryTreeApi,
@@ -43,6 +44,7 @@ queries = [
     path("products/suggest", ProductSuggestV2Api.as_view(), name="product-suggest"),
     path("products/<uuid:product_id>", ProductDetailApi.as_view(), name="product-detail"),
     path("products/<uuid:product_id>/reviews", ProductReviewListApi.as_view(), name="review-list"),
+    path("products/<uuid:product_id>/history", ProductHistoryApi.as_view(), name="product-history"),
 ]
 
 urlpatterns = [

@@ -133,3 +133,23 @@ def test_v2_only_queries_are_documented_in_v2_only() -> None:
     }
     as_of = [p["name"] for p in v2["paths"]["/api/v2/orders/{order_id}"]["get"]["parameters"]]
     assert "as_of" in as_of
+
+
+def test_product_time_travel_is_documented_in_v2_only() -> None:
+    # when
+    v1, _ = generate("infra.urls.read_api", "v1")
+    v2, _ = generate("infra.urls.read_api", "v2")
+    detail = "/products/{product_id}"
+
+    def parameters(schema: dict[str, Any], version: str) -> list[str]:
+        return [p["name"] for p in schema["paths"][f"/api/{version}{detail}"]["get"]["parameters"]]
+
+    # then
+    assert f"/api/v1{detail}/history" not in v1["paths"]
+    history = v2["paths"][f"/api/v2{detail}/history"]["get"]
+    assert {"page", "page_size", "cursor"} <= {p["name"] for p in history["parameters"]}
+    assert set(history["responses"]) >= {"200", "401", "403", "404"}
+    assert "as_of" not in parameters(v1, "v1")
+    assert "as_of" in parameters(v2, "v2")
+    change = v2["components"]["schemas"]["FieldChange"]
+    assert set(change["properties"]) == {"from", "to"}
