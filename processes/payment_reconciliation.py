@@ -12,6 +12,7 @@ from django.utils import timezone
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
+from write_api.metrics import PAYMENT_RECONCILIATIONS
 from write_api.payments.gateway import UnknownCharge
 from write_api.payments.service import reconciliation
 
@@ -39,6 +40,8 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
         except UnknownCharge as unknown:  # the gateway lost a charge it answered: a person acts
             log.error("reconciliation_unknown_charge", order_id=str(order_id), error=str(unknown))
             outcomes["unknown_charge"] += 1
+    for outcome, count in outcomes.items():
+        PAYMENT_RECONCILIATIONS.labels(outcome).inc(count)
     if outcomes:
         log.info("payments_reconciled", **outcomes)
     return outcomes
