@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from tqdm import tqdm
@@ -74,3 +75,13 @@ class Progress:
         self.printed_at, self._printed = now, self.last
 
     _printed: tuple[int, int] = (-1, -1)
+
+
+@contextmanager
+def reporting(stream: TextIO, *, unit: str, description: str = "") -> Iterator[Progress]:
+    """A Progress closed (its last line printed, its bar ended) however the work ends."""
+    progress = Progress(stream, unit=unit, description=description)
+    try:
+        yield progress
+    finally:
+        progress.close()

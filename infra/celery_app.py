@@ -1,11 +1,22 @@
 """The Celery application (Redis broker); tasks are discovered in the Django apps."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
+
+from adapters.metrics_endpoint import serve_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings.write_api")
 
 app = Celery("shopstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def start_metrics_endpoint(**kwargs: Any) -> None:
+    """/metrics on METRICS_PORT (in the main process, before the worker forks its pool)."""
+    serve_metrics()

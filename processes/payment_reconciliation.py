@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 import structlog
 from django.utils import timezone
 
+from adapters.progress import Report
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
+from write_api.metrics import PAYMENT_RECONCILIATIONS
 from write_api.payments.gateway import UnknownCharge
 from write_api.payments.service import reconciliation
 
@@ -19,10 +21,15 @@ log = structlog.get_logger("shopstream.reconciliation")
 BATCH = 200
 
 
-def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = None) -> Counter[str]:
-    """Settle every attempt without progress for `stale_after`; how many ended each way."""
+def reconcile_stalled_payments(
+    stale_after: timedelta, now: datetime | None = None, progress: Report | None = None
+) -> Counter[str]:
+    """Settle every attempt without progress for `stale_after`; how many ended each way.
+
+    `progress(done, total)` is told after each attempt (each is a call to the gateway).
+    """
     now = now or timezone.now()
-    candidates = (
+    candidates = list(
         OrderView.objects.filter(payment="pending", updated_at__lte=now - stale_after)
         .order_by("updated_at")
         .values_list("id", flat=True)[:BATCH]
@@ -30,7 +37,7 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
     settle = reconciliation(stale_after).settle
     context = CommandContext(actor_role="system", request_id=f"reconciliation-{now.isoformat()}")
     outcomes: Counter[str] = Counter()
-    for order_id in candidates:
+    for done, order_id in enumerate(candidates, start=1):
         try:
             outcomes[settle(order_id, context=context)] += 1
         except DomainError as refused:  # changed since the read model saw it; next round
@@ -39,6 +46,10 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
         except UnknownCharge as unknown:  # the gateway lost a charge it answered: a person acts
             log.error("reconciliation_unknown_charge", order_id=str(order_id), error=str(unknown))
             outcomes["unknown_charge"] += 1
+        if progress:
+            progress(done, len(candidates))
+    for outcome, count in outcomes.items():
+        PAYMENT_RECONCILIATIONS.labels(outcome).inc(count)
     if outcomes:
         log.info("payments_reconciled", **outcomes)
     return outcomes

@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
@@ -65,9 +66,15 @@ class Relay:
     """Moves notifications from the event store to Kafka, in log order, batch by batch."""
 
     def __init__(
-        self, app: EventLog, producer: Producer, topic_prefix: str, batch_size: int = 500
+        self,
+        app: EventLog,
+        producer: Producer,
+        topic_prefix: str,
+        batch_size: int = 500,
+        on_published: Callable[[int], None] | None = None,
     ) -> None:
         self.app = app
+        self.on_published = on_published  # told each batch's last position (catch-up progress)
         self.producer = producer
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
@@ -100,6 +107,8 @@ class Relay:
         metrics.RELAY_BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.RELAY_BATCHES.inc()
         metrics.RELAY_EVENTS.inc(len(notifications))
+        if self.on_published is not None:
+            self.on_published(notifications[-1].id)
 
     def _publish(self, notifications: list[Notification]) -> None:
         futures, latest = [], {}

@@ -17,6 +17,7 @@ from write_api.domain.metadata import CommandContext
 from write_api.domain.order import Order
 from write_api.domain.product import Product
 from write_api.domain.review import Review
+from write_api.metrics import CHECKOUTS, counted
 from write_api.results import CartLines, Saved
 from write_api.store import Decision, ShopStore
 
@@ -86,7 +87,8 @@ class OrderingCommands(ShopStore):
             )
             return [cart, order, *products.values()], order
 
-        return self._retrying(attempt, save_options)
+        with counted(CHECKOUTS, success="placed"):
+            return self._retrying(attempt, save_options)
 
     # -- order lifecycle --------------------------------------------------------
     def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:

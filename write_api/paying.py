@@ -21,6 +21,7 @@ from write_api.application import Shop
 from write_api.domain.errors import DomainError, NotFound
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order import PAID, ChargeRefused
+from write_api.metrics import PAYMENT_NOTICES, PAYMENTS, counted
 from write_api.payments.gateway import Charge, Outcome, PaymentGateway
 from write_api.payments.notices import ChargeNotice, GatewayNotice, answer_notice
 from write_api.results import StartedPayment
@@ -86,6 +87,14 @@ class Payments:
         self, order_id: UUID, *, customer_id: UUID, token: str, context: CommandContext
     ) -> PaymentResult:
         """Record the attempt, charge its amount, record the outcome against the attempt."""
+        with counted(PAYMENTS, success="paid") as outcome:
+            result = self._pay_with_token(order_id, customer_id, token, context)
+            outcome.value = result.status
+        return result
+
+    def _pay_with_token(
+        self, order_id: UUID, customer_id: UUID, token: str, context: CommandContext
+    ) -> PaymentResult:
         if self.shop.get_order(order_id).customer_id != customer_id:
             raise NotFound(f"Order {order_id} does not exist.")
         attempt = self.shop.begin_payment(
@@ -188,14 +197,17 @@ class Payments:
         "applied", "already_recorded", "ignored" (a type we do not act on) or
         "refused: <code>" when it does not match the order: nothing about the order changes.
         """
-        if not isinstance(notice, ChargeNotice):
-            return "ignored"
-        return answer_notice(
-            lambda: self.shop.settle_gateway_charge(
-                notice.order_id, notice=notice, expected_currency=self.currency, context=context
-            ),
-            lambda code: self._refused(notice, code),
-        )
+        with counted(PAYMENT_NOTICES, success="ignored") as counted_as:
+            if not isinstance(notice, ChargeNotice):
+                return "ignored"
+            outcome = answer_notice(
+                lambda: self.shop.settle_gateway_charge(
+                    notice.order_id, notice=notice, expected_currency=self.currency, context=context
+                ),
+                lambda code: self._refused(notice, code),
+            )
+            counted_as.value = outcome.partition(":")[0]  # "refused: <code>" counts as refused
+        return outcome
 
     @staticmethod
     def _refused(notice: ChargeNotice, code: str) -> str:

@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from infra.stack.processes import gunicorn
 from infra.stack.servers import free_port, wait_for
 from infra.stack.supervisor import Supervisor
-from tests.support.live_stack import LiveStack, eventually, file_sink
-from tests.support.shop_data import create_products
+from tests.support.live_stack import LiveStack, eventually, file_sink, paid_order
+from tests.support.shop_data import ADDRESS, create_products
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -117,6 +117,28 @@ def test_metrics_carry_no_personal_data_in_labels(live_stack: LiveStack) -> None
     assert not [v for v in values if "@" in v]
     assert "<unmatched>" in labelled(samples, "shopstream_http_requests_total", "route")
     assert "/api/<version>/auth/me" in labelled(samples, "shopstream_http_requests_total", "route")
+
+
+def test_checkouts_and_payments_are_counted_by_outcome_without_personal_data(
+    live_stack: LiveStack,
+) -> None:
+    # given
+    before = scrape(live_stack.write_url)
+    # when: a customer checks out to an address and pays with a token
+    _, customer, _ = paid_order(live_stack, "Metered")
+    me = customer.get(f"{live_stack.write_url}/api/v1/auth/me", timeout=10).json()
+    text = requests.get(f"{live_stack.write_url}/metrics", timeout=10).text
+    samples = scrape(live_stack.write_url)
+    # then: the outcomes are counted, in words, across the two workers
+    for name, outcome in [
+        ("shopstream_checkouts_total", "placed"),
+        ("shopstream_payments_total", "paid"),
+    ]:
+        assert value(samples, name, outcome=outcome) == value(before, name, outcome=outcome) + 1
+    values = {v for _, labels in samples for _, v in labels}
+    personal = [me["email"], ADDRESS["line1"], ADDRESS["city"], ADDRESS["postcode"], "tok_ok"]
+    assert [p for p in personal if p in text] == []
+    assert [v for v in values if "@" in v] == []
 
 
 def test_pipeline_gauges_and_process_counters_are_reported(live_stack: LiveStack) -> None:

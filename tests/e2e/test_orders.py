@@ -154,8 +154,10 @@ def test_an_unpaid_order_expires_and_its_stock_returns(live_stack: LiveStack) ->
     eventually(lambda: get(live_stack, customer, f"/orders/{order_id}").status_code == 200)
     # when: the expiry scan runs with the payment window already over
     output = live_stack.manage("expire_unpaid_orders", "--timeout", "0")
-    # then
-    assert output.strip() == "expired 1 orders"
+    # then: a progress line (the output is a pipe), then the summary
+    *progress, summary = output.strip().splitlines()
+    assert summary == "expired 1 orders"
+    assert [line.split(",")[0] for line in progress] == ["expire: 1/1 orders"]
     cancelled = eventually(
         lambda: (
             (o := get(live_stack, customer, f"/orders/{order_id}").json())["status"] == "cancelled"

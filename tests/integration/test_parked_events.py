@@ -98,11 +98,12 @@ def test_an_id_that_does_not_exist_is_a_clear_error_and_changes_nothing(
     assert list(ParkedEvent.objects.values_list("status", flat=True)) == ["parked", "parked"]
 
 
-def test_the_command_exits_1_for_an_id_that_does_not_exist() -> None:
+@pytest.mark.parametrize("action", ["show", "redrive"])
+def test_the_command_exits_1_for_an_id_that_does_not_exist(action: str) -> None:
     # when: run as an operator runs it (against the stack's own database)
     env = {**os.environ, "SHOPSTREAM_ENV": "test"}
     done = subprocess.run(
-        [sys.executable, "manage.py", "parked", "show", "987654321"],
+        [sys.executable, "manage.py", "parked", action, "987654321"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -270,8 +270,10 @@ def test_the_management_command_settles_stalled_attempts_the_read_model_lists(
     out = io.StringIO()
     # when
     call_command("reconcile_payments", "--older-than", "0", stdout=out)
-    # then
-    assert out.getvalue().strip() == "reconciled 1 payments: paid 1"
+    # then: a progress line (the output is no terminal), then the summary
+    *progress, summary = out.getvalue().splitlines()
+    assert summary == "reconciled 1 payments: paid 1"
+    assert [line.split(",")[0] for line in progress] == ["reconcile: 1/1 payments"]
     assert shop_app.get_order(uuid.UUID(order_id)).status == "paid"
     assert_money_and_order_agree(shop_app, order_id)
 

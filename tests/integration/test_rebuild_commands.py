@@ -12,7 +12,7 @@ from adapters.clients import opensearch_client
 from projections.catalog.search_index import SearchIndex
 from projections.models import RelayCheckpoint
 from tests.support.shop_data import create_products
-from write_api.application import Shop
+from write_api.application import Shop, shop
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -42,6 +42,11 @@ def test_reset_relay_moves_the_checkpoint_back(isolated_namespace: str) -> None:
     # given
     RelayCheckpoint.objects.create(name=f"{settings.TOPIC_PREFIX}relay", position=99)
     # when
-    call_command("reset_relay", "--position", "10", stdout=io.StringIO())
-    # then
+    out = io.StringIO()
+    call_command("reset_relay", "--position", "10", stdout=out)
+    # then: it says how much the relay will re-publish (the store head is past 10 or not)
     assert RelayCheckpoint.objects.get(name=f"{settings.TOPIC_PREFIX}relay").position == 10
+    head = shop().recorder.max_notification_id() or 0
+    assert out.getvalue().startswith(
+        f"relay checkpoint set to 10: {max(0, head - 10)} events to re-publish;"
+    )

@@ -111,3 +111,21 @@ def test_the_relay_rings_the_bell_of_the_aggregate_types_it_published_once_ackno
     assert load_position(relay.name) == head
     assert products.announced == head
     assert orders.announced == 0
+
+
+def test_the_relay_tells_each_published_batch_end_so_a_replay_reports_progress(
+    shop_app: Shop, prefix: str
+) -> None:
+    # given
+    create_products(shop_app, 12)
+    head = shop_app.recorder.max_notification_id()
+    producer = kafka_producer()
+    told: list[int] = []
+    relay = Relay(shop_app, producer, prefix, batch_size=5, on_published=told.append)
+    # when
+    run_relay_until(relay, head)
+    producer.close()
+    # then
+    assert told[-1] == head
+    assert told == sorted(told)
+    assert len(told) >= 3  # at least 12 events in batches of 5

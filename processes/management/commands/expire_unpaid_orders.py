@@ -1,10 +1,13 @@
 """Expire unpaid orders now (what the beat schedule does every ORDER_EXPIRY_SCAN_SECONDS)."""
 
+import sys
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from adapters.progress import reporting
 from processes.order_expiry import expire_overdue_orders
 
 
@@ -19,6 +22,10 @@ class Command(BaseCommand):
             help="seconds an order may stay unpaid (default: ORDER_PAYMENT_TIMEOUT_SECONDS)",
         )
 
-    def handle(self, *args: object, **options: float) -> None:
-        expired = expire_overdue_orders(timedelta(seconds=options["timeout"]))
+    def handle(self, *args: object, **options: Any) -> None:
+        stream = options.get("stdout") or sys.stdout  # raw: a bar is redrawn in place
+        with reporting(stream, unit="orders", description="expire") as progress:
+            expired = expire_overdue_orders(
+                timedelta(seconds=options["timeout"]), progress=progress
+            )
         self.stdout.write(f"expired {expired} orders")

@@ -1,10 +1,13 @@
 """Settle stalled payment attempts now (what beat does every PAYMENT_RECONCILE_SCAN_SECONDS)."""
 
+import sys
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from adapters.progress import reporting
 from processes.payment_reconciliation import reconcile_stalled_payments
 
 
@@ -20,8 +23,12 @@ class Command(BaseCommand):
             "(default: PAYMENT_RECONCILE_AFTER_SECONDS)",
         )
 
-    def handle(self, *args: object, **options: float) -> None:
-        outcomes = reconcile_stalled_payments(timedelta(seconds=options["older_than"]))
+    def handle(self, *args: object, **options: Any) -> None:
+        stream = options.get("stdout") or sys.stdout  # raw: a bar is redrawn in place
+        with reporting(stream, unit="payments", description="reconcile") as progress:
+            outcomes = reconcile_stalled_payments(
+                timedelta(seconds=options["older_than"]), progress=progress
+            )
         summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
         self.stdout.write(
             f"reconciled {sum(outcomes.values())} payments" + (f": {summary}" if summary else "")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.clients import kafka_consumer
+from adapters.metrics_endpoint import serve_metrics
 from adapters.signals import stop_on_signals
 from projections.consumer import ProjectionRunner
 from projections.membership import member_options
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"unknown projectors: {', '.join(sorted(unknown))}")
         stop = stop_on_signals()
+        serve_metrics()
         failures: list[BaseException] = []
         threads = [
             threading.Thread(target=self.run_one, args=(name, stop, failures), name=name)

@@ -1,21 +1,35 @@
 """Run the relay: event store notification log -> Kafka, until SIGTERM."""
 
+import sys
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from adapters.clients import kafka_producer
+from adapters.metrics_endpoint import serve_metrics
 from adapters.signals import stop_on_signals
-from projections.relay import Relay
+from projections.catch_up import catch_up_reporter
+from projections.relay import Relay, load_position
 from write_api.application import shop
 
 
 class Command(BaseCommand):
     help = "Publish stored events to Kafka in log order (at-least-once)."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         stop = stop_on_signals()
+        serve_metrics()
         producer = kafka_producer()
         try:
-            Relay(shop(), producer, settings.TOPIC_PREFIX).run(stop)
+            relay = Relay(shop(), producer, settings.TOPIC_PREFIX)
+            # Far behind the head (a replay): progress up to it. The raw stream, as a bar
+            # redrawn in place must not get self.stdout's newline after every write.
+            relay.on_published = catch_up_reporter(
+                load_position(relay.name),
+                relay.app.recorder.max_notification_id() or 0,
+                options.get("stdout") or sys.stdout,
+            )
+            relay.run(stop)
         finally:
             producer.close(timeout=5)

@@ -1,0 +1,41 @@
+"""The relay's progress while it re-publishes a long stretch of the log.
+
+After `make replay` (or a broker that lost its events) the relay starts far behind the
+store's head. Publishing up to the head it saw at start is then a long job: it reports
+count, rate and ETA (`adapters.progress`: a bar on a terminal, a line every few seconds
+under CI, into the launcher's log or `docker compose logs`), and stops reporting there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from adapters.progress import Progress
+
+# Below this the relay catches up within a couple of batches: nothing worth a progress line.
+CATCH_UP_MIN_EVENTS = 1000
+Published = Callable[[int], None]  # the last store position a batch published
+
+
+def catch_up_reporter(
+    start: int, head: int, stream: TextIO, min_events: int = CATCH_UP_MIN_EVENTS
+) -> Published | None:
+    """A callback for each published batch, or None when the relay is not far behind."""
+    total = head - start
+    if total < min_events:
+        return None
+    bar = Progress(stream, unit="events", description="relay catch-up")
+    bar(0, total)
+    progress: Progress | None = bar
+
+    def published(position: int) -> None:
+        nonlocal progress
+        if progress is None:
+            return
+        progress(min(position, head) - start, total)
+        if position >= head:
+            progress.close()
+            progress = None
+
+    return published
