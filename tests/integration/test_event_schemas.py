@@ -7,6 +7,7 @@ The old shape is written here as that release wrote it: the same JSON as today's
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,12 +17,15 @@ from uuid import UUID, uuid4
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from adapters.clients import kafka_admin, kafka_producer
 from contracts import event_types as events
 from contracts.schemas import SHOP_CURRENCY
 from projections.audit.models import AuditEvent
+from projections.models import ParkedEvent
+from projections.parking import park
 from projections.shopping.models import OrderLineView, OrderView
 from projections.topics import ensure_topics
 from read_api.history import order_as_of
@@ -238,3 +242,23 @@ def test_an_audit_row_an_older_projector_wrote_reads_as_schema_2_as_of_a_time() 
         }
     ]
     assert audit_of(order_id)[0][1] == 1  # the row itself is left as it was written
+
+
+def test_a_schema_1_envelope_parked_by_an_older_release_is_redriven_as_schema_2() -> None:
+    # given: the shopping projector of an older release parked an order's schema 1 envelope
+    order_id, customer_id, product_id = uuid4(), uuid4(), uuid4()
+    parked = park(
+        "shopping",
+        v1_envelope(order_id, customer_id, product_id, position=10**12),
+        "OperationalError('the database went away')",
+        attempts=3,
+        source="t:0@1",
+    )
+    # when
+    call_command("parked", "redrive", str(parked.pk), stdout=io.StringIO())
+    # then
+    order = OrderView.objects.get(id=order_id)
+    assert (order.currency, order.status) == (SHOP_CURRENCY, "pending_payment")
+    assert OrderLineView.objects.get(order_id=order_id).category_id is None
+    assert ParkedEvent.objects.get(pk=parked.pk).status == "redriven"
+    assert ParkedEvent.objects.get(pk=parked.pk).envelope["schema"] == 1  # kept as delivered
