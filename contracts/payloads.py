@@ -24,16 +24,21 @@ class CartItemRemoved(TypedDict):
 class OrderLine(TypedDict):
     product_id: str
     name: str
-    unit_price: str
+    unit_price: str  # in the order's currency
     quantity: int
     seller_id: str | None
+    category_id: str | None  # schema 2: the product's category at checkout (None: none)
 
 
 class OrderPlaced(TypedDict):
+    """Schema 2 (contracts.schemas): `currency` and each line's `category_id` were added;
+    a schema 1 payload reads as schema 2 through contracts.schemas.current_data."""
+
     order_id: str
     customer_id: str
     lines: list[OrderLine]
     total: str
+    currency: str  # schema 2: ISO 4217, of the total and every unit price
     shipping_address: dict[str, Any]
 
 

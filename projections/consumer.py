@@ -37,6 +37,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from adapters.outages import is_outage
+from contracts.schemas import current_envelope
 from projections import metrics, parking
 from projections.cache_flusher import CacheFlusher
 from projections.doorbell import Doorbell, published_channel
@@ -308,8 +309,9 @@ class ProjectionRunner:
             if not isinstance(envelope["position"], int) or isinstance(envelope["position"], bool):
                 raise ValueError("envelope position is not an integer")
             envelope["aggregate_id"] = str(envelope["aggregate_id"])
-            return envelope
-        except (ValueError, TypeError, RecursionError) as error:
+            # An older relay's envelope (a lower schema) reads as today's, for every projector.
+            return current_envelope(envelope)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             raw = (
                 message.value.decode(errors="replace")
                 if isinstance(message.value, bytes)

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from adapters.outages import is_outage
+from contracts.schemas import current_envelope
 from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent
@@ -151,7 +152,8 @@ def _apply(projector: Projector, event: ParkedEvent) -> str | None:
         return "unreadable envelope: nothing to apply; skip it with a reason"
     try:
         with transaction.atomic():
-            projector.apply([original_envelope(event)])
+            # Parked by an older release, it may be in an older schema: read it as today's.
+            projector.apply([current_envelope(original_envelope(event))])
     except Exception as error:
         if is_outage(error):
             raise

@@ -46,7 +46,7 @@ def send_order_email(
     if order is None:
         raise OrderNotProjectedYet(order_id)
     recipient = get_user_model().objects.get(pk=order.customer_id).email
-    email = email_of(kind, order_id, str(order.total), details)
+    email = email_of(kind, order_id, f"{order.total} {order.currency}", details)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -73,7 +73,8 @@ def send_order_email(
 
 
 def email_of(kind: str, order_id: str, total: str, details: dict[str, str] | None) -> Email:
-    """An escalation's email carries its `details`; an order's email says its total."""
+    """An escalation's email carries its `details`; an order's email says its total (with
+    its currency)."""
     if details is not None:
         return escalation_email(kind, order_id, details)
     return order_email(kind, order_id, total)

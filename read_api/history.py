@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from contracts import event_types as events
 from contracts import payloads
 from contracts.envelope import ORDER_CONCERNS
+from contracts.schemas import current_data
 from projections.audit.models import AuditEvent, concerned_order
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
@@ -87,19 +88,22 @@ def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:
     """The order rebuilt from its events up to `when` (None if it did not exist yet)."""
     state: dict[str, Any] | None = None
     for event in order_events(order_id, when).order_by("version"):
-        data = event.data
+        # Rows an older projector wrote keep their schema: read them in today's.
+        data = current_data(event.type, event.schema, event.data)
         if event.type == events.ORDER_PLACED:
             placed = cast(payloads.OrderPlaced, data)
             state = {
                 "id": str(order_id),
                 "status": PENDING_PAYMENT,
                 "total": placed["total"],
+                "currency": placed["currency"],
                 "items": [
                     {
                         "product_id": line["product_id"],
                         "name": line["name"],
                         "unit_price": line["unit_price"],
                         "quantity": line["quantity"],
+                        "category_id": line["category_id"],
                     }
                     for line in placed["lines"]
                 ],

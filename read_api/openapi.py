@@ -120,6 +120,11 @@ class OrderLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     line_total = money()
     seller_id = serializers.UUIDField(allow_null=True)
+    category_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="The product's category at checkout; null for none, and for orders placed "
+        "before it was recorded.",
+    )
 
 
 class StatusChangeSerializer(serializers.Serializer):
@@ -158,6 +163,7 @@ class OrderSerializer(serializers.Serializer):
     items = OrderLineSerializer(many=True, help_text="A seller gets only its own lines.")
     total = money(help_text="For a seller, its lines' subtotal: never the whole order's.")
     subtotal = money(help_text="The sum of `items`.")
+    currency = serializers.CharField(help_text="ISO 4217, of every amount of the order.")
     shipping_address = AddressSerializer()
     fulfilments = FulfilmentSerializer(many=True, help_text="A seller gets only its own.")
     status_history = StatusChangeSerializer(many=True)
@@ -175,6 +181,7 @@ class PastOrderLineSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     unit_price = money()
     quantity = serializers.IntegerField()
+    category_id = serializers.UUIDField(allow_null=True)
 
 
 class PastStatusChangeSerializer(serializers.Serializer):
@@ -189,6 +196,7 @@ class PastOrderSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
     total = money()
+    currency = serializers.CharField(help_text="ISO 4217, of every amount of the order.")
     items = PastOrderLineSerializer(many=True)
     shipping_address = AddressSerializer()
     status_history = PastStatusChangeSerializer(many=True)

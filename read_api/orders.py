@@ -84,10 +84,12 @@ def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
                 "quantity": line.quantity,
                 "line_total": str(line.unit_price * line.quantity),
                 "seller_id": str(line.seller_id) if line.seller_id else None,
+                "category_id": str(line.category_id) if line.category_id else None,
             }
             for line in lines
         ],
         "total": str(visible_total(order)),
+        "currency": order.currency,
         "subtotal": str(subtotal(lines)),
         "shipping_address": order.shipping_address,
         "fulfilments": fulfilments_visible(order.fulfilments.all(), lines),

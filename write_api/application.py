@@ -127,6 +127,8 @@ def event_store_env(database: dict[str, Any] | None = None, **overrides: str) ->
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         # Tables are created once by `prepare_stack`, not raced for by every process.
         "CREATE_TABLE": "n",
+        # Orders record the currency they are priced in (Order.Placed schema 2).
+        "SHOP_CURRENCY": settings.CURRENCY,
     }
     env.update(overrides)
     return env

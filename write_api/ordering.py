@@ -83,6 +83,7 @@ class OrderingCommands(ShopStore):
                 order_id=order_id,
                 customer_id=customer_id,
                 shipping_address=shipping_address,
+                currency=self.currency,
                 context=context,
             )
             return [cart, order, *products.values()], order

@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
     RecordConflictError,
 )
 
+from contracts.schemas import SHOP_CURRENCY
 from write_api.domain.account import Account
 from write_api.domain.cart import Cart, cart_id
 from write_api.domain.category import TREE_ID, CategoryTree
@@ -80,6 +81,12 @@ class ShopStore(Application[UUID]):
     snapshotting_projectors: ClassVar[dict[type[Any], ProjectorFunction[Any, Any]]] = dict.fromkeys(
         SNAPSHOTTED, replay
     )
+
+    @property
+    def currency(self) -> str:
+        """The shop's one currency (ISO 4217): the env's SHOP_CURRENCY (event_store_env sets
+        it from the settings' CURRENCY), else SHOPSTREAM_CURRENCY's."""
+        return self.env.get("SHOP_CURRENCY") or SHOP_CURRENCY
 
     # -- loads ------------------------------------------------------------------
     def get_product(self, product_id: UUID) -> Product:

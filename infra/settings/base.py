@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from contracts.schemas import SHOP_CURRENCY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ENVIRONMENT = os.environ.get("SHOPSTREAM_ENV", "production")
 IS_PRODUCTION = ENVIRONMENT not in {"development", "test"}
@@ -341,7 +343,7 @@ PAYMENT_WEBHOOK_URL = os.environ.get(
 # A payment attempt without progress for this long may be resumed (same gateway key).
 PAYMENT_ATTEMPT_RESUME_SECONDS = float(os.environ.get("PAYMENT_ATTEMPT_RESUME_SECONDS", "60"))
 FAKE_GATEWAY_SETTLE_SECONDS = float(os.environ.get("FAKE_GATEWAY_SETTLE_SECONDS", "1"))
-CURRENCY = os.environ.get("SHOPSTREAM_CURRENCY", "USD")
+CURRENCY = SHOP_CURRENCY  # SHOPSTREAM_CURRENCY, read once in contracts.schemas
 
 SHOPSTREAM_ADMIN_EMAIL = os.environ.get("SHOPSTREAM_ADMIN_EMAIL", "")
 SHOPSTREAM_ADMIN_PASSWORD = os.environ.get("SHOPSTREAM_ADMIN_PASSWORD", "")

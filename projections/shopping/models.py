@@ -47,6 +47,7 @@ class OrderView(models.Model):
     payment_status = models.CharField(max_length=32, default="unpaid")
     refunded_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)  # ISO 4217, of the total and every price
     shipping_address = models.JSONField()
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
@@ -78,6 +79,9 @@ class OrderLineView(models.Model):
     unit_price = models.DecimalField(max_digits=14, decimal_places=2)
     quantity = models.IntegerField()
     seller_id = models.UUIDField(null=True, db_index=True)
+    # The product's category at checkout; None for none, and for orders placed before it
+    # was recorded (OrderPlaced schema 1).
+    category_id = models.UUIDField(null=True)
 
     class Meta:
         app_label = "projections"

@@ -159,6 +159,7 @@ def _placed(
         customer_id=data["customer_id"],
         status=PENDING_PAYMENT,
         total=data["total"],
+        currency=data["currency"],
         shipping_address=data["shipping_address"],
         created_at=envelope["occurred_at"],
         updated_at=envelope["occurred_at"],
@@ -172,6 +173,7 @@ def _placed(
             unit_price=line["unit_price"],
             quantity=line["quantity"],
             seller_id=line["seller_id"],
+            category_id=line["category_id"],
         )
         for line in data["lines"]
     )

@@ -118,6 +118,7 @@ def _order(shop: Shop, index: SearchIndex, aggregate_id: str, _: Envelopes) -> l
     expected: dict[str, Any] = {
         "status": order.status,
         "total": order.total,
+        "currency": order.currency,
         "shipping_address": order.shipping_address,
         "version": order.version,
     }
@@ -125,10 +126,13 @@ def _order(shop: Shop, index: SearchIndex, aggregate_id: str, _: Envelopes) -> l
     problems = [] if row == expected else [f"order row {aggregate_id}: {row} != {expected}"]
     lines = list(
         OrderView.objects.filter(id=aggregate_id).values_list(
-            "lines__name", "lines__unit_price", "lines__quantity"
+            "lines__name", "lines__unit_price", "lines__quantity", "lines__category_id"
         )
     )
-    wanted = [(line["name"], line["unit_price"], line["quantity"]) for line in order.lines]
+    wanted = [
+        (line["name"], line["unit_price"], line["quantity"], line["category_id"])
+        for line in order.lines
+    ]
     if sorted(lines) != sorted(wanted):
         problems.append(f"order lines {aggregate_id}: {lines} != {wanted}")
     return problems

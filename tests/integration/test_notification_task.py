@@ -26,6 +26,7 @@ def given_projected_order() -> str:
         customer_id=customer.id,
         status="paid",
         total=Decimal("49.00"),
+        currency="EUR",
         shipping_address={},
         created_at=timezone.now(),
         updated_at=timezone.now(),
@@ -56,6 +57,7 @@ def test_five_concurrent_runs_for_one_event_send_one_email() -> None:
     assert sorted(results) == ["already sent"] * 4 + ["sent"]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].extra_headers["X-Shopstream-Event"] == event_id
+    assert "payment of 49.00 EUR for order" in mail.outbox[0].body
     assert SentEmail.objects.filter(event_id=event_id).count() == 1
 
 

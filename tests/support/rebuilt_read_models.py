@@ -284,6 +284,7 @@ class Shopping:
                 "customer_id": data["customer_id"],
                 "status": "pending_payment",
                 "total": money(data["total"]),
+                "currency": data["currency"],
                 "shipping_address": data["shipping_address"],
                 "created_at": instant(envelope["occurred_at"]),
                 "lines": sorted(
@@ -293,6 +294,7 @@ class Shopping:
                         money(line["unit_price"]),
                         line["quantity"],
                         line["seller_id"],
+                        line["category_id"],
                     )
                     for line in data["lines"]
                 ),
@@ -416,6 +418,7 @@ def stored_orders(stack: Stack) -> Rows:
             "customer_id": str(customer_id),
             "status": status,
             "total": money(total),
+            "currency": currency,
             "shipping_address": address,
             "created_at": created_at,
             "lines": [],
@@ -423,19 +426,20 @@ def stored_orders(stack: Stack) -> Rows:
             "fulfilments": [],
             "version": version,
         }
-        for order_id, customer_id, status, total, address, created_at, version in select(
+        for order_id, customer_id, status, total, currency, address, created_at, version in select(
             stack,
             OrderView,
             "id",
             "customer_id",
             "status",
             "total",
+            "currency",
             "shipping_address",
             "created_at",
             "version",
         )
     }
-    for order_id, product_id, name, unit_price, quantity, seller_id in select(
+    for order_id, product_id, name, unit_price, quantity, seller_id, category_id in select(
         stack,
         OrderLineView,
         "order_id",
@@ -444,9 +448,17 @@ def stored_orders(stack: Stack) -> Rows:
         "unit_price",
         "quantity",
         "seller_id",
+        "category_id",
     ):
         orders[str(order_id)]["lines"].append(
-            (str(product_id), name, money(unit_price), quantity, text(seller_id))
+            (
+                str(product_id),
+                name,
+                money(unit_price),
+                quantity,
+                text(seller_id),
+                text(category_id),
+            )
         )
     for order_id, version, status, by, by_role in select(
         stack,

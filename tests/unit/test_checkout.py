@@ -12,12 +12,18 @@ from write_api.domain.order import Order
 from write_api.domain.product import Product
 
 
-def product(name: str, price: str, stock: int, seller_id: UUID | None = None) -> Product:
+def product(
+    name: str,
+    price: str,
+    stock: int,
+    seller_id: UUID | None = None,
+    category_id: UUID | None = None,
+) -> Product:
     return Product.create(
         name=name,
         description="",
         price=Decimal(price),
-        category_id=None,
+        category_id=category_id,
         stock=stock,
         seller_id=seller_id,
         context=CONTEXT,
@@ -33,8 +39,8 @@ def cart_with(customer: UUID, *lines: tuple[Product, int]) -> Cart:
 
 def test_placing_an_order_snapshots_prices_totals_reserves_and_empties_the_cart() -> None:
     # given
-    customer, order_id, seller = uuid4(), uuid4(), uuid4()
-    mug, pot = product("Mug", "12.50", 5, seller), product("Pot", "30.00", 1)
+    customer, order_id, seller, kitchen = uuid4(), uuid4(), uuid4(), uuid4()
+    mug, pot = product("Mug", "12.50", 5, seller, kitchen), product("Pot", "30.00", 1)
     cart = cart_with(customer, (mug, 2), (pot, 1))
     # when
     order = Order.check_out(
@@ -43,10 +49,12 @@ def test_placing_an_order_snapshots_prices_totals_reserves_and_empties_the_cart(
         order_id=order_id,
         customer_id=customer,
         shipping_address=ADDRESS,
+        currency="EUR",
         context=CONTEXT,
     )
     # then
     assert (order.id, order.customer_id, order.total) == (order_id, customer, Decimal("55.00"))
+    assert order.currency == "EUR"
     assert order.lines == [
         {
             "product_id": mug.id,
@@ -54,6 +62,7 @@ def test_placing_an_order_snapshots_prices_totals_reserves_and_empties_the_cart(
             "unit_price": Decimal("12.50"),
             "quantity": 2,
             "seller_id": seller,
+            "category_id": kitchen,
         },
         {
             "product_id": pot.id,
@@ -61,6 +70,7 @@ def test_placing_an_order_snapshots_prices_totals_reserves_and_empties_the_cart(
             "unit_price": Decimal("30.00"),
             "quantity": 1,
             "seller_id": None,
+            "category_id": None,
         },
     ]
     assert (mug.reserved, mug.available, pot.available) == (2, 3, 0)
@@ -81,6 +91,7 @@ def test_placing_an_order_with_a_short_line_names_it_and_records_no_event() -> N
             order_id=uuid4(),
             customer_id=customer,
             shipping_address=ADDRESS,
+            currency="EUR",
             context=CONTEXT,
         )
     # then

@@ -106,6 +106,7 @@ def test_an_order_above_the_total_bound_is_refused(shop: Shop) -> None:
         "unit_price": Decimal("999999999999.99"),
         "quantity": 2,
         "seller_id": uuid4(),
+        "category_id": None,
     }
     # when
     with pytest.raises(Conflict) as refused:
@@ -114,6 +115,7 @@ def test_an_order_above_the_total_bound_is_refused(shop: Shop) -> None:
             customer_id=uuid4(),
             lines=[line],
             shipping_address=ADDRESS,
+            currency="USD",
             context=CONTEXT,
         )
     # then

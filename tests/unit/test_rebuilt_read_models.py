@@ -43,7 +43,10 @@ def test_the_rebuild_folds_products_orders_carts_reviews_audit_and_emails(shop: 
     assert models.documents[product_id]["rating_average"] == 4.0
     order = models.orders[order_id]
     assert (order["status"], order["total"], order["version"]) == ("paid", "25.00", 2)
-    assert order["lines"] == [(product_id, "Blue mug", "12.50", 2, product["seller_id"])]
+    assert order["currency"] == shop.currency
+    assert order["lines"] == [
+        (product_id, "Blue mug", "12.50", 2, product["seller_id"], product["category_id"])
+    ]
     assert [h[:2] for h in order["history"]] == [(1, "pending_payment"), (2, "paid")]
     assert models.carts[customer_id]["lines"] == {}
     assert [r["rating"] for r in models.reviews.values()] == [4]

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.schemas import order_placed_v1_v2
 from write_api.domain import fulfilment as parcels
 from write_api.domain.cart import Cart
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed
@@ -90,6 +91,26 @@ class Order(Aggregate):
 
         TOPIC = "shopstream.order.Created"
 
+    class Placed(Aggregate.Created):
+        """An order was placed: its priced lines (each with its category at checkout), its
+        total and currency, where it ships to.
+
+        Version 2 added `currency` and each line's `category_id`; version 1 events are
+        upcast when loaded (contracts.schemas, shared with the envelopes' readers)."""
+
+        TOPIC = "shopstream.order.Placed"
+        class_version = 2
+
+        order_id: UUID
+        customer_id: UUID
+        lines: list[dict[str, Any]]
+        total: Decimal
+        currency: str
+        shipping_address: dict[str, Any]
+        metadata: Metadata
+
+        upcast_v1_v2 = staticmethod(order_placed_v1_v2)
+
     @staticmethod
     def create_id(order_id: UUID, **_: object) -> UUID:
         return order_id
@@ -103,6 +124,7 @@ class Order(Aggregate):
         order_id: UUID,
         customer_id: UUID,
         shipping_address: dict[str, Any],
+        currency: str,
         context: CommandContext,
     ) -> Order:
         """The checkout decision: check every line's stock, snapshot the prices, empty the
@@ -129,6 +151,7 @@ class Order(Aggregate):
                 "unit_price": p.price,
                 "quantity": quantities[pid],
                 "seller_id": p.seller_id,
+                "category_id": p.category_id,
             }
             for pid, p in products.items()
         ]
@@ -137,6 +160,7 @@ class Order(Aggregate):
             customer_id=customer_id,
             lines=lines,
             shipping_address=shipping_address,
+            currency=currency,
             context=context,
         )
         for pid, product in products.items():
@@ -151,9 +175,11 @@ class Order(Aggregate):
         customer_id: UUID,
         lines: list[dict[str, Any]],
         shipping_address: dict[str, Any],
+        currency: str,
         context: CommandContext,
     ) -> Order:
-        """An order for priced lines; its total is their sum, within what any order may cost."""
+        """An order for priced lines in `currency` (the shop's, ISO 4217); its total is their
+        sum, within what any order may cost."""
         check_shipping_address(shipping_address)
         total = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0.00"))
         if total > ORDER_TOTAL_MAX:
@@ -168,12 +194,13 @@ class Order(Aggregate):
             customer_id=customer_id,
             lines=lines,
             total=total,
+            currency=currency,
             shipping_address=shipping_address,
             metadata=context.as_event_metadata(),
         )
         return created
 
-    @event("Placed", topic="shopstream.order.Placed")
+    @event(Placed)
     def __init__(
         self,
         *,
@@ -181,12 +208,14 @@ class Order(Aggregate):
         customer_id: UUID,
         lines: list[dict[str, Any]],
         total: Decimal,
+        currency: str,
         shipping_address: dict[str, Any],
         metadata: Metadata,
     ) -> None:
         self.customer_id = customer_id
         self.lines = lines
         self.total = total
+        self.currency = currency
         self.shipping_address = shipping_address
         self.status = PENDING_PAYMENT
         self.payment_pending_charge: str | None = None
