@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.utils import timezone
 
+from adapters.tracing import current_traceparent
 from projections.shopping.models import OrderView
 from write_api.application import shop
 from write_api.domain.errors import DomainError
@@ -24,7 +25,11 @@ def expire_overdue_orders(timeout: timedelta, now: datetime | None = None) -> in
         .exclude(payment="pending")
         .values_list("id", flat=True)[:BATCH]
     )
-    context = CommandContext(actor_role="system", request_id=f"expiry-{now.isoformat()}")
+    context = CommandContext(
+        actor_role="system",
+        request_id=f"expiry-{now.isoformat()}",
+        traceparent=current_traceparent(),
+    )
     expired = 0
     for order_id in candidates:
         try:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.utils import timezone
 
+from adapters.tracing import current_traceparent
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
@@ -28,7 +29,11 @@ def reconcile_stalled_payments(stale_after: timedelta, now: datetime | None = No
         .values_list("id", flat=True)[:BATCH]
     )
     settle = reconciliation(stale_after).settle
-    context = CommandContext(actor_role="system", request_id=f"reconciliation-{now.isoformat()}")
+    context = CommandContext(
+        actor_role="system",
+        request_id=f"reconciliation-{now.isoformat()}",
+        traceparent=current_traceparent(),
+    )
     outcomes: Counter[str] = Counter()
     for order_id in candidates:
         try:

@@ -14,6 +14,8 @@ class CommandContext:
     request_id: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    # W3C trace context of the command's span (adapters.tracing), None with tracing off.
+    traceparent: str | None = None
 
     def as_event_metadata(self) -> dict[str, str | None]:
         return asdict(self)

@@ -1,0 +1,88 @@
+"""The OpenTelemetry SDK of every process, set up once by its entry point.
+
+Called by the WSGI modules (each gunicorn worker imports them after the fork: no
+`--preload`), by manage.py (the relay, the projectors) and by each Celery worker process
+(`worker_process_init`), so the span processor's thread always lives in the process
+that records.
+
+- `OTEL_SDK_DISABLED=true`: nothing is set up, no provider, no instrumentation. No
+  `traceparent` is stored and log lines carry no `trace_id`.
+- Otherwise the SDK's provider and the Django, psycopg, kafka-python, Celery and requests
+  instrumentations are installed. Without `OTEL_EXPORTER_OTLP_ENDPOINT` spans are not
+  sampled: they still have ids (stored `traceparent`, `trace_id` in logs) but record
+  nothing and go nowhere. With it, every trace is recorded and exported over OTLP/HTTP
+  in batches. `OTEL_TRACES_SAMPLER` and the other standard variables still apply.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBasedTraceIdRatio, Sampler
+
+_provider: TracerProvider | None = None
+
+
+def tracing_disabled() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def exporting() -> bool:
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+
+
+def configure_tracing(exporter: SpanExporter | None = None) -> TracerProvider | None:
+    """Install the provider and the instrumentations (once); None when tracing is disabled.
+
+    `exporter` (tests: the SDK's in-memory exporter) receives every span synchronously.
+    """
+    global _provider
+    if tracing_disabled():
+        return None
+    if _provider is None:
+        _provider = TracerProvider(
+            resource=Resource.create({"service.name": _service_name()}),
+            sampler=_sampler(recording=exporter is not None or exporting()),
+        )
+        if exporting():
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        trace.set_tracer_provider(_provider)
+        _instrument()
+    if exporter is not None:
+        _provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return _provider
+
+
+def _service_name() -> str:
+    return os.environ.get("OTEL_SERVICE_NAME") or str(settings.SHOPSTREAM_SERVICE)
+
+
+def _sampler(recording: bool) -> Sampler | None:
+    """None (the SDK reads OTEL_TRACES_SAMPLER) when one is configured."""
+    if os.environ.get("OTEL_TRACES_SAMPLER"):
+        return None
+    return ParentBasedTraceIdRatio(1.0) if recording else ALWAYS_OFF
+
+
+def _instrument() -> None:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.kafka import KafkaInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
+    DjangoInstrumentor().instrument()
+    PsycopgInstrumentor().instrument(enable_commenter=False)
+    KafkaInstrumentor().instrument()
+    CeleryInstrumentor().instrument()
+    RequestsInstrumentor().instrument()
