@@ -50,11 +50,15 @@ def header_traceparent(headers: KafkaHeaders | None) -> str | None:
 
 def links_to(traceparents: Iterable[str | None]) -> list[trace.Link]:
     """One link per distinct valid trace context (a batch span links to what it processes)."""
-    seen, links = set(), []
+    seen: set[tuple[int, int]] = set()
+    links = []
     for traceparent in traceparents:
         span_context = span_context_of(traceparent)
-        if span_context is not None and span_context not in seen:
-            seen.add(span_context)
+        if span_context is None:
+            continue
+        ids = (span_context.trace_id, span_context.span_id)
+        if ids not in seen:
+            seen.add(ids)
             links.append(trace.Link(span_context))
     return links
 
