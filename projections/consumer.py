@@ -318,10 +318,9 @@ class ProjectionRunner:
             if not isinstance(envelope["position"], int) or isinstance(envelope["position"], bool):
                 raise ValueError("envelope position is not an integer")
             envelope["aggregate_id"] = str(envelope["aggregate_id"])
-            # The relay's produce span (same trace as the command) when it sent one.
-            envelope["traceparent"] = header_traceparent(message.headers) or envelope.get(
-                "traceparent"
-            )
+            traceparent = header_traceparent(message.headers)
+            if traceparent is not None:  # the relay's produce span: the command's trace
+                envelope["traceparent"] = traceparent
             return envelope
         except (ValueError, TypeError, RecursionError) as error:
             raw = (

@@ -18,7 +18,11 @@ class CommandContext:
     traceparent: str | None = None
 
     def as_event_metadata(self) -> dict[str, str | None]:
-        return asdict(self)
+        """Without a trace (tracing off), no `traceparent` key: events stay as they were."""
+        metadata = asdict(self)
+        if metadata["traceparent"] is None:
+            del metadata["traceparent"]
+        return metadata
 
 
 SYSTEM = CommandContext(actor_role="system")
