@@ -7,11 +7,13 @@ that records.
 
 - `OTEL_SDK_DISABLED=true`: nothing is set up, no provider, no instrumentation. No
   `traceparent` is stored and log lines carry no `trace_id`.
-- Otherwise the SDK's provider and the Django, psycopg, kafka-python, Celery and requests
-  instrumentations are installed. Without `OTEL_EXPORTER_OTLP_ENDPOINT` spans are not
-  sampled: they still have ids (stored `traceparent`, `trace_id` in logs) but record
-  nothing and go nowhere. With it, every trace is recorded and exported over OTLP/HTTP
-  in batches. `OTEL_TRACES_SAMPLER` and the other standard variables still apply.
+- Otherwise the SDK's provider and the Django, kafka-python, Celery and requests
+  instrumentations are installed (`/healthz`, `/readyz`, `/metrics` untraced). Without
+  `OTEL_EXPORTER_OTLP_ENDPOINT` spans are not sampled: they still have ids (stored
+  `traceparent`, `trace_id` in logs) but record nothing and go nowhere, and psycopg is not
+  instrumented (its spans would be leaves nobody sees). With it, every trace is recorded
+  and exported over OTLP/HTTP in batches; `OTEL_TRACES_SAMPLER` and the other standard
+  variables still apply.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBasedTraceIdRatio, Sampler
 
 _provider: TracerProvider | None = None
+# Probes and scrapes are frequent and say nothing about a checkout: untraced, they cost nothing.
+# OTEL_PYTHON_DJANGO_EXCLUDED_URLS replaces this list.
+UNTRACED_URLS = "/healthz$,/readyz$,/metrics$"
 
 
 def tracing_disabled() -> bool:
@@ -57,7 +62,7 @@ def configure_tracing(exporter: SpanExporter | None = None) -> TracerProvider | 
 
             _provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         trace.set_tracer_provider(_provider)
-        _instrument()
+        _instrument(recording=exporter is not None or exporting())
     if exporter is not None:
         _provider.add_span_processor(SimpleSpanProcessor(exporter))
     return _provider
@@ -74,15 +79,20 @@ def _sampler(recording: bool) -> Sampler | None:
     return ParentBasedTraceIdRatio(1.0) if recording else ALWAYS_OFF
 
 
-def _instrument() -> None:
+def _instrument(recording: bool) -> None:
+    """psycopg's spans are leaves: unrecorded they would only cost, so only when recording."""
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.kafka import KafkaInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
-    DjangoInstrumentor().instrument()
-    PsycopgInstrumentor().instrument(enable_commenter=False)
+    excluded = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get(
+        "OTEL_PYTHON_EXCLUDED_URLS"
+    )
+    DjangoInstrumentor().instrument(excluded_urls=excluded or UNTRACED_URLS)
+    if recording:
+        PsycopgInstrumentor().instrument(enable_commenter=False)
     KafkaInstrumentor().instrument()
     CeleryInstrumentor().instrument()
     RequestsInstrumentor().instrument()

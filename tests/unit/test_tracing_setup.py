@@ -21,6 +21,7 @@ from infra.logging import ACCESS_LOGGER, add_trace_ids, log_access
 OBSERVE = """
 import json, logging, os
 from kafka import KafkaProducer
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry import trace
 from adapters.tracing import current_traceparent
 from infra.tracing import configure_tracing
@@ -34,6 +35,7 @@ print(json.dumps({
     "configured": provider is not None,
     "provider": type(trace.get_tracer_provider()).__name__,
     "kafka_instrumented": hasattr(KafkaProducer.send, "__wrapped__"),
+    "psycopg_instrumented": PsycopgInstrumentor().is_instrumented_by_opentelemetry,
     "traceparent": traceparent,
     "recording": recording,
     "processors": [type(p).__name__ for p in getattr(processors, "_span_processors", ())],
@@ -69,6 +71,7 @@ def test_with_the_sdk_disabled_nothing_is_set_up_and_no_traceparent_is_stored() 
         "configured": False,
         "provider": "ProxyTracerProvider",
         "kafka_instrumented": False,
+        "psycopg_instrumented": False,
         "traceparent": None,
         "recording": False,
         "processors": [],
@@ -82,7 +85,7 @@ def test_without_an_endpoint_spans_have_ids_but_record_and_export_nothing() -> N
     # then
     assert seen["configured"] is True
     assert seen["provider"] == "TracerProvider"
-    assert seen["kafka_instrumented"] is True
+    assert (seen["kafka_instrumented"], seen["psycopg_instrumented"]) == (True, False)
     assert seen["traceparent"].startswith("00-")
     assert sampled(seen["traceparent"]) is False
     assert (seen["recording"], seen["processors"]) == (False, [])
@@ -94,6 +97,7 @@ def test_with_an_endpoint_every_span_is_recorded_and_batched_to_otlp() -> None:
     seen = observe(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
     # then
     assert sampled(seen["traceparent"]) is True
+    assert seen["psycopg_instrumented"] is True
     assert (seen["recording"], seen["processors"]) == (True, ["BatchSpanProcessor"])
 
 
