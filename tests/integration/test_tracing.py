@@ -104,9 +104,11 @@ def test_a_paid_orders_trace_leads_from_the_request_to_the_projector_and_the_ema
     notify = one(spans, SpanKind.INTERNAL, lambda s: s.name == "notify OrderPaid", under=produce)
     assert [ids(link.context) for link in notify.links] == [ids(batch.context)]
     publish = one(spans, SpanKind.PRODUCER, lambda s: s.name == f"apply_async/{TASK}", under=notify)
-    run = one(spans, SpanKind.CONSUMER, lambda s: s.name == f"run/{TASK}", under=publish)
-    assert run.context.trace_id == request.context.trace_id
-    assert run.attributes["celery.state"] == "SUCCESS"
+    one(spans, SpanKind.CONSUMER, lambda s: s.name == f"run/{TASK}", under=publish)
+    # a run before the shopping projector wrote the order retries: its retries stay in the trace
+    runs = [s for s in spans if s.name == f"run/{TASK}"]
+    assert {s.context.trace_id for s in runs} == {request.context.trace_id}
+    assert [s.attributes["celery.state"] for s in runs].count("SUCCESS") == 1
 
 
 def wait_for(done: Any, timeout: float = 30.0) -> None:
