@@ -15,6 +15,11 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+from opentelemetry.instrumentation.django import DjangoInstrumentor
+from opentelemetry.instrumentation.kafka import KafkaInstrumentor
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -36,6 +41,13 @@ from write_api.published_events import PUBLISHED_TYPES, topic_name
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TASK = "projections.tasks.send_order_email"
+INSTRUMENTORS = (
+    CeleryInstrumentor,
+    DjangoInstrumentor,
+    KafkaInstrumentor,
+    PsycopgInstrumentor,
+    RequestsInstrumentor,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +57,10 @@ def exported() -> Iterator[InMemorySpanExporter]:
     assert configure_tracing(exporter) is not None
     yield exporter
     exporter.shutdown()
+    # The provider stays (it cannot be replaced); later tests run without the libraries patched.
+    for instrumentor in INSTRUMENTORS:
+        if instrumentor().is_instrumented_by_opentelemetry:
+            instrumentor().uninstrument()
 
 
 def test_a_paid_orders_trace_leads_from_the_request_to_the_projector_and_the_email(
