@@ -27,6 +27,11 @@ Compare commits in one window: one `make up` per checkout (other ports), then
    every pass, the medians over the rounds (ratios against healthz of the same round), and
    issue 10's ratio targets checked in every round.
 
+With `--tracing`, each checkout's read server runs three times, under tracing off, on
+(spans not recorded) and on with OTLP export to a sink in this process
+(bench/tracing_modes.py); each scenario runs under the three modes one after the other,
+and the report adds each mode's req/s as a ratio to off in the same round.
+
 "Cold" ids and queries are consumed: a state file per write API
 (/tmp/shopstream-bench-read-<write port>.json) remembers the seeded ids and how far each
 cold list got, so a later run with `--skip-seed` only sends never-seen requests.
@@ -65,6 +70,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lag import git_revision, loopback_url, percentile, preflight
+from tracing_modes import MODES, OtlpSink, mode_env, print_overhead
 
 PRODUCTS = "/api/v1/products"
 HOT_IDS = 50  # the first ids of the seed serve the cached detail scenario
@@ -236,6 +242,8 @@ class Target:
     state: dict = field(default_factory=dict)
 
     label: str = ""  # the checkout's name and commit when its server started
+    tracing: str = ""  # with --tracing: the mode its server runs in (tracing_modes.MODES)
+    env: dict[str, str] = field(default_factory=dict)  # added to its server's environment
 
 
 def checkout_revision(checkout: Path) -> str:
@@ -281,6 +289,9 @@ def start_server(target: Target, log_dir: Path) -> None:
     )
     spec = json.loads(out.stdout)
     env = {**os.environ, **stack_env(target.checkout), **spec["env"]}
+    if target.tracing:
+        env = {k: v for k, v in env.items() if not k.startswith(("OTEL_", "SHOPSTREAM_TRACE_IDS"))}
+        env |= target.env
     env["DJANGO_SETTINGS_MODULE"] = "bare_view_settings"
     env["PYTHONPATH"] = f"{BENCH_DIR}{os.pathsep}{target.checkout}"
     log = (log_dir / f"bench-read-server-{port}.log").open("ab")
@@ -294,6 +305,8 @@ def start_server(target: Target, log_dir: Path) -> None:
     )
     target.read_url = f"http://127.0.0.1:{port}"
     target.label = f"{target.checkout.name}@{checkout_revision(target.checkout)}"
+    if target.tracing:
+        target.label += f" tracing={target.tracing}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):
@@ -327,8 +340,14 @@ def server_cpu(server: subprocess.Popen[bytes]) -> dict[int, float]:
 
 
 def prepare(args: argparse.Namespace, target: Target, words: list[str]) -> None:
-    """Seed the target's stack (or reuse its seed) and wait until its read side lists it."""
-    if args.skip_seed:
+    """Seed the target's stack (or reuse its seed) and wait until its read side lists it.
+
+    Targets of one stack (--tracing) share one state: cold requests are never repeated.
+    """
+    seeded = [t for t in args.targets if t.state and t.state_path == target.state_path]
+    if seeded:
+        target.state = seeded[0].state
+    elif args.skip_seed:
         if not target.state_path.exists():
             raise RuntimeError(f"no {target.state_path}: run once without --skip-seed")
         target.state = json.loads(target.state_path.read_text())
@@ -413,6 +432,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add("--client", choices=("auto", "wrk", "python"), default="auto", help="load generator")
     add("--markdown", action="store_true", help="also print BENCHMARKS.md tables")
+    add(
+        "--tracing",
+        action="store_true",
+        help="run each checkout's read server under "
+        "tracing off, on and on with OTLP export; report req/s ratios to off",
+    )
     args = parser.parse_args(argv)
     checkouts = [c.resolve() for c in args.checkout or [BENCH_DIR.parent]]
     urls = args.write_url or [f"http://127.0.0.1:{port}"]
@@ -427,8 +452,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown := set(args.scenarios) - set(SCENARIOS):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.targets = [
-        Target(c, u, Path(tempfile.gettempdir(), f"shopstream-bench-read-{urlsplit(u).port}.json"))
+        Target(
+            c,
+            u,
+            Path(tempfile.gettempdir(), f"shopstream-bench-read-{urlsplit(u).port}.json"),
+            tracing=mode,
+        )
         for c, u in zip(checkouts, urls, strict=True)
+        for mode in (MODES if args.tracing else ("",))
     ]
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "python"
@@ -438,8 +469,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     words, log_dir = vocabulary(), Path(tempfile.mkdtemp(prefix="bench-read-"))
+    args.sink = OtlpSink() if args.tracing else None
     try:
         for target in args.targets:
+            if target.tracing:
+                target.env = mode_env(target.tracing, args.sink)
             start_server(target, log_dir)
             if problem := preflight(target.write_url, target.read_url):
                 print(f"bench/read.py: {problem}", file=sys.stderr)
@@ -449,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for target in args.targets:
             stop_server(target)
+        if args.sink is not None:
+            args.sink.close()
 
 
 def run_rounds(args: argparse.Namespace, words: list[str]) -> int:
@@ -465,7 +501,10 @@ def run_rounds(args: argparse.Namespace, words: list[str]) -> int:
     for round_no in range(args.rounds):
         # Alternate which target goes first, so neither always meets the same neighbours.
         order = args.targets if round_no % 2 == 0 else args.targets[::-1]
-        for target, name, conns in itertools.product(order, args.scenarios, passes):
+        steps = list(itertools.product(order, args.scenarios, passes))
+        if args.tracing:  # the modes of a scenario back to back: the same minute's machine
+            steps = [(t, n, c) for n, c, t in itertools.product(args.scenarios, passes, order)]
+        for target, name, conns in steps:
             result = measure(args, target, name, lists[target.label][name], conns)
             runs = results.setdefault((target.label, name, conns), [])
             runs.append(result)
@@ -524,6 +563,10 @@ def report(
             cold = results[(target.label, "search-cold", c)]
             shown = " ".join(f"{r['rps']:.0f}" for r in cold)
             print(f"  search-cold req/s: {shown}")
+    if args.tracing:
+        for checkout in dict.fromkeys(t.checkout for t in args.targets):
+            labels = {t.tracing: t.label for t in args.targets if t.checkout == checkout}
+            print_overhead(results, labels, args.sink)
 
 
 if __name__ == "__main__":

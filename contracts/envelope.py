@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 ENVELOPE_KEYS = frozenset(
     {
@@ -21,6 +21,8 @@ ENVELOPE_KEYS = frozenset(
         "data",
     }
 )
+# Keys a reader may find, but must not require (events stored before they existed lack them).
+OPTIONAL_ENVELOPE_KEYS = frozenset({"traceparent"})
 AGGREGATE_TYPES = (
     "Product",
     "CategoryTree",
@@ -56,6 +58,9 @@ class Envelope(TypedDict):
     correlation_id: str | None
     causation_id: str | None
     data: dict[str, Any]
+    # W3C trace context: the command's span in the store; a consumer of Kafka sees the
+    # relay's produce span (its `traceparent` header, same trace) here instead.
+    traceparent: NotRequired[str | None]
 
 
 def topic_name(prefix: str, aggregate_type: str) -> str:

@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, worker_init, worker_process_init
 
 from adapters.metrics_endpoint import serve_metrics
 
@@ -20,3 +20,11 @@ app.autodiscover_tasks()
 def start_metrics_endpoint(**kwargs: Any) -> None:
     """/metrics on METRICS_PORT (in the main process, before the worker forks its pool)."""
     serve_metrics()
+
+
+@worker_process_init.connect(weak=False)
+def trace_worker_process(**_: object) -> None:
+    """Each pool process sets up tracing itself: a span processor's thread does not fork."""
+    from infra.tracing import configure_tracing
+
+    configure_tracing()

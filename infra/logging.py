@@ -12,9 +12,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from opentelemetry import trace
+
+
+def trace_ids() -> dict[str, str]:
+    """`trace_id` and `span_id` of the span running now; none without one (tracing off)."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return {}
+    return {
+        "trace_id": format(span_context.trace_id, "032x"),
+        "span_id": format(span_context.span_id, "016x"),
+    }
+
+
+def add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: a log line names the trace it was written in."""
+    event.update(trace_ids())
+    return event
+
 
 SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    add_trace_ids,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -32,6 +52,7 @@ class AccessRecord(logging.LogRecord):
 def log_access(fields: dict[str, Any]) -> None:
     """Log one access line (a stdlib record, so handlers and pytest's caplog see it)."""
     if _access.isEnabledFor(logging.INFO):
+        fields.update(trace_ids())
         _access.handle(AccessRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, fields, None, None))
 
 

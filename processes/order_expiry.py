@@ -8,6 +8,7 @@ import structlog
 from django.utils import timezone
 
 from adapters.progress import Report
+from adapters.tracing import current_traceparent
 from projections.shopping.models import OrderView
 from write_api.application import shop
 from write_api.domain.errors import DomainError
@@ -30,7 +31,11 @@ def expire_overdue_orders(
         .exclude(payment="pending")
         .values_list("id", flat=True)[:BATCH]
     )
-    context = CommandContext(actor_role="system", request_id=f"expiry-{now.isoformat()}")
+    context = CommandContext(
+        actor_role="system",
+        request_id=f"expiry-{now.isoformat()}",
+        traceparent=current_traceparent(),
+    )
     expired = 0
     for done, order_id in enumerate(candidates, start=1):
         try:

@@ -10,6 +10,7 @@ import structlog
 from django.utils import timezone
 
 from adapters.progress import Report
+from adapters.tracing import current_traceparent
 from projections.shopping.models import OrderView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
@@ -35,7 +36,11 @@ def reconcile_stalled_payments(
         .values_list("id", flat=True)[:BATCH]
     )
     settle = reconciliation(stale_after).settle
-    context = CommandContext(actor_role="system", request_id=f"reconciliation-{now.isoformat()}")
+    context = CommandContext(
+        actor_role="system",
+        request_id=f"reconciliation-{now.isoformat()}",
+        traceparent=current_traceparent(),
+    )
     outcomes: Counter[str] = Counter()
     for done, order_id in enumerate(candidates, start=1):
         try:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.utils import timezone
 
+from adapters.tracing import current_traceparent
 from projections.shopping.models import OrderRefundView
 from write_api.domain.errors import DomainError
 from write_api.domain.metadata import CommandContext
@@ -24,7 +25,11 @@ def resume_stalled_refunds(older_than: timedelta, now: datetime | None = None) -
     candidates = OrderRefundView.objects.filter(
         status="requested", at__lte=now - older_than
     ).values_list("order_id", "id")[:BATCH]
-    context = CommandContext(actor_role="system", request_id=f"refund-resume-{now.isoformat()}")
+    context = CommandContext(
+        actor_role="system",
+        request_id=f"refund-resume-{now.isoformat()}",
+        traceparent=current_traceparent(),
+    )
     resumed = 0
     for order_id, refund_id in candidates:
         try:

@@ -18,6 +18,10 @@ Read-your-writes announcements are best effort: a failure is logged, never raise
 
 Idle, the loop does not poll the broker: it waits on the relay's NOTIFY
 (`projections.doorbell`), polling once every few seconds to stay in its group.
+
+Each partition batch is processed in one consumer span linked to every message's trace
+(`adapters.tracing.processing`); an envelope's `traceparent` is its message's header, so
+per-event work (an email task) continues the trace that reached this projector.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from adapters.outages import is_outage
+from adapters.tracing import header_traceparent, processing
 from contracts.schemas import current_envelope
 from projections import metrics, parking
 from projections.cache_flusher import CacheFlusher
@@ -184,6 +189,11 @@ class ProjectionRunner:
             self.consumer.resume(*self.consumer.paused())
 
     def handle(self, partition: TopicPartition, messages: list[Any]) -> None:
+        headers = (m.headers for m in messages)
+        with processing(partition.topic, self.checkpoint_name, headers):
+            self._project(partition, messages)
+
+    def _project(self, partition: TopicPartition, messages: list[Any]) -> None:
         started = time.perf_counter()
         key = f"{partition.topic}:{partition.partition}"
         with transaction.atomic():
@@ -309,6 +319,9 @@ class ProjectionRunner:
             if not isinstance(envelope["position"], int) or isinstance(envelope["position"], bool):
                 raise ValueError("envelope position is not an integer")
             envelope["aggregate_id"] = str(envelope["aggregate_id"])
+            traceparent = header_traceparent(message.headers)
+            if traceparent is not None:  # the relay's produce span: the command's trace
+                envelope["traceparent"] = traceparent
             # An older relay's envelope (a lower schema) reads as today's, for every projector.
             return current_envelope(envelope)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:

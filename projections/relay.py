@@ -5,6 +5,11 @@ by aggregate id, flushes once per batch, waits for the broker's acknowledgement 
 the whole batch, and only then records the batch's last position (one statement,
 which also rings idle projectors: `projections.doorbell`). A crash between send and
 record re-publishes that batch: delivery is at-least-once and projectors skip repeats.
+
+Each envelope is sent inside its command's trace context (`adapters.tracing.within`): the
+kafka-python instrumentation's produce span is a child of the command's span and writes
+its own `traceparent` header. Without that instrumentation (tracing off) the relay writes
+the stored `traceparent` itself, so a consumer still finds the command's trace.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import structlog
 from django.db import connection
 from eventsourcing.persistence import Notification
 
+from adapters.tracing import KafkaHeaders, kafka_sends_traced, trace_headers, within
 from projections import metrics
 from projections.doorbell import published_channel, ring_payload
 from projections.models import RelayCheckpoint
@@ -40,7 +46,9 @@ IDLE_WAIT_SECONDS = 1.0
 
 
 class Producer(Protocol):
-    def send(self, topic: str, *, key: str, value: dict[str, Any]) -> Any: ...
+    def send(
+        self, topic: str, *, key: str, value: dict[str, Any], headers: KafkaHeaders
+    ) -> Any: ...
     def flush(self, timeout: float | None = None) -> None: ...
 
 
@@ -112,11 +120,18 @@ class Relay:
 
     def _publish(self, notifications: list[Notification]) -> None:
         futures, latest = [], {}
+        instrumented = kafka_sends_traced()  # it writes the header of each send itself
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             envelope = to_envelope(event, notification.id)
             topic = topic_name(self.topic_prefix, envelope["aggregate_type"])
-            futures.append(self.producer.send(topic, key=envelope["aggregate_id"], value=envelope))
+            traceparent = envelope["traceparent"]
+            headers = [] if instrumented or not traceparent else trace_headers(traceparent)
+            with within(traceparent):
+                future = self.producer.send(
+                    topic, key=envelope["aggregate_id"], value=envelope, headers=headers
+                )
+            futures.append(future)
             latest[envelope["aggregate_type"]] = notification.id
         self.producer.flush(timeout=30)
         for future in futures:

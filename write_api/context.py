@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
+from adapters.tracing import current_traceparent
 from write_api.accounts.models import User
 from write_api.domain.metadata import CommandContext
 
@@ -26,6 +27,7 @@ def command_context(request: Request | HttpRequest) -> CommandContext:
         request_id=request_id,
         correlation_id=offered if _SAFE_ID.match(offered) else request_id,
         causation_id=request_id,
+        traceparent=current_traceparent(),
     )
 
 

@@ -18,7 +18,12 @@ from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProto
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from contracts import event_types as events
-from contracts.envelope import AGGREGATE_TYPES, ENVELOPE_KEYS, topic_name
+from contracts.envelope import (
+    AGGREGATE_TYPES,
+    ENVELOPE_KEYS,
+    OPTIONAL_ENVELOPE_KEYS,
+    topic_name,
+)
 from contracts.event_types import ORDER_EVENT_TYPES
 from write_api.domain.account import Account
 from write_api.domain.cart import Cart
@@ -143,6 +148,7 @@ def to_envelope(event: DomainEventProtocol[Any], position: int) -> dict[str, Any
         "correlation_id": metadata.get("correlation_id"),
         "causation_id": metadata.get("causation_id"),
         "data": data,
+        "traceparent": metadata.get("traceparent"),
     }
 
 
@@ -165,6 +171,7 @@ __all__ = [
     "AGGREGATE_TYPES",
     "ENVELOPE_KEYS",
     "NEVER_RECORDED",
+    "OPTIONAL_ENVELOPE_KEYS",
     "ORDER_EVENT_TYPES",
     "PUBLISHED_TYPES",
     "EventLog",

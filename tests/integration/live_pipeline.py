@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -70,8 +70,13 @@ class LivePipeline:
 
 
 @contextmanager
-def live_pipeline(shop: Shop, namespace: str) -> Iterator[LivePipeline]:
-    """Publish and project everything stored from now on (earlier events are not this test's)."""
+def live_pipeline(
+    shop: Shop, namespace: str, more: Sequence[Projector] = ()
+) -> Iterator[LivePipeline]:
+    """Publish and project everything stored from now on (earlier events are not this test's).
+
+    `more` projectors run besides the catalog, shopping and audit ones.
+    """
     prefix = settings.TOPIC_PREFIX
     admin = kafka_admin()
     ensure_topics(admin, prefix, partitions=2)
@@ -82,7 +87,12 @@ def live_pipeline(shop: Shop, namespace: str) -> Iterator[LivePipeline]:
     relay = Relay(shop, producer, prefix)
     start = shop.recorder.max_notification_id() or 0
     save_position(relay.name, start)
-    projectors: list[Projector] = [CatalogProjector(index), ShoppingProjector(), AuditProjector()]
+    projectors: list[Projector] = [
+        CatalogProjector(index),
+        ShoppingProjector(),
+        AuditProjector(),
+        *more,
+    ]
     runners = [
         ProjectionRunner(
             p,

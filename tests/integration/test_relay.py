@@ -7,14 +7,16 @@ from uuid import UUID
 
 import pytest
 from django.conf import settings
+from opentelemetry.instrumentation.kafka import KafkaInstrumentor
 
 from adapters.clients import kafka_admin, kafka_producer
 from projections.doorbell import Doorbell, published_channel
 from projections.relay import Relay, load_position, save_position
 from projections.topics import ensure_topics
 from tests.support.pipeline import envelopes, read_topic, run_relay_until
-from tests.support.shop_data import create_products
+from tests.support.shop_data import create_product, create_products
 from write_api.application import Shop
+from write_api.domain.metadata import CommandContext
 from write_api.published_events import topic_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -129,3 +131,30 @@ def test_the_relay_tells_each_published_batch_end_so_a_replay_reports_progress(
     assert told[-1] == head
     assert told == sorted(told)
     assert len(told) >= 3  # at least 12 events in batches of 5
+
+
+def test_without_the_kafka_instrumentation_the_relay_sends_the_stored_traceparent(
+    shop_app: Shop, prefix: str
+) -> None:
+    # given: a product created in a trace, and no instrumentation wrapping the producer
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    producer = kafka_producer()
+    relay = Relay(shop_app, producer, prefix)
+    save_position(relay.name, shop_app.recorder.max_notification_id() or 0)
+    context = CommandContext(actor_role="seller", traceparent=traceparent)
+    saved = create_product(shop_app, context=context)
+    instrumentor = KafkaInstrumentor()
+    instrumented = instrumentor.is_instrumented_by_opentelemetry
+    if instrumented:  # a tracing test earlier in this process installed it
+        instrumentor.uninstrument()
+    # when
+    try:
+        run_relay_until(relay, shop_app.recorder.max_notification_id())
+    finally:
+        producer.close()
+        if instrumented:
+            instrumentor.instrument()
+    # then
+    records = read_topic(topic_name(prefix, "Product"), expected=1)
+    [record] = [r for r in records if r.key.decode() == str(saved.id)]
+    assert record.headers == [("traceparent", traceparent.encode())]

@@ -7,6 +7,7 @@ from tests.support.shop_data import CONTEXT, add_category, create_product
 from write_api.application import Shop
 from write_api.domain.errors import Conflict, NotFound, ValidationFailed
 from write_api.domain.limits import PRICE_MAX, STOCK_MAX
+from write_api.domain.metadata import CommandContext
 
 NUL = "\x00"
 LONE_SURROGATE = "\ud800"  # what JSON "\ud800" parses to
@@ -149,3 +150,14 @@ def test_create_product_refuses_an_unknown_category(shop: Shop) -> None:
     with pytest.raises(ValidationFailed) as refused:
         create_product(shop, category_id=uuid4())
     assert list(refused.value.details) == ["category_id"]
+
+
+def test_a_command_in_a_trace_stores_its_traceparent_with_the_event(shop: Shop) -> None:
+    # given
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    context = CommandContext(actor_id="a1", actor_role="seller", traceparent=traceparent)
+    # when
+    saved = create_product(shop, context=context)
+    # then
+    [stored] = shop.repository.event_store.get(saved.id)
+    assert stored.metadata["traceparent"] == traceparent

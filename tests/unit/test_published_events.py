@@ -14,6 +14,7 @@ from write_api.published_events import (
     AGGREGATES,
     ENVELOPE_KEYS,
     NEVER_RECORDED,
+    OPTIONAL_ENVELOPE_KEYS,
     ORDER_EVENT_TYPES,
     PUBLISHED_TYPES,
     event_id,
@@ -139,5 +140,5 @@ def test_an_envelope_has_exactly_the_declared_keys() -> None:
     # when
     envelope = to_envelope(created, position=1)
     # then
-    assert set(envelope) == ENVELOPE_KEYS
+    assert set(envelope) == ENVELOPE_KEYS | OPTIONAL_ENVELOPE_KEYS
     assert envelope["type"] == ACCOUNT_CREATED

@@ -14,9 +14,15 @@ class CommandContext:
     request_id: str | None = None
     correlation_id: str | None = None
     causation_id: str | None = None
+    # W3C trace context of the command's span (adapters.tracing), None with tracing off.
+    traceparent: str | None = None
 
     def as_event_metadata(self) -> dict[str, str | None]:
-        return asdict(self)
+        """Without a trace (tracing off), no `traceparent` key: events stay as they were."""
+        metadata = asdict(self)
+        if metadata["traceparent"] is None:
+            del metadata["traceparent"]
+        return metadata
 
 
 SYSTEM = CommandContext(actor_role="system")

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adapters.tracing import current_traceparent
 from write_api.domain.errors import ValidationFailed
 from write_api.domain.metadata import CommandContext
 from write_api.payments.inbox import receive_once
@@ -64,6 +65,7 @@ class PaymentWebhookApi(APIView):
             request_id=getattr(request._request, "request_id", None),
             correlation_id=notice.event_id,
             causation_id=notice.event_id,
+            traceparent=current_traceparent(),
         )
         outcome = receive_once(notice, lambda: applier(notice)(notice, context))
         if outcome is None:
