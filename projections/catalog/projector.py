@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.db.models import Count, Sum
 
@@ -21,11 +22,21 @@ from projections.catalog.models import (
 )
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.ratings import rating_from_totals
-from projections.catalog.search_index import SearchIndex
 
 FIELDS = [f.name for f in ProductView._meta.fields]
 RATING_FIELDS = ["rating_average", "rating_count"]
 CATEGORY_FIELDS = ["name", "parent_id", "path_ids", "path_names", "path", "depth"]
+
+
+class SearchWrites(Protocol):
+    """Where product documents go: the index (`SearchIndex`), or nowhere during a replay."""
+
+    def write(
+        self,
+        documents: Iterable[dict[str, Any]],
+        index: str | None = None,
+        version_type: str = "external",
+    ) -> int: ...
 
 
 class CatalogProjector:
@@ -34,7 +45,7 @@ class CatalogProjector:
     name = "catalog"
     aggregate_types = ("Product", "CategoryTree", "Review")
 
-    def __init__(self, search: SearchIndex) -> None:
+    def __init__(self, search: SearchWrites) -> None:
         self.search = search
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:

@@ -1,0 +1,192 @@
+"""Replaying a projection while the shop keeps serving (issue 13, item 3).
+
+The relay and the catalog, shopping and audit projectors run as in production (real
+consumer groups, in threads) while another thread keeps placing and paying orders. The
+read model is damaged first, so only a real rebuild can make it right again; after the
+replay and the catch-up it equals a fold of the whole store, the tables were switched,
+and no email, task or cache bump was sent by the replay.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from infra.celery_app import app as celery_app
+from projections.audit.models import AuditEvent
+from projections.models import ParkedEvent
+from projections.notifications.models import SentEmail
+from projections.shopping.models import OrderStatusChange, OrderView
+from tests.integration.live_pipeline import live_pipeline
+from tests.support.marketplace import two_seller_order
+from tests.support.pipeline import in_thread
+from tests.support.rebuilt_read_models import differences, rebuilt, stored
+from write_api.application import Shop
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+REPLAYED_MODELS = {"shopping": ("carts", "orders"), "audit": ("audit",)}
+
+
+@dataclass
+class Database:
+    """What `rebuilt_read_models.stored` needs of a stack, on this process's connections."""
+
+    namespace: str
+    shop_app: Shop
+
+    @property
+    def opensearch_url(self) -> str:
+        return str(settings.OPENSEARCH_URL)
+
+    def shop(self) -> Shop:
+        return self.shop_app
+
+    def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
+        """On a plain psycopg connection: Django's leaves jsonb as text for its fields."""
+        d = connection.settings_dict
+        with psycopg.connect(
+            host=d["HOST"], port=d["PORT"], dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"]
+        ) as plain:
+            return plain.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+
+@contextmanager
+def shoppers(shop: Shop) -> Iterator[list[int]]:
+    """A thread placing and paying marketplace orders until the block ends; yields a count."""
+    stop, rounds = threading.Event(), [0]
+
+    def shop_on(stop: threading.Event) -> None:
+        while not stop.is_set():
+            two_seller_order(shop, paid=True)
+            rounds[0] += 1
+
+    thread = threading.Thread(target=in_thread, args=(shop_on, stop), daemon=True)
+    thread.start()
+    try:
+        yield rounds
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def side_effects() -> dict[str, int]:
+    """Emails sent, email rows, tasks waiting in the broker, parked events, cache bumps."""
+    queue = celery_app.conf.task_default_queue
+    with celery_app.connection_for_write() as broker:
+        client = broker.default_channel.client
+        tasks = sum(client.llen(key) for key in client.scan_iter(match=f"{queue}*"))
+    return {
+        "emails": len(mail.outbox),
+        "sent_email_rows": SentEmail.objects.count(),
+        "tasks": tasks,
+        "parked": ParkedEvent.objects.count(),
+    }
+
+
+def table_oid(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [f"public.{table}"])
+        [(oid,)] = cursor.fetchall()
+    return int(oid)
+
+
+def test_replaying_shopping_and_audit_during_traffic_rebuilds_them_without_side_effects(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: paid orders, projected; then the read models damaged (a lost history,
+        # a wrong status, audit rows gone), which only a rebuild from the store repairs
+        for _ in range(3):
+            two_seller_order(shop_app, paid=True)
+        pipeline.wait_until_caught_up(timeout=60)
+        OrderStatusChange.objects.all().delete()
+        OrderView.objects.update(status="cancelled")
+        AuditEvent.objects.filter(type="OrderPaid").delete()
+        want, _ = rebuilt(shop_app)
+        assert set(differences(want, stored(database))) >= {"orders", "audit"}
+        tables = {t: table_oid(t) for t in ("projections_orderview", "projections_auditevent")}
+        before = side_effects()
+        # when: both replayed while orders keep being placed and paid
+        with shoppers(shop_app) as rounds:
+            out = io.StringIO()
+            call_command("replay_projection", "shopping", "--batch", "7", stdout=out)
+            call_command("replay_projection", "audit", stdout=out)
+            during = rounds[0]
+        pipeline.wait_until_caught_up(timeout=120)
+        # then: every replayed model equals the whole store, traffic included
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for models in REPLAYED_MODELS.values() for m in models} == {
+            "carts": None,
+            "orders": None,
+            "audit": None,
+        }
+        assert during > 0, "no traffic ran during the replays"
+        assert all(table_oid(t) != oid for t, oid in tables.items()), "tables were not switched"
+        assert side_effects() == before
+        assert "shopping: " in out.getvalue()
+        assert "audit: " in out.getvalue()
+        assert "events/s" in out.getvalue()
+
+
+def test_replay_leaves_no_generation_behind_and_keeps_checkpoints_forward(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        two_seller_order(shop_app, paid=True)
+        pipeline.wait_until_caught_up(timeout=60)
+        # when
+        call_command("replay_projection", "audit", stdout=io.StringIO())
+        head = shop_app.recorder.max_notification_id()
+        # then
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'replay_%%'")
+            assert cursor.fetchall() == [(0,)]
+            cursor.execute(
+                "SELECT min(position) FROM projections_projectioncheckpoint WHERE projector = %s",
+                [f"{settings.TOPIC_PREFIX}audit"],
+            )
+            assert cursor.fetchall() == [(head,)]
+        assert AuditEvent.objects.count() == len(rebuilt(shop_app)[0].audit)
+
+
+def test_replaying_notifications_is_refused_for_it_would_send_emails_again() -> None:
+    # when / then
+    with pytest.raises(CommandError, match="notifications cannot be replayed: it has no read"):
+        call_command("replay_projection", "notifications", stdout=io.StringIO())
+
+
+def test_replaying_an_unknown_projector_exits_1_naming_the_replayable_ones() -> None:
+    # when
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "replay_projection", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # then
+    assert finished.returncode == 1
+    assert "no projector named 'nope': replayable projectors are audit, catalog, shopping" in (
+        finished.stderr
+    )
