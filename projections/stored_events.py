@@ -8,8 +8,10 @@ stored topic. Readers: the index rebuild and the projection replay.
 from __future__ import annotations
 
 import functools
+import queue
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.utils import resolve_topic
 
@@ -17,6 +19,7 @@ from write_api.published_events import EventLog, to_envelope
 
 CHUNK = 5_000  # stored events read per query
 Envelope = dict[str, Any]
+T = TypeVar("T")
 
 
 def pages(
@@ -58,3 +61,39 @@ def aggregate_type_of(topic: str) -> str:
     included), named as envelopes name it."""
     qualname: str = resolve_topic(topic).__qualname__
     return qualname.partition(".")[0]
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced by a thread up to `depth` ahead: reading and decoding the next page
+    overlap with the caller's writes (waits on either server release the GIL)."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ready.put((True, item), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((False, None))
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            ready.put((False, error))
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = ready.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)

@@ -22,6 +22,7 @@ from projections.catalog.models import (
 )
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.ratings import rating_from_totals
+from projections.row_updates import update_rows
 
 FIELDS = [f.name for f in ProductView._meta.fields]
 RATING_FIELDS = ["rating_average", "rating_count"]
@@ -73,7 +74,7 @@ class CatalogProjector:
             ProductView(id=product_id, **dict(zip(RATING_FIELDS, rating, strict=True)))
             for product_id, rating in ratings_of(product_ids).items()
         ]
-        ProductView.objects.bulk_update(ratings, RATING_FIELDS)
+        update_rows(ProductView, ratings, RATING_FIELDS)
         rows = ProductView.objects.filter(id__in=product_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
         return {cache_keys.product_key(p) for p in product_ids}

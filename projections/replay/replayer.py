@@ -36,7 +36,7 @@ from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent, ProjectionCheckpoint
 from projections.replay.generation import Generation
-from projections.stored_events import pages
+from projections.stored_events import pages, read_ahead
 from write_api.published_events import EventLog
 
 log = structlog.get_logger("shopstream.replay")
@@ -142,7 +142,8 @@ class Replayer:
     def _feed(self, after: int, stop: int | None) -> int:
         """Apply stored events after `after` (up to `stop`) in batches; the last position read."""
         pending: list[Envelope] = []
-        for after, page in pages(self.app, self.projector.aggregate_types, after, stop):  # noqa: B020
+        stored = pages(self.app, self.projector.aggregate_types, after, stop)
+        for after, page in read_ahead(stored):
             pending.extend(e for e in page if not self._is_held(e))
             while len(pending) >= self.batch:
                 self._apply(pending[: self.batch])
