@@ -28,13 +28,20 @@ from django.db import connection
 
 from infra.celery_app import app as celery_app
 from projections.audit.models import AuditEvent
+from projections.catalog import cache_keys
+from projections.catalog.models import ProductView
 from projections.models import ParkedEvent
 from projections.notifications.models import SentEmail
+from projections.registry import REPLAYS
+from projections.replay.replayer import Replay, Replayer, ReplayFailed
 from projections.shopping.models import OrderStatusChange, OrderView
+from projections.shopping.projector import ShoppingProjector
 from tests.integration.live_pipeline import live_pipeline
 from tests.support.marketplace import two_seller_order
 from tests.support.pipeline import in_thread
 from tests.support.rebuilt_read_models import differences, rebuilt, stored
+from tests.support.rebuilt_read_models import envelopes as stored_envelopes
+from tests.support.shop_data import CONTEXT, add_category
 from write_api.application import Shop
 
 pytestmark = [
@@ -190,3 +197,85 @@ def test_replaying_an_unknown_projector_exits_1_naming_the_replayable_ones() -> 
     assert "no projector named 'nope': replayable projectors are audit, catalog, shopping" in (
         finished.stderr
     )
+
+
+class FailingOn:
+    """The shopping projector, but an event of one type cannot be applied (a bug's stand-in)."""
+
+    name = "shopping"
+    aggregate_types = ShoppingProjector.aggregate_types
+
+    def __init__(self, event_type: str) -> None:
+        self.event_type, self.projector = event_type, ShoppingProjector()
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        if any(e["type"] == self.event_type for e in envelopes):
+            raise ValueError(f"cannot apply {self.event_type}")
+        self.projector.apply(envelopes)
+
+
+def test_an_event_that_fails_aborts_the_replay_naming_it_and_keeps_the_live_tables(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: a paid order projected, and a replay whose projector fails on OrderPaid
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        order = two_seller_order(shop_app, paid=True).order_id
+        pipeline.wait_until_caught_up(timeout=60)
+    live = table_oid("projections_orderview"), OrderView.objects.get(id=order).status
+    failing = Replay(projector=lambda: FailingOn("OrderPaid"), tables=REPLAYS["shopping"].tables)
+    head = shop_app.recorder.max_notification_id() or 0
+    # The first in the store fails (earlier tests' orders are in it too).
+    paid = next(e for e in stored_envelopes(shop_app, head) if e["type"] == "OrderPaid")
+    # when
+    with pytest.raises(ReplayFailed) as failed:
+        Replayer(shop_app, failing, f"{settings.TOPIC_PREFIX}shopping", batch=50).run()
+    # then
+    named = f"position {paid['position']} (OrderPaid of Order {paid['aggregate_id']}, version"
+    assert named in str(failed.value)
+    assert "the live read model is unchanged" in str(failed.value)
+    assert (table_oid("projections_orderview"), OrderView.objects.get(id=order).status) == live
+    assert live[1] == "paid"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_shopping'")
+        assert cursor.fetchall() == [(0,)]
+
+
+def test_replaying_the_catalog_rebuilds_rows_and_index_and_bumps_cached_pages(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: products, a category and a review, projected; then a product row damaged
+        category = add_category(shop_app, "Kitchen")
+        bought = two_seller_order(shop_app, paid=True)
+        shop_app.change_product(bought.mug, category_id=category, context=CONTEXT)
+        shop_app.write_review(
+            customer_id=bought.customer_id,
+            product_id=bought.mug,
+            rating=5,
+            comment="Lovely.",
+            reviewer_name="Ann",
+            context=CONTEXT,
+        )
+        pipeline.wait_until_caught_up(timeout=60)
+        ProductView.objects.filter(id=bought.mug).update(name="Damaged", rating_count=0)
+        generation = cache_keys.generation(cache_keys.product_key(str(bought.mug)))
+        [old_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        before = side_effects()
+        # when
+        call_command("replay_projection", "catalog", stdout=io.StringIO())
+        pipeline.wait_until_caught_up(timeout=60)
+        # then
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for m in ("products", "categories", "reviews", "documents")} == {
+            "products": None,
+            "categories": None,
+            "reviews": None,
+            "documents": None,
+        }
+        assert ProductView.objects.get(id=bought.mug).name == "Mug"
+        [new_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        assert new_index != old_index
+        assert cache_keys.generation(cache_keys.product_key(str(bought.mug))) > generation
+        assert side_effects() == before
