@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import statistics
 import sys
 import threading
 import time
@@ -88,12 +89,40 @@ def replay(shop: object, name: str, batch: int) -> dict[str, float]:
     replay = REPLAYS[name]
     rows_only = dataclasses.replace(replay, after_switch=None)
     replayer = Replayer(shop, rows_only, f"{settings.TOPIC_PREFIX}{name}", batch)  # type: ignore[arg-type]
+    cpu = time.process_time()
     outcome = replayer.run()
-    figures = {"events": outcome.events, "head": outcome.head, "seconds": outcome.seconds}
+    figures = {
+        "events": outcome.events,
+        "head": outcome.head,
+        "seconds": outcome.seconds,
+        "cpu": time.process_time() - cpu,
+        "load": os.getloadavg()[0],
+    }
     if replay.after_switch is not None:
         started = time.perf_counter()
         replay.after_switch(shop, None)  # type: ignore[arg-type]
         figures["index_seconds"] = time.perf_counter() - started
+    return figures
+
+
+def measure(app: object, name: str, args: argparse.Namespace, profile: bool) -> dict[str, float]:
+    if args.profile and profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        figures = profiler.runcall(replay, app, name, args.batch)
+        profiler.dump_stats(f"{args.profile}.{name}")
+    else:
+        figures = replay(app, name, args.batch)
+    rate = figures["events"] / figures["seconds"]
+    index = figures.get("index_seconds")
+    print(
+        f"  {name:9} {int(figures['events']):>7} events in {figures['seconds']:6.1f} s: "
+        f"{rate:7.0f} events/s ({figures['head'] / figures['seconds']:.0f} stored events "
+        f"scanned/s; replay process CPU {figures['cpu']:.1f} s; 1-min load {figures['load']:.1f})"
+        + (f"; index rebuilt after the switch in {index:.1f} s" if index else ""),
+        flush=True,
+    )
     return figures
 
 
@@ -103,6 +132,7 @@ def main() -> None:
     parser.add_argument("--projectors", nargs="+", default=["catalog", "shopping"])
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--seed-threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1, help="replays per projector and size")
     parser.add_argument("--profile", help="write a cProfile of the last replay here")
     args = parser.parse_args()
     import django
@@ -116,24 +146,13 @@ def main() -> None:
         seconds = seed(app, size, args.seed_threads)
         head = app.recorder.max_notification_id() or 0
         print(f"store: {head} events (seeded in {seconds:.0f} s)", flush=True)
-        for name in args.projectors:
-            if args.profile and size == args.sizes[-1]:
-                import cProfile
-
-                profiler = cProfile.Profile()
-                figures = profiler.runcall(replay, app, name, args.batch)
-                profiler.dump_stats(f"{args.profile}.{name}")
-            else:
-                figures = replay(app, name, args.batch)
-            rate = figures["events"] / figures["seconds"]
-            scanned = figures["head"] / figures["seconds"]
-            index = figures.get("index_seconds")
-            print(
-                f"  {name:9} {int(figures['events']):>7} events in {figures['seconds']:6.1f} s: "
-                f"{rate:7.0f} events/s ({scanned:.0f} stored events scanned/s)"
-                + (f"; index rebuilt after the switch in {index:.1f} s" if index else ""),
-                flush=True,
-            )
+        rates: dict[str, list[float]] = {}
+        for _ in range(args.repeat):
+            for name in args.projectors:
+                figures = measure(app, name, args, profile=size == args.sizes[-1])
+                rates.setdefault(name, []).append(figures["events"] / figures["seconds"])
+        for name, measured in rates.items():
+            print(f"  {name:9} median {statistics.median(measured):7.0f} events/s", flush=True)
     print(f"load after: {os.getloadavg()}")
 
 
