@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min
 from django.db.models.functions import Greatest
 
@@ -97,6 +98,10 @@ class Replayer:
         self._held: dict[str, int] = {}
 
     def run(self) -> Outcome:
+        with one_replay_of(self.projector.name):
+            return self._run()
+
+    def _run(self) -> Outcome:
         started = time.perf_counter()
         self.generation.create()
         try:
@@ -196,6 +201,23 @@ class Replayer:
 
 class _RollBack(Exception):
     """Undo a diagnosis that applied every event (the failure needed the whole batch)."""
+
+
+@contextmanager
+def one_replay_of(projector: str) -> Iterator[None]:
+    """A session lock: a second replay of the same projector would drop the first's tables."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('replay'), hashtext(%s))", [projector])
+        [(locked,)] = cursor.fetchall()
+    if not locked:
+        raise ReplayFailed(f"a replay of {projector} is already running")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(hashtext('replay'), hashtext(%s))", [projector]
+            )
 
 
 def held_from(projector: str) -> dict[str, int]:

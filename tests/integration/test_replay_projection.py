@@ -68,11 +68,16 @@ class Database:
 
     def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
         """On a plain psycopg connection: Django's leaves jsonb as text for its fields."""
-        d = connection.settings_dict
-        with psycopg.connect(
-            host=d["HOST"], port=d["PORT"], dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"]
-        ) as plain:
+        with plain_connection() as plain:
             return plain.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+
+def plain_connection() -> psycopg.Connection[Any]:
+    """A session of its own on the test database (psycopg's types, not Django's)."""
+    d = connection.settings_dict
+    return psycopg.connect(
+        host=d["HOST"], port=d["PORT"], dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"]
+    )
 
 
 @contextmanager
@@ -279,3 +284,12 @@ def test_replaying_the_catalog_rebuilds_rows_and_index_and_bumps_cached_pages(
         assert new_index != old_index
         assert cache_keys.generation(cache_keys.product_key(str(bought.mug))) > generation
         assert side_effects() == before
+
+
+def test_a_second_replay_of_the_same_projector_is_refused_while_one_runs() -> None:
+    # given: a replay of audit holds its lock (another session)
+    with plain_connection() as other:
+        other.execute("SELECT pg_advisory_lock(hashtext('replay'), hashtext('audit'))")
+        # when / then
+        with pytest.raises(CommandError, match="a replay of audit is already running"):
+            call_command("replay_projection", "audit", stdout=io.StringIO())
