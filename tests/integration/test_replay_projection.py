@@ -99,6 +99,28 @@ def shoppers(shop: Shop) -> Iterator[list[int]]:
         thread.join(timeout=30)
 
 
+@contextmanager
+def readers(order_ids: list[Any]) -> Iterator[list[Any]]:
+    """A thread reading these orders' rows over and over; yields what each read found
+    (a count, or the error a read raised)."""
+    stop, seen = threading.Event(), []
+
+    def read_on(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                seen.append(OrderView.objects.filter(id__in=order_ids).count())
+            except Exception as error:  # noqa: BLE001 - the test reports it
+                seen.append(repr(error))
+
+    thread = threading.Thread(target=in_thread, args=(read_on, stop), daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def side_effects() -> dict[str, int]:
     """Emails sent, email rows, tasks waiting in the broker, parked events, cache bumps."""
     queue = celery_app.conf.task_default_queue
@@ -127,8 +149,7 @@ def test_replaying_shopping_and_audit_during_traffic_rebuilds_them_without_side_
     with live_pipeline(shop_app, isolated_namespace) as pipeline:
         # given: paid orders, projected; then the read models damaged (a lost history,
         # a wrong status, audit rows gone), which only a rebuild from the store repairs
-        for _ in range(3):
-            two_seller_order(shop_app, paid=True)
+        orders = [two_seller_order(shop_app, paid=True).order_id for _ in range(3)]
         pipeline.wait_until_caught_up(timeout=60)
         OrderStatusChange.objects.all().delete()
         OrderView.objects.update(status="cancelled")
@@ -138,12 +159,15 @@ def test_replaying_shopping_and_audit_during_traffic_rebuilds_them_without_side_
         tables = {t: table_oid(t) for t in ("projections_orderview", "projections_auditevent")}
         before = side_effects()
         # when: both replayed while orders keep being placed and paid
-        with shoppers(shop_app) as rounds:
+        with shoppers(shop_app) as rounds, readers(orders) as seen:
             out = io.StringIO()
             call_command("replay_projection", "shopping", "--batch", "7", stdout=out)
             call_command("replay_projection", "audit", stdout=out)
             during = rounds[0]
         pipeline.wait_until_caught_up(timeout=120)
+        # readers saw every order, each time, through the switch (old model, then new)
+        assert len(seen) > 1
+        assert set(seen) == {3}
         # then: every replayed model equals the whole store, traffic included
         want, _ = rebuilt(shop_app)
         found = differences(want, stored(database))
