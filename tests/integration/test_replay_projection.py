@@ -317,3 +317,36 @@ def test_a_second_replay_of_the_same_projector_is_refused_while_one_runs() -> No
         # when / then
         with pytest.raises(CommandError, match="a replay of audit is already running"):
             call_command("replay_projection", "audit", stdout=io.StringIO())
+
+
+SHAPE = """
+SELECT c.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x
+JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)
+UNION ALL
+SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)
+UNION ALL
+SELECT table_name, column_name, concat_ws(' ', data_type, is_nullable, column_default)
+FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
+"""
+
+
+def test_switched_tables_keep_their_columns_keys_indexes_and_constraints_by_name(
+    shop_app: Shop,
+) -> None:
+    # given
+    tables = list(REPLAYS["shopping"].tables)
+
+    def shape() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(SHAPE, [tables, tables, tables])
+            return sorted(cursor.fetchall())
+
+    before = shape()
+    # when
+    call_command("replay_projection", "shopping", stdout=io.StringIO())
+    # then
+    assert shape() == before
+    assert len(before) > 3 * len(tables)
