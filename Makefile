@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test lint install browser bench bench-write rebuild replay clean
+.PHONY: up test lint install browser bench bench-write rebuild replay replay-projection clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ rebuild: $(STAMP)
 
 replay: $(STAMP)
 	$(STACK_ENV) $(PY) manage.py reset_relay
+
+# Rebuild one projector's read model from the event store and switch it in: NAME=shopping.
+replay-projection: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make replay-projection NAME=catalog|shopping|audit" >&2; exit 2; }
+	$(STACK_ENV) $(PY) manage.py replay_projection $(NAME) $(REPLAY_ARGS)
 
 clean:
 	rm -rf $(VENV) .local

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.db.models import Count, Sum
 
@@ -21,11 +22,22 @@ from projections.catalog.models import (
 )
 from projections.catalog.product_state import State, evolve, search_document
 from projections.catalog.ratings import rating_from_totals
-from projections.catalog.search_index import SearchIndex
+from projections.row_updates import update_rows
 
 FIELDS = [f.name for f in ProductView._meta.fields]
 RATING_FIELDS = ["rating_average", "rating_count"]
 CATEGORY_FIELDS = ["name", "parent_id", "path_ids", "path_names", "path", "depth"]
+
+
+class SearchWrites(Protocol):
+    """Where product documents go: the index (`SearchIndex`), or nowhere during a replay."""
+
+    def write(
+        self,
+        documents: Iterable[dict[str, Any]],
+        index: str | None = None,
+        version_type: str = "external",
+    ) -> int: ...
 
 
 class CatalogProjector:
@@ -34,7 +46,7 @@ class CatalogProjector:
     name = "catalog"
     aggregate_types = ("Product", "CategoryTree", "Review")
 
-    def __init__(self, search: SearchIndex) -> None:
+    def __init__(self, search: SearchWrites) -> None:
         self.search = search
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
@@ -62,7 +74,7 @@ class CatalogProjector:
             ProductView(id=product_id, **dict(zip(RATING_FIELDS, rating, strict=True)))
             for product_id, rating in ratings_of(product_ids).items()
         ]
-        ProductView.objects.bulk_update(ratings, RATING_FIELDS)
+        update_rows(ProductView, ratings, RATING_FIELDS)
         rows = ProductView.objects.filter(id__in=product_ids)
         self.search.write(_documents([_state(r) for r in rows]), version_type="external_gte")
         return {cache_keys.product_key(p) for p in product_ids}

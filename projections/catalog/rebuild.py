@@ -8,13 +8,11 @@ held back by a parked event is indexed as its read row is, like the live project
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from eventsourcing.utils import resolve_topic
 
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.product_state import State, evolve, search_document
@@ -22,11 +20,11 @@ from projections.catalog.projector import row_documents
 from projections.catalog.ratings import rating_of
 from projections.catalog.search_index import Refusal, SearchIndex
 from projections.parking import held_aggregates, park
-from write_api.published_events import EventLog, to_envelope
+from projections.stored_events import stored_envelopes
+from write_api.published_events import EventLog
 
 log = structlog.get_logger("shopstream.rebuild")
 Progress = Callable[[int, int], None]
-CHUNK = 5_000  # stored events read per query
 INDEX_CHUNK = 500  # documents built and sent at a time: bounded memory, short requests
 CATALOG_TYPES = ("Product", "CategoryTree", "Review")
 PROJECTOR = "catalog"
@@ -56,27 +54,8 @@ class Catalog:
 
 
 def catalog_envelopes(app: EventLog, after: int) -> Iterator[dict[str, Any]]:
-    """Every product and category envelope after notification position `after`, in log order.
-
-    The store is read in pages; only catalog events are decoded (their stored topic says).
-    """
-    while True:
-        notifications = app.recorder.select_notifications(
-            start=after, limit=CHUNK, inclusive_of_start=False
-        )
-        for notification in notifications:
-            if is_catalog_topic(notification.topic):
-                event = app.mapper.to_domain_event(notification)
-                yield to_envelope(event, notification.id)
-        if len(notifications) < CHUNK:
-            return
-        after = notifications[-1].id
-
-
-@functools.cache
-def is_catalog_topic(topic: str) -> bool:
-    """A stored event of a catalog aggregate (topics the library resolves, renames included)."""
-    return resolve_topic(topic).__qualname__.partition(".")[0] in CATALOG_TYPES
+    """Every product, category and review envelope after position `after`, in log order."""
+    return stored_envelopes(app, CATALOG_TYPES, after)
 
 
 def fold(app: EventLog, after: int, catalog: Catalog) -> tuple[int, set[str]]:

@@ -11,6 +11,7 @@ from typing import Any, cast
 from contracts import event_types as events
 from contracts import payloads
 from projections.escalations.models import EscalationMessageView, EscalationView
+from projections.row_updates import update_rows
 
 Envelope = dict[str, Any]
 FIELDS = ["status", "resolved_at", "resolution", "refund", "version"]
@@ -41,7 +42,7 @@ def apply_escalations(envelopes: list[Envelope]) -> None:
             messages.append(_message(row, envelope))
         moved.add(aggregate_id)
     EscalationView.objects.bulk_create(opened.values())
-    EscalationView.objects.bulk_update([rows[i] for i in sorted(moved - set(opened))], FIELDS)
+    update_rows(EscalationView, [rows[i] for i in sorted(moved - set(opened))], FIELDS)
     EscalationMessageView.objects.bulk_create(messages)
 
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from contracts import event_types as events
 from contracts import payloads
 from projections.escalations.fold import apply_escalations
+from projections.row_updates import update_rows
 from projections.shopping.models import (
     CartLineView,
     CartView,
@@ -75,7 +76,7 @@ def _apply_carts(envelopes: list[Envelope]) -> None:
     lines = dict(stored)
     moved = [c for c in (_fold_cart(carts[e["aggregate_id"]], e, lines) for e in envelopes) if c]
     _write_cart_lines(stored, lines)
-    CartView.objects.bulk_update(list({c.pk: c for c in moved}.values()), ["version"])
+    update_rows(CartView, list({c.pk: c for c in moved}.values()), ["version"])
 
 
 def _fold_cart(cart: CartView, envelope: Envelope, lines: dict[LineKey, int]) -> CartView | None:
@@ -143,7 +144,7 @@ def _apply_orders(envelopes: list[Envelope]) -> None:
                 parcels.append(envelope)
     OrderView.objects.bulk_create(placed.values())
     OrderLineView.objects.bulk_create(lines)
-    OrderView.objects.bulk_update([orders[i] for i in sorted(moved - set(placed))], ORDER_FIELDS)
+    update_rows(OrderView, [orders[i] for i in sorted(moved - set(placed))], ORDER_FIELDS)
     OrderStatusChange.objects.bulk_create(history)
     if parcels:
         _write_fulfilments(parcels)
@@ -240,6 +241,8 @@ def _write_fulfilments(envelopes: list[Envelope]) -> None:
     for fulfilment_id, at in delivered.items():
         rows[fulfilment_id].status, rows[fulfilment_id].delivered_at = "delivered", at
     OrderFulfilmentView.objects.bulk_create(shipped.values())
-    OrderFulfilmentView.objects.bulk_update(
-        [rows[i] for i in sorted(set(delivered) - set(shipped))], ["status", "delivered_at"]
+    update_rows(
+        OrderFulfilmentView,
+        [rows[i] for i in sorted(set(delivered) - set(shipped))],
+        ["status", "delivered_at"],
     )

@@ -1,0 +1,352 @@
+"""Replaying a projection while the shop keeps serving (issue 13, item 3).
+
+The relay and the catalog, shopping and audit projectors run as in production (real
+consumer groups, in threads) while another thread keeps placing and paying orders. The
+read model is damaged first, so only a real rebuild can make it right again; after the
+replay and the catch-up it equals a fold of the whole store, the tables were switched,
+and no email, task or cache bump was sent by the replay.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from infra.celery_app import app as celery_app
+from projections.audit.models import AuditEvent
+from projections.catalog import cache_keys
+from projections.catalog.models import ProductView
+from projections.models import ParkedEvent
+from projections.notifications.models import SentEmail
+from projections.registry import REPLAYS
+from projections.replay.replayer import Replay, Replayer, ReplayFailed
+from projections.shopping.models import OrderStatusChange, OrderView
+from projections.shopping.projector import ShoppingProjector
+from tests.integration.live_pipeline import live_pipeline
+from tests.support.marketplace import two_seller_order
+from tests.support.pipeline import in_thread
+from tests.support.rebuilt_read_models import differences, rebuilt, stored
+from tests.support.rebuilt_read_models import envelopes as stored_envelopes
+from tests.support.shop_data import CONTEXT, add_category
+from write_api.application import Shop
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+REPLAYED_MODELS = {"shopping": ("carts", "orders"), "audit": ("audit",)}
+
+
+@dataclass
+class Database:
+    """What `rebuilt_read_models.stored` needs of a stack, on this process's connections."""
+
+    namespace: str
+    shop_app: Shop
+
+    @property
+    def opensearch_url(self) -> str:
+        return str(settings.OPENSEARCH_URL)
+
+    def shop(self) -> Shop:
+        return self.shop_app
+
+    def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
+        """On a plain psycopg connection: Django's leaves jsonb as text for its fields."""
+        with plain_connection() as plain:
+            return plain.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+
+def plain_connection() -> psycopg.Connection[Any]:
+    """A session of its own on the test database (psycopg's types, not Django's)."""
+    d = connection.settings_dict
+    return psycopg.connect(
+        host=d["HOST"], port=d["PORT"], dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"]
+    )
+
+
+@contextmanager
+def shoppers(shop: Shop) -> Iterator[list[int]]:
+    """A thread placing and paying marketplace orders until the block ends; yields a count."""
+    stop, rounds = threading.Event(), [0]
+
+    def shop_on(stop: threading.Event) -> None:
+        while not stop.is_set():
+            two_seller_order(shop, paid=True)
+            rounds[0] += 1
+
+    thread = threading.Thread(target=in_thread, args=(shop_on, stop), daemon=True)
+    thread.start()
+    try:
+        yield rounds
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@contextmanager
+def readers(order_ids: list[Any]) -> Iterator[list[Any]]:
+    """A thread reading these orders' rows over and over; yields what each read found
+    (a count, or the error a read raised)."""
+    stop, seen = threading.Event(), []
+
+    def read_on(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                seen.append(OrderView.objects.filter(id__in=order_ids).count())
+            except Exception as error:  # noqa: BLE001 - the test reports it
+                seen.append(repr(error))
+
+    thread = threading.Thread(target=in_thread, args=(read_on, stop), daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def side_effects() -> dict[str, int]:
+    """Emails sent, email rows, tasks waiting in the broker, parked events, cache bumps."""
+    queue = celery_app.conf.task_default_queue
+    with celery_app.connection_for_write() as broker:
+        client = broker.default_channel.client
+        tasks = sum(client.llen(key) for key in client.scan_iter(match=f"{queue}*"))
+    return {
+        "emails": len(mail.outbox),
+        "sent_email_rows": SentEmail.objects.count(),
+        "tasks": tasks,
+        "parked": ParkedEvent.objects.count(),
+    }
+
+
+def table_oid(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [f"public.{table}"])
+        [(oid,)] = cursor.fetchall()
+    return int(oid)
+
+
+def test_replaying_shopping_and_audit_during_traffic_rebuilds_them_without_side_effects(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: paid orders, projected; then the read models damaged (a lost history,
+        # a wrong status, audit rows gone), which only a rebuild from the store repairs
+        orders = [two_seller_order(shop_app, paid=True).order_id for _ in range(3)]
+        pipeline.wait_until_caught_up(timeout=60)
+        OrderStatusChange.objects.all().delete()
+        OrderView.objects.update(status="cancelled")
+        AuditEvent.objects.filter(type="OrderPaid").delete()
+        want, _ = rebuilt(shop_app)
+        assert set(differences(want, stored(database))) >= {"orders", "audit"}
+        tables = {t: table_oid(t) for t in ("projections_orderview", "projections_auditevent")}
+        before = side_effects()
+        # when: both replayed while orders keep being placed and paid
+        with shoppers(shop_app) as rounds, readers(orders) as seen:
+            out = io.StringIO()
+            call_command("replay_projection", "shopping", "--batch", "7", stdout=out)
+            call_command("replay_projection", "audit", stdout=out)
+            during = rounds[0]
+        pipeline.wait_until_caught_up(timeout=120)
+        # readers saw every order, each time, through the switch (old model, then new)
+        assert len(seen) > 1
+        assert set(seen) == {3}
+        # then: every replayed model equals the whole store, traffic included
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for models in REPLAYED_MODELS.values() for m in models} == {
+            "carts": None,
+            "orders": None,
+            "audit": None,
+        }
+        assert during > 0, "no traffic ran during the replays"
+        assert all(table_oid(t) != oid for t, oid in tables.items()), "tables were not switched"
+        assert side_effects() == before
+        assert "shopping: " in out.getvalue()
+        assert "audit: " in out.getvalue()
+        assert "events/s" in out.getvalue()
+
+
+def test_replay_leaves_no_generation_behind_and_keeps_checkpoints_forward(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        two_seller_order(shop_app, paid=True)
+        pipeline.wait_until_caught_up(timeout=60)
+        # when
+        call_command("replay_projection", "audit", stdout=io.StringIO())
+        head = shop_app.recorder.max_notification_id()
+        # then
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'replay_%%'")
+            assert cursor.fetchall() == [(0,)]
+            cursor.execute(
+                "SELECT min(position) FROM projections_projectioncheckpoint WHERE projector = %s",
+                [f"{settings.TOPIC_PREFIX}audit"],
+            )
+            assert cursor.fetchall() == [(head,)]
+        assert AuditEvent.objects.count() == len(rebuilt(shop_app)[0].audit)
+
+
+def test_replaying_notifications_is_refused_for_it_would_send_emails_again() -> None:
+    # when / then
+    with pytest.raises(CommandError, match="notifications cannot be replayed: it has no read"):
+        call_command("replay_projection", "notifications", stdout=io.StringIO())
+
+
+def test_replaying_an_unknown_projector_exits_1_naming_the_replayable_ones() -> None:
+    # when
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "replay_projection", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # then
+    assert finished.returncode == 1
+    assert "no projector named 'nope': replayable projectors are audit, catalog, shopping" in (
+        finished.stderr
+    )
+
+
+class FailingOn:
+    """The shopping projector, but an event of one type cannot be applied (a bug's stand-in)."""
+
+    name = "shopping"
+    aggregate_types = ShoppingProjector.aggregate_types
+
+    def __init__(self, event_type: str) -> None:
+        self.event_type, self.projector = event_type, ShoppingProjector()
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        if any(e["type"] == self.event_type for e in envelopes):
+            raise ValueError(f"cannot apply {self.event_type}")
+        self.projector.apply(envelopes)
+
+
+def test_an_event_that_fails_aborts_the_replay_naming_it_and_keeps_the_live_tables(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: a paid order projected, and a replay whose projector fails on OrderPaid
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        order = two_seller_order(shop_app, paid=True).order_id
+        pipeline.wait_until_caught_up(timeout=60)
+    live = table_oid("projections_orderview"), OrderView.objects.get(id=order).status
+    failing = Replay(projector=lambda: FailingOn("OrderPaid"), tables=REPLAYS["shopping"].tables)
+    head = shop_app.recorder.max_notification_id() or 0
+    # The first in the store fails (earlier tests' orders are in it too).
+    paid = next(e for e in stored_envelopes(shop_app, head) if e["type"] == "OrderPaid")
+    # when
+    with pytest.raises(ReplayFailed) as failed:
+        Replayer(shop_app, failing, f"{settings.TOPIC_PREFIX}shopping", batch=50).run()
+    # then
+    named = f"position {paid['position']} (OrderPaid of Order {paid['aggregate_id']}, version"
+    assert named in str(failed.value)
+    assert "the live read model is unchanged" in str(failed.value)
+    assert (table_oid("projections_orderview"), OrderView.objects.get(id=order).status) == live
+    assert live[1] == "paid"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_shopping'")
+        assert cursor.fetchall() == [(0,)]
+
+
+def test_replaying_the_catalog_rebuilds_rows_and_index_and_bumps_cached_pages(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: products, a category and a review, projected; then a product row damaged
+        category = add_category(shop_app, "Kitchen")
+        bought = two_seller_order(shop_app, paid=True)
+        shop_app.change_product(bought.mug, category_id=category, context=CONTEXT)
+        shop_app.write_review(
+            customer_id=bought.customer_id,
+            product_id=bought.mug,
+            rating=5,
+            comment="Lovely.",
+            reviewer_name="Ann",
+            context=CONTEXT,
+        )
+        pipeline.wait_until_caught_up(timeout=60)
+        ProductView.objects.filter(id=bought.mug).update(name="Damaged", rating_count=0)
+        generation = cache_keys.generation(cache_keys.product_key(str(bought.mug)))
+        [old_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        before = side_effects()
+        # when
+        call_command("replay_projection", "catalog", stdout=io.StringIO())
+        pipeline.wait_until_caught_up(timeout=60)
+        # then
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for m in ("products", "categories", "reviews", "documents")} == {
+            "products": None,
+            "categories": None,
+            "reviews": None,
+            "documents": None,
+        }
+        assert ProductView.objects.get(id=bought.mug).name == "Mug"
+        [new_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        assert new_index != old_index
+        assert cache_keys.generation(cache_keys.product_key(str(bought.mug))) > generation
+        assert side_effects() == before
+
+
+def test_a_second_replay_of_the_same_projector_is_refused_while_one_runs() -> None:
+    # given: a replay of audit holds its lock (another session)
+    with plain_connection() as other:
+        other.execute("SELECT pg_advisory_lock(hashtext('replay'), hashtext('audit'))")
+        # when / then
+        with pytest.raises(CommandError, match="a replay of audit is already running"):
+            call_command("replay_projection", "audit", stdout=io.StringIO())
+
+
+SHAPE = """
+SELECT c.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x
+JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)
+UNION ALL
+SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+WHERE c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)
+UNION ALL
+SELECT table_name, column_name, concat_ws(' ', data_type, is_nullable, column_default)
+FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
+"""
+
+
+def test_switched_tables_keep_their_columns_keys_indexes_and_constraints_by_name(
+    shop_app: Shop,
+) -> None:
+    # given
+    tables = list(REPLAYS["shopping"].tables)
+
+    def shape() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(SHAPE, [tables, tables, tables])
+            return sorted(cursor.fetchall())
+
+    before = shape()
+    # when
+    call_command("replay_projection", "shopping", stdout=io.StringIO())
+    # then
+    assert shape() == before
+    assert len(before) > 3 * len(tables)
