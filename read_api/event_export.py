@@ -68,9 +68,11 @@ class EventFilters:
 
 
 def event_chunks(
-    filters: EventFilters, *, after: int = 0, size: int = CHUNK_SIZE
+    filters: EventFilters, *, after: int = 0, size: int | None = None
 ) -> Iterator[list[Row]]:
-    """The matching events after position `after`, `size` rows at a time, in store order."""
+    """The matching events after position `after`, `size` (CHUNK_SIZE) rows at a time, in
+    store order."""
+    size = size or CHUNK_SIZE
     matching = filters.apply(AuditEvent.objects.all()).values(*COLUMNS).order_by("position")
     last = after
     while True:
