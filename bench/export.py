@@ -98,6 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max", type=int, default=1_000_000, help="events seeded")
     parser.add_argument("--sizes", default="100000,1000000", help="export sizes")
+    parser.add_argument("--formats", default=",".join(FORMATS))
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
     name = f"bench_export_{os.getpid()}"
@@ -113,7 +114,7 @@ def main() -> None:
             seconds, rss, _, _ = export(url, "parquet", args.max, out)
             print(f"| (startup, 0 events) | 0 | {seconds:.1f} | - | {rss} | - |")
             for size in (int(s) for s in args.sizes.split(",")):
-                for format_ in FORMATS:
+                for format_ in args.formats.split(","):
                     seconds, rss, rate, line = export(url, format_, args.max - size, out)
                     assert line.startswith(f"wrote {size} events"), line
                     mib = out.stat().st_size / 2**20

@@ -25,10 +25,11 @@ def run(*args: str) -> str:
 
 
 def test_an_export_file_in_each_format_holds_the_events_and_no_personal_value(
-    shop_app: Shop, tmp_path: Path
+    shop_app: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given
+    # given: events read three at a time
     history = personal_history(shop_app)
+    monkeypatch.setattr(event_export, "CHUNK_SIZE", 3)
     after = str(history.start)
     # when
     outputs = {
@@ -47,6 +48,9 @@ def test_an_export_file_in_each_format_holds_the_events_and_no_personal_value(
     assert table.column("position").to_pylist() == [e["position"] for e in lines]
     assert table.schema.field("occurred_at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.field("version").type == pa.int64()
+    # and: the chunks were gathered into one row group (the writer holds each one's metadata)
+    assert pq.ParquetFile(tmp_path / "e.parquet").metadata.num_row_groups == 1
+    assert len(lines) > 3
     assert json.loads(table.column("data")[0].as_py()) == lines[0]["data"]
     assert (tmp_path / "e.csv").read_text().count("\n") == len(lines) + 1
     last = lines[-1]["position"]
