@@ -17,9 +17,16 @@ from projections.audit.models import AuditEvent, concerned_order
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
 from projections.shopping.refunds import REFUND_EVENTS, fold_refund, given_back_status
+from read_api.event_export import EventFilters
+from read_api.personal_data import pseudonymised
 
 
-def event_body(event: AuditEvent) -> dict[str, Any]:
+def event_body(event: AuditEvent, personal_key: bytes | None = None) -> dict[str, Any]:
+    """The event as the read API shows it; with `personal_key`, its personal data
+    pseudonymised (read_api.personal_data)."""
+    data = (
+        event.data if personal_key is None else pseudonymised(event.type, event.data, personal_key)
+    )
     return {
         "position": event.position,
         "event_id": str(event.event_id),
@@ -30,7 +37,7 @@ def event_body(event: AuditEvent) -> dict[str, Any]:
         "occurred_at": event.occurred_at.isoformat(),
         "actor": {"id": event.actor_id or None, "role": event.actor_role or None},
         "request_id": event.request_id or None,
-        "data": event.data,
+        "data": data,
     }
 
 
@@ -77,10 +84,8 @@ def audit_search(
     return events.order_by("position")
 
 
-def event_feed(*, after: int, limit: int, type_: str | None) -> list[AuditEvent]:
-    events = AuditEvent.objects.filter(position__gt=after)
-    if type_:
-        events = events.filter(type=type_)
+def event_feed(*, after: int, limit: int, filters: EventFilters) -> list[AuditEvent]:
+    events = filters.apply(AuditEvent.objects.filter(position__gt=after))
     return list(events.order_by("position")[:limit])
 
 
@@ -167,3 +172,8 @@ def _fold_payment(state: dict[str, Any], event: AuditEvent) -> None:
         refunded = Decimal(state["refunded_total"]) + fold_refund(state["refunds"], envelope)
         state["refunded_total"] = str(refunded)
         state["payment_status"] = given_back_status(refunded, Decimal(state["total"]))
+
+
+def event_count(filters: EventFilters, *, after: int) -> int:
+    """How many events an export after `after` holds (for its progress and ETA)."""
+    return filters.apply(AuditEvent.objects.filter(position__gt=after)).count()

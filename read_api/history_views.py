@@ -9,8 +9,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from read_api.event_params import EventFilterParams, filters_of, personal_key
 from read_api.history import (
     audit_search,
     event_body,
@@ -84,14 +86,17 @@ class AuditSearchApi(APIView):
 
 
 class EventFeedApi(APIView):
-    """v2: the event history in store order, for analysts and admins replaying it."""
+    """v2: the event history in store order, for analysts and admins replaying it.
+
+    `results` and `next` (a link continuing after the last position; null at the end of
+    the history so far) as every list; `events` and `next_after` are the same for clients
+    of the first shape. Analysts get personal data pseudonymised (read_api.personal_data).
+    """
 
     permission_classes = [ReadsHistory]
 
-    class ParamsSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, default=0)
+    class ParamsSerializer(EventFilterParams):
         limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-        type = serializers.CharField(required=False, max_length=100, default=None)
 
     @extend_schema(versions=["v1"], exclude=True)
     @extend_schema(parameters=[ParamsSerializer], responses={200: EVENT_FEED})
@@ -101,6 +106,18 @@ class EventFeedApi(APIView):
         params = self.ParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        events = event_feed(after=data["after"], limit=data["limit"], type_=data["type"])
+        key = personal_key(request, data["personal"])
+        events = event_feed(after=data["after"], limit=data["limit"], filters=filters_of(data))
         last = events[-1].position if events else data["after"]
-        return Response({"events": [event_body(e) for e in events], "next_after": last})
+        url = request.build_absolute_uri()
+        results = [event_body(e, key) for e in events]
+        return Response(
+            {
+                "results": results,
+                "next": replace_query_param(url, "after", last)
+                if len(events) == data["limit"]
+                else None,
+                "events": results,
+                "next_after": last,
+            }
+        )

@@ -321,7 +321,11 @@ TIMELINE = inline_serializer(
 EVENT_FEED = inline_serializer(
     "EventFeed",
     {
-        "events": EventSerializer(many=True),
+        "results": EventSerializer(many=True),
+        "next": serializers.URLField(
+            allow_null=True, help_text="Continues after the last position; null at the end."
+        ),
+        "events": EventSerializer(many=True, help_text="Same as results (first shape)."),
         "next_after": serializers.IntegerField(help_text="Pass as `after` for the next batch."),
     },
 )

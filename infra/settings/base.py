@@ -6,6 +6,7 @@ and outside development and test a missing secret is an error, not a default.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
     "projections.apps.ProjectionsConfig",
     "processes.apps.ProcessesConfig",
     "infra.apps.InfraConfig",
+    # No models: its management commands (export_events).
+    "read_api",
 ]
 
 MIDDLEWARE = [
@@ -332,6 +335,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_FAILURE_VIEW = "infra.errors.csrf_failure"
 # Larger bodies are refused with 413 (infra.errors); Django's default, stated.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Keys the pseudonyms analysts see in place of personal data (read_api.personal_data).
+# Without PSEUDONYM_KEY it is derived from SECRET_KEY: rotating that changes every pseudonym.
+PSEUDONYM_KEY = (
+    os.environ.get("PSEUDONYM_KEY")
+    or hashlib.sha256(b"pseudonyms:" + SECRET_KEY.encode()).hexdigest()
+).encode()
 
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "write_api.payments.fake_gateway.FakeGateway")
 PAYMENT_WEBHOOK_SECRET = required("PAYMENT_WEBHOOK_SECRET", "whsec_development_only")

@@ -13,6 +13,7 @@ from infra.urls.common import (  # noqa: F401 - Django reads the handlers from h
     service_patterns,
 )
 from read_api.escalation_views import EscalationDetailApi, EscalationListApi
+from read_api.event_export_views import EventExportApi
 from read_api.history_views import AuditSearchApi, EventFeedApi, OrderTimelineApi
 from read_api.product_history_views import ProductHistoryApi
 from read_api.views import (
@@ -39,6 +40,7 @@ queries = [
     ),
     path("admin/audit", AuditSearchApi.as_view(), name="audit"),
     path("events", EventFeedApi.as_view(), name="events"),
+    path("events/export", EventExportApi.as_view(), name="events-export"),
     path("products", ProductListApi.as_view(), name="product-list"),
     path("products/search", ProductSearchV2Api.as_view(), name="product-search"),
     path("products/suggest", ProductSuggestV2Api.as_view(), name="product-suggest"),
