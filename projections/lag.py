@@ -20,10 +20,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from projections.registry import AGGREGATE_TYPES_BY_PROJECTOR
+from projections.store_table import EVENTS_TABLE
 from write_api.published_events import AGGREGATES
 
-# The eventsourcing application "shopstream" keeps its notification log in this table.
-EVENTS_TABLE = "shopstream_events"
 # A stored event's topic is its aggregate's TOPIC and the event's name ("shopstream.order.Paid").
 AGGREGATE_TOPICS = {a.__name__: str(vars(a)["TOPIC"]) for a in AGGREGATES}
 _AGGREGATE_TOPIC = r"regexp_replace(topic, '\.[^.]*$', '')"

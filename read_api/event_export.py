@@ -21,6 +21,8 @@ from uuid import UUID
 import structlog
 from django.db.models import QuerySet
 
+from contracts.schemas import current_data
+from projections.audit.horizon import first_hole
 from projections.audit.models import AuditEvent
 from read_api.personal_data import pseudonymised
 
@@ -71,18 +73,48 @@ def event_chunks(
     filters: EventFilters, *, after: int = 0, size: int | None = None
 ) -> Iterator[list[Row]]:
     """The matching events after position `after`, `size` (CHUNK_SIZE) rows at a time, in
-    store order."""
+    store order, in today's schema. The walk ends before the first event the audit log does
+    not hold yet (`projections.audit.horizon`): resuming after the last row then misses
+    nothing."""
     size = size or CHUNK_SIZE
-    matching = filters.apply(AuditEvent.objects.all()).values(*COLUMNS).order_by("position")
+    matching = filters.apply(AuditEvent.objects.all()).values(*COLUMNS, "schema")
     last = after
     while True:
-        chunk = list(matching.filter(position__gt=last)[:size])
-        if not chunk:
+        chunk = complete_part(
+            last, list(matching.order_by("position").filter(position__gt=last)[:size])
+        )
+        if not chunk.rows:
             return
-        yield chunk
-        last = chunk[-1]["position"]
-        if len(chunk) < size:
+        yield [current_row(row) for row in chunk.rows]
+        last = chunk.rows[-1]["position"]
+        if chunk.ends_early or len(chunk.rows) < size:
             return
+
+
+@dataclass(frozen=True)
+class CompletePart:
+    rows: list[Any]
+    ends_early: bool  # rows were left out after a hole in the audit log
+
+
+def complete_part(after: int, rows: list[Any]) -> CompletePart:
+    """`rows` (in position order, after `after`) up to the audit log's first hole."""
+    if not rows:
+        return CompletePart(rows, ends_early=False)
+    hole = first_hole(after, _position(rows[-1]))
+    if hole is None:
+        return CompletePart(rows, ends_early=False)
+    return CompletePart([r for r in rows if _position(r) < hole], ends_early=True)
+
+
+def _position(row: Any) -> int:
+    return int(row["position"] if isinstance(row, dict) else row.position)
+
+
+def current_row(row: Row) -> Row:
+    """The row with its data in today's schema (an older projector's row keeps its own)."""
+    schema = row.pop("schema")
+    return {**row, "data": current_data(row["type"], schema, row["data"])}
 
 
 def with_personal_data(rows: list[Row], key: bytes | None) -> list[Row]:

@@ -17,16 +17,17 @@ from projections.audit.models import AuditEvent, concerned_order
 from projections.shopping.models import OrderView
 from projections.shopping.order_status import PENDING_PAYMENT, status_after
 from projections.shopping.refunds import REFUND_EVENTS, fold_refund, given_back_status
-from read_api.event_export import EventFilters
+from read_api.event_export import CompletePart, EventFilters, complete_part
 from read_api.personal_data import pseudonymised
 
 
 def event_body(event: AuditEvent, personal_key: bytes | None = None) -> dict[str, Any]:
     """The event as the read API shows it; with `personal_key`, its personal data
     pseudonymised (read_api.personal_data)."""
-    data = (
-        event.data if personal_key is None else pseudonymised(event.type, event.data, personal_key)
-    )
+    # Rows an older projector wrote keep their schema: shown in today's.
+    data = current_data(event.type, event.schema, event.data)
+    if personal_key is not None:
+        data = pseudonymised(event.type, data, personal_key)
     return {
         "position": event.position,
         "event_id": str(event.event_id),
@@ -84,9 +85,10 @@ def audit_search(
     return events.order_by("position")
 
 
-def event_feed(*, after: int, limit: int, filters: EventFilters) -> list[AuditEvent]:
+def event_feed(*, after: int, limit: int, filters: EventFilters) -> CompletePart:
+    """A page of the feed, ending before the audit log's first hole (read_api.event_export)."""
     events = filters.apply(AuditEvent.objects.filter(position__gt=after))
-    return list(events.order_by("position")[:limit])
+    return complete_part(after, list(events.order_by("position")[:limit]))
 
 
 def order_as_of(order_id: UUID, when: datetime) -> dict[str, Any] | None:

@@ -107,10 +107,13 @@ class EventFeedApi(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         key = personal_key(request, data["personal"])
-        events = event_feed(after=data["after"], limit=data["limit"], filters=filters_of(data))
+        page = event_feed(after=data["after"], limit=data["limit"], filters=filters_of(data))
+        events = page.rows
         last = events[-1].position if events else data["after"]
         url = request.build_absolute_uri()
         results = [event_body(e, key) for e in events]
+        # A short page (the end, or the audit log's first hole) says: poll again from
+        # next_after later; a full one links straight on.
         return Response(
             {
                 "results": results,
