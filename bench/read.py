@@ -27,10 +27,12 @@ Compare commits in one window: one `make up` per checkout (other ports), then
    every pass, the medians over the rounds (ratios against healthz of the same round), and
    issue 10's ratio targets checked in every round.
 
-With `--tracing`, each checkout's read server runs three times, under tracing off, on
-(spans not recorded) and on with OTLP export to a sink in this process
-(bench/tracing_modes.py); each scenario runs under the three modes one after the other,
-and the report adds each mode's req/s as a ratio to off in the same round.
+With `--variants` (or its shorthands `--metrics`: off,metrics and `--tracing`:
+metrics,trace-ids,export), each checkout's read server runs once per variant: without the
+HTTP metrics middleware and tracing (off), as shipped (metrics), with trace ids (trace-ids),
+with OTLP export to a sink in this process (export); see bench/server_variants.py. Each
+scenario runs under every variant one after the other, and the report adds each variant's
+req/s as a ratio to the first variant's in the same round, and its CPU per request.
 
 "Cold" ids and queries are consumed: a state file per write API
 (/tmp/shopstream-bench-read-<write port>.json) remembers the seeded ids and how far each
@@ -70,7 +72,14 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lag import git_revision, loopback_url, percentile, preflight
-from tracing_modes import MODES, OtlpSink, mode_env, print_overhead
+from server_variants import (
+    SETTINGS,
+    OtlpSink,
+    chosen_variants,
+    print_overhead,
+    settings_module,
+    variant_env,
+)
 
 PRODUCTS = "/api/v1/products"
 HOT_IDS = 50  # the first ids of the seed serve the cached detail scenario
@@ -242,7 +251,7 @@ class Target:
     state: dict = field(default_factory=dict)
 
     label: str = ""  # the checkout's name and commit when its server started
-    tracing: str = ""  # with --tracing: the mode its server runs in (tracing_modes.MODES)
+    variant: str = ""  # with --variants: how its server runs (server_variants.VARIANTS)
     env: dict[str, str] = field(default_factory=dict)  # added to its server's environment
 
 
@@ -289,10 +298,15 @@ def start_server(target: Target, log_dir: Path) -> None:
     )
     spec = json.loads(out.stdout)
     env = {**os.environ, **stack_env(target.checkout), **spec["env"]}
-    if target.tracing:
+    if target.variant:
         env = {k: v for k, v in env.items() if not k.startswith(("OTEL_", "SHOPSTREAM_TRACE_IDS"))}
         env |= target.env
-    env["DJANGO_SETTINGS_MODULE"] = "bare_view_settings"
+    # Metrics in multiprocess mode, as the launcher runs them; a directory per server, so the
+    # stack's own /metrics does not count the bench's requests.
+    metrics_dir = log_dir / f"prometheus-{port}"
+    metrics_dir.mkdir()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    env["DJANGO_SETTINGS_MODULE"] = settings_module(target.variant) if target.variant else SETTINGS
     env["PYTHONPATH"] = f"{BENCH_DIR}{os.pathsep}{target.checkout}"
     log = (log_dir / f"bench-read-server-{port}.log").open("ab")
     target.server = subprocess.Popen(
@@ -305,8 +319,8 @@ def start_server(target: Target, log_dir: Path) -> None:
     )
     target.read_url = f"http://127.0.0.1:{port}"
     target.label = f"{target.checkout.name}@{checkout_revision(target.checkout)}"
-    if target.tracing:
-        target.label += f" tracing={target.tracing}"
+    if target.variant:
+        target.label += f" {target.variant}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(requests.RequestException):
@@ -342,7 +356,7 @@ def server_cpu(server: subprocess.Popen[bytes]) -> dict[int, float]:
 def prepare(args: argparse.Namespace, target: Target, words: list[str]) -> None:
     """Seed the target's stack (or reuse its seed) and wait until its read side lists it.
 
-    Targets of one stack (--tracing) share one state: cold requests are never repeated.
+    Targets of one stack (--variants) share one state: cold requests are never repeated.
     """
     seeded = [t for t in args.targets if t.state and t.state_path == target.state_path]
     if seeded:
@@ -433,11 +447,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--client", choices=("auto", "wrk", "python"), default="auto", help="load generator")
     add("--markdown", action="store_true", help="also print BENCHMARKS.md tables")
     add(
-        "--tracing",
-        action="store_true",
-        help="run each checkout's read server under "
-        "tracing off, on and on with OTLP export; report req/s ratios to off",
+        "--variants",
+        default="",
+        help="comma-separated server variants of each checkout (off, metrics, trace-ids, "
+        "export: bench/server_variants.py); reports req/s ratios to the first",
     )
+    add("--metrics", action="store_true", help="variants off (no HTTP metrics) and metrics")
+    add("--tracing", action="store_true", help="variants metrics, trace-ids and export")
     args = parser.parse_args(argv)
     checkouts = [c.resolve() for c in args.checkout or [BENCH_DIR.parent]]
     urls = args.write_url or [f"http://127.0.0.1:{port}"]
@@ -451,15 +467,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.scenarios = ["bare", "healthz", *(s for s in chosen if s not in ("bare", "healthz"))]
     if unknown := set(args.scenarios) - set(SCENARIOS):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    try:
+        args.variants = chosen_variants(args.variants, args.metrics, args.tracing)
+    except ValueError as error:
+        parser.error(str(error))
     args.targets = [
         Target(
             c,
             u,
             Path(tempfile.gettempdir(), f"shopstream-bench-read-{urlsplit(u).port}.json"),
-            tracing=mode,
+            variant=variant,
         )
         for c, u in zip(checkouts, urls, strict=True)
-        for mode in (MODES if args.tracing else ("",))
+        for variant in (args.variants or [""])
     ]
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "python"
@@ -469,11 +489,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     words, log_dir = vocabulary(), Path(tempfile.mkdtemp(prefix="bench-read-"))
-    args.sink = OtlpSink() if args.tracing else None
+    args.sink = OtlpSink() if "export" in args.variants else None
     try:
         for target in args.targets:
-            if target.tracing:
-                target.env = mode_env(target.tracing, args.sink)
+            if target.variant:
+                target.env = variant_env(target.variant, args.sink)
             start_server(target, log_dir)
             if problem := preflight(target.write_url, target.read_url):
                 print(f"bench/read.py: {problem}", file=sys.stderr)
@@ -502,7 +522,7 @@ def run_rounds(args: argparse.Namespace, words: list[str]) -> int:
         # Alternate which target goes first, so neither always meets the same neighbours.
         order = args.targets if round_no % 2 == 0 else args.targets[::-1]
         steps = list(itertools.product(order, args.scenarios, passes))
-        if args.tracing:  # the modes of a scenario back to back: the same minute's machine
+        if args.variants:  # the variants of a scenario back to back: the same minute's machine
             steps = [(t, n, c) for n, c, t in itertools.product(args.scenarios, passes, order)]
         for target, name, conns in steps:
             result = measure(args, target, name, lists[target.label][name], conns)
@@ -563,9 +583,9 @@ def report(
             cold = results[(target.label, "search-cold", c)]
             shown = " ".join(f"{r['rps']:.0f}" for r in cold)
             print(f"  search-cold req/s: {shown}")
-    if args.tracing:
+    if len(args.variants) > 1:
         for checkout in dict.fromkeys(t.checkout for t in args.targets):
-            labels = {t.tracing: t.label for t in args.targets if t.checkout == checkout}
+            labels = {t.variant: t.label for t in args.targets if t.checkout == checkout}
             print_overhead(results, labels, args.sink)
 
 
