@@ -57,18 +57,16 @@ class ProductSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
-class PastProductSerializer(ProductSerializer):
-    """v2 `?as_of=`: the product rebuilt from its events up to that time."""
+class ProductOrPastProductSerializer(ProductSerializer):
+    """The product, or with v2 `?as_of=` the product rebuilt from its events up to that time,
+    which adds `discontinued` and `as_of`. One schema, not a oneOf: a past product would match
+    both of two (it has every field of the current one)."""
 
-    discontinued = serializers.BooleanField()
-    as_of = serializers.DateTimeField()
+    discontinued = serializers.BooleanField(required=False, help_text="with ?as_of= only")
+    as_of = serializers.DateTimeField(required=False, help_text="with ?as_of= only")
 
 
-PRODUCT_OR_PAST_PRODUCT = PolymorphicProxySerializer(
-    component_name="ProductOrPastProduct",
-    serializers=[ProductSerializer, PastProductSerializer],
-    resource_type_field_name=None,
-)
+PRODUCT_OR_PAST_PRODUCT = ProductOrPastProductSerializer
 
 
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryNode"}})
