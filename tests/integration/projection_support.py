@@ -20,6 +20,8 @@ from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.domain.product import Product
 
+# Stores a product past today's checks, as an older release did (a fixture in conftest.py).
+OlderReleaseProducts = Callable[[str, int], UUID]
 # Beyond PostgreSQL's bigint and OpenSearch's long: no read model can ever hold it.
 UNSTORABLE_STOCK = 2**63
 

@@ -29,10 +29,10 @@ from projections.models import ParkedEvent
 from projections.parking import park, park_behind
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
+    OlderReleaseProducts,
     closed_port,
     created_data,
     product_envelope,
-    store_product_as_an_older_release,
 )
 from tests.integration.test_admin import csrf_token, logged_in
 from tests.support.actors import make_actor
@@ -233,10 +233,10 @@ def test_a_redriven_product_counts_the_reviews_applied_while_it_was_held(
 
 
 def test_a_rebuild_parks_a_document_the_index_refuses_and_completes(
-    shop_app: Shop, isolated_namespace: str
+    shop_app: Shop, isolated_namespace: str, older_release_products: OlderReleaseProducts
 ) -> None:
     # given: an older release stored a stock no index field holds, next to a normal product
-    big = store_product_as_an_older_release(shop_app, "Warehouse", UNSTORABLE_STOCK)
+    big = older_release_products("Warehouse", UNSTORABLE_STOCK)
     [normal] = create_products(shop_app, 1, name="Ordinary")
     index = SearchIndex(opensearch_client(), isolated_namespace)
     index.ensure()
@@ -289,10 +289,10 @@ def test_a_rebuild_indexes_a_held_back_product_as_its_read_row_shows_it(
 
 
 def test_prepare_stack_starts_with_an_unindexable_product_and_parks_it_once(
-    shop_app: Shop, isolated_namespace: str
+    shop_app: Shop, isolated_namespace: str, older_release_products: OlderReleaseProducts
 ) -> None:
     # given: the store holds a product the index refuses; the index is new (as on every start)
-    big = store_product_as_an_older_release(shop_app, "Silo", UNSTORABLE_STOCK)
+    big = older_release_products("Silo", UNSTORABLE_STOCK)
     # when: preparing twice, as two starts would
     call_command("prepare_stack", stdout=io.StringIO())
     index = SearchIndex(opensearch_client(), isolated_namespace)
