@@ -30,7 +30,7 @@ PAYMENT_NOTICES = Counter(
 )
 PAYMENT_RECONCILIATIONS = Counter(
     "shopstream_payment_reconciliations",
-    "Stalled payment attempts the reconciliation settled, by outcome",
+    "Stalled payment attempts and pending refunds the reconciliation settled, by outcome",
     ["outcome"],
 )
 # Anything that is not a domain refusal (an outage, a bug): the envelope says 5xx.

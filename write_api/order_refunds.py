@@ -3,6 +3,7 @@ record what the gateway answered."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
@@ -129,20 +130,43 @@ class OrderRefundCommands(ShopStore):
 
         def settle(order: Order) -> Decision[bool]:
             check_refund_notice(order, notice, expected_currency)
-            if notice.succeeded:
-                changed = order.record_refund_succeeded(
-                    refund_id=notice.refund_id,
-                    gateway_refund_id=notice.gateway_refund_id,
-                    context=context,
-                )
-            else:
-                changed = order.record_refund_failed(
-                    refund_id=notice.refund_id, reason=notice.reason, context=context
-                )
-            return Decision(changed)
+            verdict = Verdict(notice.succeeded, notice.gateway_refund_id, notice.reason)
+            return Decision(record_verdict(order, notice.refund_id, verdict, context))
 
         _, changed = self._decide(self.get_order, order_id, settle)
         return changed
+
+    def settle_reconciled_refund(
+        self, order_id: UUID, *, refund_id: UUID, verdict: Verdict, context: CommandContext
+    ) -> bool:
+        """Apply the verdict the gateway gave when asked about a refund (its webhook lost),
+        as its webhook would; False if recorded already (by the webhook, or a reconciliation)."""
+
+        def settle(order: Order) -> Decision[bool]:
+            return Decision(record_verdict(order, refund_id, verdict, context))
+
+        _, changed = self._decide(self.get_order, order_id, settle)
+        return changed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gateway's final word on a refund, from its webhook or from asking it."""
+
+    succeeded: bool
+    gateway_refund_id: str
+    reason: str
+
+
+def record_verdict(
+    order: Order, refund_id: UUID, verdict: Verdict, context: CommandContext
+) -> bool:
+    """Record the refund's end on the order; False (no event) if it has ended already."""
+    if verdict.succeeded:
+        return order.record_refund_succeeded(
+            refund_id=refund_id, gateway_refund_id=verdict.gateway_refund_id, context=context
+        )
+    return order.record_refund_failed(refund_id=refund_id, reason=verdict.reason, context=context)
 
 
 def requested(order: Order, refund_id: UUID, refund: Refund, *, created: bool) -> RequestedRefund:

@@ -18,7 +18,7 @@ from write_api.application import Shop, shop
 from write_api.domain.errors import Conflict
 from write_api.domain.metadata import CommandContext
 from write_api.domain.refunds import FAILED, PENDING, REQUESTED
-from write_api.order_refunds import requested
+from write_api.order_refunds import Verdict, requested
 from write_api.payments.gateway import RefundingGateway, RefundStatus
 from write_api.payments.notices import GatewayNotice, RefundNotice, answer_notice
 from write_api.results import RefundResult, RequestedRefund, Saved
@@ -109,6 +109,25 @@ class Refunds:
             return False
         self._ask_gateway(requested(order, refund_id, refund, created=False), context)
         return True
+
+    def reconcile_refund(self, order_id: UUID, refund_id: UUID, *, context: CommandContext) -> str:
+        """Ask the gateway about a refund still pending (its webhook may be lost) and record
+        its verdict as the webhook would: "refund_succeeded", "refund_declined",
+        "refund_pending" (asked again next round) or "refund_settled" (nothing left to do)."""
+        refund = self.shop.get_order(order_id).refund(refund_id)
+        if refund is None or refund["status"] != PENDING or not refund["gateway_refund_id"]:
+            return "refund_settled"
+        outcome = self.gateway.retrieve_refund(refund["gateway_refund_id"])
+        if outcome.status is RefundStatus.PENDING:
+            return "refund_pending"
+        succeeded = outcome.status is RefundStatus.SUCCEEDED
+        verdict = Verdict(succeeded, outcome.id, outcome.failure_reason or "refund_failed")
+        changed = self.shop.settle_reconciled_refund(
+            order_id, refund_id=refund_id, verdict=verdict, context=context
+        )
+        if not changed:  # the webhook came first
+            return "refund_settled"
+        return "refund_succeeded" if succeeded else "refund_declined"
 
     def _ask_gateway(self, held: RequestedRefund, context: CommandContext) -> RefundResult:
         outcome = self.gateway.refund(

@@ -144,6 +144,15 @@ class OrderRefundView(models.Model):
     class Meta:
         app_label = "projections"
         ordering = ["at", "id"]
+        indexes = [
+            # Only refunds the gateway has not settled: the scans that resume and reconcile
+            # them stay as small as the refunds in flight, whatever the shop's history.
+            models.Index(
+                fields=["at"],
+                condition=models.Q(status__in=["requested", "pending"]),
+                name="order_refund_in_flight",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"refund {self.id} of {self.order_id}: {self.amount} ({self.status})"

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from write_api.application import Shop
-from write_api.payments.gateway import Charge, PaymentGateway
+from write_api.payments.fake_gateway import FakeGateway
+from write_api.payments.gateway import Charge, GatewayUnavailable, PaymentGateway, RefundOutcome
 from write_api.results import Saved
 
 CRASH_POINTS = (
@@ -64,3 +65,10 @@ class ShopFailingToRecordPaid(Shop):
 
     def pay_order(self, order_id: Any, **kwargs: Any) -> Saved:
         raise SimulatedCrash("before paid recorded")
+
+
+class RefundsUnreachable(FakeGateway):
+    """The fake gateway during an outage of its refund API (configured by dotted path)."""
+
+    def retrieve_refund(self, refund_id: str) -> RefundOutcome:
+        raise GatewayUnavailable(f"timed out retrieving {refund_id}")

@@ -8,10 +8,12 @@ from typing import Any
 
 from write_api.payments.gateway import (
     Charge,
+    GatewayUnavailable,
     Outcome,
     RefundOutcome,
     RefundStatus,
     UnknownCharge,
+    UnknownRefund,
 )
 
 OUTCOMES = {"tok_ok": Outcome.AUTHORISED, "tok_declined": Outcome.DECLINED}
@@ -99,6 +101,14 @@ class RecordingGateway:
                 f"re_{len(self.refunds) + 1}", self.refund_status, reason
             )
         return self.refunds[idempotency_key]
+
+    def retrieve_refund(self, refund_id: str) -> RefundOutcome:
+        if self.refunds_unreachable:
+            raise GatewayUnavailable("gateway unreachable")
+        for refund in self.refunds.values():
+            if refund.id == refund_id:
+                return refund
+        raise UnknownRefund(refund_id)
 
     def charges_for(self, reference: str) -> int:
         keys = {c["idempotency_key"] for c in self.calls if c.get("reference") == reference}

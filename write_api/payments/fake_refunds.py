@@ -4,20 +4,28 @@ The ledger (Redis, like the charges') keeps what each charge captured and how ma
 were refunded from it. A `tok_ok` charge is refunded at once; a `tok_async` one is
 refunded later, through a signed `charge.refunded` webhook a Celery task delivers.
 A repeated idempotency key returns the first refund, never a second one.
+
+Like a provider, the gateway settles a pending refund whether or not its webhook gets
+through: once FAKE_GATEWAY_SETTLE_SECONDS have passed, `retrieve_refund` says SUCCEEDED
+even if the webhook task was lost. `fail_refund` makes the gateway refuse a pending refund
+instead (what a closed card account does), which gives its amount back to the charge.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django_redis import get_redis_connection
 
-from write_api.payments.gateway import RefundOutcome, RefundStatus
+from write_api.payments.gateway import RefundOutcome, RefundStatus, UnknownRefund
 
 LEDGER_SECONDS = 7 * 24 * 3600
+LOCK_SECONDS = 5
 
 
 def remember_charge(charge_id: str, amount: Decimal, *, settles_later: bool) -> None:
@@ -42,6 +50,7 @@ class FakeRefunds:
         if earlier is not None:
             return _outcome(earlier)
         refund_id = "re_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        cache.set(_key_of_refund(refund_id), idempotency_key, LEDGER_SECONDS)  # derived: same
         charge = cache.get(_charge_key(charge_id))
         cents = int(amount * 100)
         if charge is None:
@@ -51,6 +60,7 @@ class FakeRefunds:
         else:
             later = charge["settles_later"]
             record = _record(refund_id, RefundStatus.PENDING if later else RefundStatus.SUCCEEDED)
+            record |= {"charge_id": charge_id, "cents": cents, "settles_at": _settle_time()}
         if not cache.add(_refund_key(idempotency_key), record, LEDGER_SECONDS):
             if record["status"] != RefundStatus.FAILED.value:
                 cache.decr(_refunded_key(charge_id), cents)  # a concurrent twin took it first
@@ -59,18 +69,62 @@ class FakeRefunds:
             _call_back_later(refund_id, charge_id, amount, currency, metadata, idempotency_key)
         return _outcome(record)
 
+    def retrieve_refund(self, refund_id: str) -> RefundOutcome:
+        idempotency_key = cache.get(_key_of_refund(refund_id))
+        if idempotency_key is None:
+            raise UnknownRefund(f"No refund {refund_id!r}.")
+        record = cache.get(_refund_key(idempotency_key))
+        if record is None:
+            raise UnknownRefund(f"No refund {refund_id!r}.")
+        if record["status"] == RefundStatus.PENDING.value and _is_due(record):
+            now, _ = _move(idempotency_key, RefundStatus.SUCCEEDED)
+            record = now or record
+        return _outcome(record)
 
-def settle_refund(idempotency_key: str) -> None:
-    """The pending refund under this key went through (its webhook is on its way)."""
-    record = cache.get(_refund_key(idempotency_key))
-    if record is not None:
-        record["status"] = RefundStatus.SUCCEEDED.value
-        cache.set(_refund_key(idempotency_key), record, LEDGER_SECONDS)
+
+def settle_refund(idempotency_key: str) -> RefundStatus | None:
+    """The pending refund under this key went through (its webhook is on its way); how it
+    ended (FAILED if the gateway refused it first), None if there is no such refund."""
+    record, _ = _move(idempotency_key, RefundStatus.SUCCEEDED)
+    return None if record is None else RefundStatus(record["status"])
+
+
+def fail_refund(idempotency_key: str, reason: str) -> None:
+    """The gateway refuses the pending refund under this key: the charge has its amount back."""
+    record, moved = _move(idempotency_key, RefundStatus.FAILED, reason)
+    if moved and record is not None and "charge_id" in record:
+        cache.decr(_refunded_key(record["charge_id"]), record["cents"])
 
 
 def refunded_cents(charge_id: str) -> int:
     """How much the gateway has refunded (or holds for pending refunds) of one charge."""
     return int(cache.get(_refunded_key(charge_id)) or 0)
+
+
+def _move(
+    idempotency_key: str, target: RefundStatus, reason: str = ""
+) -> tuple[dict[str, Any] | None, bool]:
+    """Move a PENDING refund to `target` once, under a lock: the record as it now is, and
+    whether this call moved it."""
+    key = _refund_key(idempotency_key)
+    lock = get_redis_connection("default").lock(
+        cache.make_key(key + ":lock"), timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+    )
+    with lock:
+        record: dict[str, Any] | None = cache.get(key)
+        if record is None or record["status"] != RefundStatus.PENDING.value:
+            return record, False
+        record |= {"status": target.value, "failure_reason": reason}
+        cache.set(key, record, LEDGER_SECONDS)
+    return record, True
+
+
+def _settle_time() -> float:
+    return time.time() + float(settings.FAKE_GATEWAY_SETTLE_SECONDS)
+
+
+def _is_due(record: dict[str, Any]) -> bool:
+    return time.time() >= float(record.get("settles_at", 0))
 
 
 def _take(charge_id: str, cents: int, captured: int) -> bool:
@@ -121,6 +175,10 @@ def _charge_key(charge_id: str) -> str:
 
 def _refunded_key(charge_id: str) -> str:
     return f"fake-gateway:refunded:{charge_id}"
+
+
+def _key_of_refund(refund_id: str) -> str:
+    return f"fake-gateway:refund-key:{refund_id}"
 
 
 def _refund_key(idempotency_key: str) -> str:

@@ -3,7 +3,8 @@
 Money moves in two steps, as with a provider's manual capture: `authorise` holds the amount
 on the card, `capture` takes it, `void` releases a hold that was not captured. `retrieve`
 looks a charge up by the idempotency key it was authorised with, so an attempt whose answer
-was lost (a crash, a timeout) can be settled later.
+was lost (a crash, a timeout) can be settled later. `retrieve_refund` does the same for a
+refund the gateway settles later, whose webhook may never arrive.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ class Charge:
 
 class UnknownCharge(Exception):
     """The gateway has no charge with that id."""
+
+
+class UnknownRefund(Exception):
+    """The gateway has no refund with that id."""
+
+
+class GatewayUnavailable(Exception):
+    """The gateway did not answer (an outage, a timeout): the same call may succeed later."""
 
 
 class PaymentGateway(Protocol):
@@ -92,4 +101,10 @@ class RefundingGateway(Protocol):
         The same idempotency key returns the same refund; `metadata` comes back in the
         gateway's webhooks about this refund.
         """
+        ...
+
+    def retrieve_refund(self, refund_id: str) -> RefundOutcome:
+        """The refund with the gateway's id `refund_id` as it now is: PENDING until the
+        gateway settles it, then SUCCEEDED or FAILED for good. UnknownRefund if there is
+        none; GatewayUnavailable if the gateway cannot say now."""
         ...

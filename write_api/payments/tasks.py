@@ -11,6 +11,7 @@ from django.conf import settings
 
 from write_api.payments.fake_gateway import settle
 from write_api.payments.fake_refunds import settle_refund
+from write_api.payments.gateway import RefundStatus
 from write_api.payments.webhooks import HEADER, sign
 
 
@@ -52,8 +53,9 @@ def deliver_refund_webhook(
     metadata: dict[str, str],
     idempotency_key: str,
 ) -> int:
-    """`charge.refunded`: the gateway's refund id, its charge, amount and our metadata."""
-    settle_refund(idempotency_key)
+    """`charge.refunded` (`charge.refund_failed` if the gateway refused it first): the
+    gateway's refund id, its charge, amount and our metadata."""
+    failed = settle_refund(idempotency_key) is RefundStatus.FAILED
     data = {
         "refund_id": refund_id,
         "charge_id": charge_id,
@@ -61,8 +63,10 @@ def deliver_refund_webhook(
         "amount": amount,
         "currency": currency,
         "metadata": metadata,
+        **({"reason": "refund_failed"} if failed else {}),
     }
-    body = json.dumps({"id": event_id, "type": "charge.refunded", "data": data}).encode()
+    kind = "charge.refund_failed" if failed else "charge.refunded"
+    body = json.dumps({"id": event_id, "type": kind, "data": data}).encode()
     return _post_signed(self, body)
 
 
