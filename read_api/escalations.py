@@ -11,6 +11,7 @@ from contracts import event_types as events
 from projections.audit.models import AuditEvent
 from projections.escalations.models import EscalationView
 from projections.shopping.models import OrderLineView
+from read_api.snapshot import one_snapshot
 
 
 def escalation_list_visible(user: Any, status: str | None = None) -> QuerySet[EscalationView]:
@@ -45,9 +46,13 @@ def escalation_summary(row: EscalationView) -> dict[str, Any]:
 
 def escalation_get(user: Any, escalation_id: UUID) -> dict[str, Any] | None:
     """Its customer, the order's sellers and admins read it; to anyone else it does not exist."""
-    row = (
-        escalation_list_visible(user).filter(id=escalation_id).prefetch_related("messages").first()
-    )
+    with one_snapshot():
+        row = (
+            escalation_list_visible(user)
+            .filter(id=escalation_id)
+            .prefetch_related("messages")
+            .first()
+        )
     if row is None:
         return None
     return {

@@ -18,13 +18,17 @@ from read_api.seller_scope import (
     subtotal,
     visible_total,
 )
+from read_api.snapshot import one_snapshot
 
 
 def cart_get(customer_id: UUID) -> dict[str, Any]:
-    """The cart with current names and prices (the order fixes them at checkout)."""
-    lines = list(CartLineView.objects.filter(customer_id=customer_id).order_by("product_id"))
-    ids = [line.product_id for line in lines]
-    products = {p.id: p for p in ProductView.objects.filter(id__in=ids)}
+    """The cart with current names and prices (the order fixes them at checkout); its lines
+    and version from one snapshot, so the version names the lines shown."""
+    with one_snapshot():
+        lines = list(CartLineView.objects.filter(customer_id=customer_id).order_by("product_id"))
+        ids = [line.product_id for line in lines]
+        products = {p.id: p for p in ProductView.objects.filter(id__in=ids)}
+        cart = CartView.objects.filter(customer_id=customer_id).first()
     items = []
     for line in lines:
         product = products.get(line.product_id)
@@ -39,7 +43,6 @@ def cart_get(customer_id: UUID) -> dict[str, Any]:
             }
         )
     total = sum((Decimal(i["line_total"]) for i in items if i["line_total"]), Decimal("0.00"))
-    cart = CartView.objects.filter(customer_id=customer_id).first()
     return {"items": items, "total": str(total), "version": cart.version if cart else 0}
 
 
@@ -63,12 +66,13 @@ def order_list_visible(user: Any) -> QuerySet[OrderView]:
 
 def order_get_tracking(user: Any, order_id: UUID) -> dict[str, Any] | None:
     """The order as the caller may see it: a seller only its lines, subtotal and parcels."""
-    order = (
-        order_list_visible(user)
-        .filter(id=order_id)
-        .prefetch_related("lines", "history", "fulfilments", "refunds")
-        .first()
-    )
+    with one_snapshot():
+        order = (
+            order_list_visible(user)
+            .filter(id=order_id)
+            .prefetch_related("lines", "history", "fulfilments", "refunds")
+            .first()
+        )
     if order is None:
         return None
     lines = lines_visible(user, order.lines.all())
