@@ -32,6 +32,8 @@ ADDRESS_KEPT = frozenset({"country"})
 NAMED: dict[str, frozenset[str]] = {
     events.ACCOUNT_CREATED: frozenset({"email", "display_name"}),
     events.REVIEW_CREATED: frozenset({"reviewer_name"}),
+    # A carrier's tracking page shows where the parcel goes: as good as the address.
+    events.ORDER_FULFILLED: frozenset({"tracking_number"}),
 }
 FREE_TEXT: dict[str, frozenset[str]] = {
     events.ESCALATION_OPENED: frozenset({"message"}),
@@ -68,7 +70,6 @@ IMPERSONAL = frozenset(
         events.ORDER_PAID,
         events.ORDER_STATUS_CHANGED,
         events.ORDER_CANCELLED,  # its reason is a code (customer, expired, refunded...)
-        events.ORDER_FULFILLED,
         events.ORDER_FULFILMENT_DELIVERED,
         events.ORDER_REFUND_PENDING,
         events.ORDER_REFUND_SUCCEEDED,

@@ -79,3 +79,17 @@ def test_data_of_an_unclassified_type_is_withheld_whole() -> None:
     assert pseudonymised("AccountEmailChanged", {"email": "ann@example.com"}, KEY) == {}
     paid = {"charge_id": "ch_1"}
     assert pseudonymised(events.ORDER_PAID, paid, KEY) == paid
+
+
+def test_a_parcels_tracking_number_is_pseudonymised_and_its_carrier_kept() -> None:
+    # given: a carrier's tracking page shows where the parcel is delivered
+    data = {
+        "fulfilment_id": "f1",
+        "product_ids": ["p1"],
+        "carrier": "DHL",
+        "tracking_number": "JD0123",
+    }
+    # when
+    seen = pseudonymised(events.ORDER_FULFILLED, data, KEY)
+    # then
+    assert seen == {**data, "tracking_number": pseudonym("JD0123", KEY)}
