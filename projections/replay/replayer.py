@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Min
 from django.db.models.functions import Greatest
 
@@ -47,6 +47,16 @@ BATCH = 2_000  # envelopes per apply and commit
 # Statistics are refreshed as the tables grow (1st, 2nd, 4th, 8th... batch): an empty
 # table's plan (a sequential scan) would make each batch slower than the last.
 FIRST_ANALYZE_BATCH = 1
+
+
+# How long the switch waits for a table's lock before it lets readers by and tries again.
+SWITCH_LOCK_TIMEOUT_MS = 2_000
+SWITCH_ATTEMPTS = 10
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _lock_timeout(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 class ReplayFailed(Exception):
@@ -121,8 +131,32 @@ class Replayer:
         return outcome
 
     def _switch(self, position: int) -> int:
+        """Switch, waiting at most SWITCH_LOCK_TIMEOUT for the tables' locks each time.
+
+        Dropping a live table waits for its readers to finish, and every reader arriving
+        after waits behind that: a long read would take the read API down with it. So the
+        switch gives up its place after a short wait, catches up, and tries again.
+        """
+        for attempt in range(1, SWITCH_ATTEMPTS + 1):
+            applied, batches = self.applied, self.batches
+            try:
+                return self._switch_once(position)
+            except OperationalError as error:
+                if not _lock_timeout(error):
+                    raise
+                self.applied, self.batches = applied, batches  # rolled back with it
+                log.warning("replay_switch_waited", projector=self.projector.name, attempt=attempt)
+                position = self._feed(position, None)
+        raise ReplayFailed(
+            f"{self.projector.name}: the live tables stayed in use through {SWITCH_ATTEMPTS} "
+            f"attempts to switch (a long read?); the live read model is unchanged"
+        )
+
+    def _switch_once(self, position: int) -> int:
         """Pause the live runner, apply the rest up to the head, switch; the head."""
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{SWITCH_LOCK_TIMEOUT_MS}ms'")
             checkpoints = ProjectionCheckpoint.objects.filter(projector=self.checkpoint_name)
             list(checkpoints.select_for_update().order_by("pk"))
             self._held = held_from(self.projector.name)

@@ -25,6 +25,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from structlog.testing import capture_logs
 
 from infra.celery_app import app as celery_app
 from projections.audit.models import AuditEvent
@@ -33,10 +34,12 @@ from projections.catalog.models import ProductView
 from projections.models import ParkedEvent
 from projections.notifications.models import SentEmail
 from projections.registry import REPLAYS
+from projections.replay import replayer
 from projections.replay.replayer import Replay, Replayer, ReplayFailed
 from projections.shopping.models import OrderStatusChange, OrderView
 from projections.shopping.projector import ShoppingProjector
 from tests.integration.live_pipeline import live_pipeline
+from tests.integration.projection_support import eventually
 from tests.support.marketplace import two_seller_order
 from tests.support.pipeline import in_thread
 from tests.support.rebuilt_read_models import differences, rebuilt, stored
@@ -350,3 +353,54 @@ def test_switched_tables_keep_their_columns_keys_indexes_and_constraints_by_name
     # then
     assert shape() == before
     assert len(before) > 3 * len(tables)
+
+
+@contextmanager
+def a_long_read_of(table: str) -> Iterator[psycopg.Connection[Any]]:
+    """Another session reading `table` in a transaction left open (say, a slow report)."""
+    with plain_connection() as reader:
+        reader.execute(f"SELECT count(*) FROM public.{table}")  # noqa: S608 - a model's table
+        yield reader
+
+
+def test_a_switch_does_not_queue_readers_behind_a_long_read_and_retries_after_it(
+    shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a reader holding the audit table while the replay comes to switch
+    monkeypatch.setattr(replayer, "SWITCH_LOCK_TIMEOUT_MS", 300)
+    done: list[Any] = []
+    with a_long_read_of(AuditEvent._meta.db_table) as reader:
+        replay = threading.Thread(
+            target=lambda: done.append(
+                Replayer(shop_app, REPLAYS["audit"], f"{settings.TOPIC_PREFIX}audit").run()
+            )
+        )
+        with capture_logs() as logs:
+            replay.start()
+            # when: the switch waited once; meanwhile a new reader is not held behind it
+            assert eventually(lambda: any(e["event"] == "replay_switch_waited" for e in logs))
+            with plain_connection() as newcomer:
+                newcomer.execute("SET statement_timeout = '1s'")
+                newcomer.execute(f"SELECT count(*) FROM public.{AuditEvent._meta.db_table}")  # noqa: S608
+            reader.rollback()  # the long read ends
+            replay.join(timeout=60)
+    # then: the next attempt switched
+    assert [type(outcome).__name__ for outcome in done] == ["Outcome"]
+    assert AuditEvent.objects.count() == len(rebuilt(shop_app)[0].audit)
+
+
+def test_a_switch_that_never_gets_the_tables_gives_up_and_keeps_the_live_ones(
+    shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a read that outlasts every attempt
+    monkeypatch.setattr(replayer, "SWITCH_LOCK_TIMEOUT_MS", 100)
+    monkeypatch.setattr(replayer, "SWITCH_ATTEMPTS", 2)
+    table = AuditEvent._meta.db_table
+    oid = table_oid(table)
+    # when / then
+    with a_long_read_of(table), pytest.raises(ReplayFailed, match="stayed in use"):
+        Replayer(shop_app, REPLAYS["audit"], f"{settings.TOPIC_PREFIX}audit").run()
+    assert table_oid(table) == oid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_audit'")
+        assert cursor.fetchall() == [(0,)]
