@@ -73,15 +73,11 @@ def audit_search(
     since: datetime | None,
     until: datetime | None,
 ) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.all()
-    if aggregate_id:
-        events = events.filter(aggregate_id=aggregate_id)
+    events = EventFilters(aggregate_id=aggregate_id, since=since, until=until).apply(
+        AuditEvent.objects.all()
+    )
     if actor_id:
         events = events.filter(actor_id=actor_id)
-    if since:
-        events = events.filter(occurred_at__gte=since)
-    if until:
-        events = events.filter(occurred_at__lte=until)
     return events.order_by("position")
 
 
