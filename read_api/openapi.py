@@ -66,9 +66,6 @@ class ProductOrPastProductSerializer(ProductSerializer):
     as_of = serializers.DateTimeField(required=False, help_text="with ?as_of= only")
 
 
-PRODUCT_OR_PAST_PRODUCT = ProductOrPastProductSerializer
-
-
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryNode"}})
 class CategoryChildrenField(serializers.ListField):
     """The subtree: CategoryNode refers to itself."""

@@ -33,7 +33,6 @@ from read_api.openapi import (
     ORDER_OR_PAST_ORDER,
     ORDER_PAGE,
     PRODUCT_AS_OF,
-    PRODUCT_OR_PAST_PRODUCT,
     PRODUCT_PAGE,
     REVIEW_PAGE,
     SEARCH_PAGE,
@@ -41,6 +40,7 @@ from read_api.openapi import (
     CartSerializer,
     CategoryNodeSerializer,
     OrderSerializer,
+    ProductOrPastProductSerializer,
     ProductSerializer,
 )
 from read_api.orders import (
@@ -137,7 +137,7 @@ class ProductDetailApi(ReadApi):
     @extend_schema(
         versions=["v2"],
         parameters=[PRODUCT_AS_OF, IF_NONE_MATCH, ETAG],
-        responses={200: PRODUCT_OR_PAST_PRODUCT, 304: NOT_MODIFIED},
+        responses={200: ProductOrPastProductSerializer, 304: NOT_MODIFIED},
     )
     def get(self, request: Request, version: str, product_id: UUID) -> HttpResponse:
         if "as_of" in request.query_params:
