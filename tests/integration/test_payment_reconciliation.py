@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from django import db
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -50,7 +49,6 @@ def payments_with(shop: Shop, gateway: Any, *, later: timedelta = timedelta(0)) 
     return Payments(
         shop,
         gateway,
-        currency=settings.CURRENCY,
         resume_after=timedelta(seconds=60),
         clock=lambda: datetime.now(UTC) + later,
     )

@@ -66,7 +66,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def payments(shop: Shop, gateway: RecordingGateway, clock: Clock) -> Payments:
-    return Payments(shop, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
+    return Payments(shop, gateway, resume_after=RESUME_AFTER, clock=clock)
 
 
 def test_paying_records_attempt_and_authorisation_before_the_gateway_captures_its_total(
@@ -151,9 +151,7 @@ def test_an_attempt_left_in_flight_is_resumed_after_the_timeout_with_the_same_ke
 ) -> None:
     # given: an attempt recorded, then the process died before the gateway answered
     order_id, customer = placed_order(shop)
-    started = shop.begin_payment(
-        order_id, currency="USD", now=clock(), resume_after=RESUME_AFTER, context=CONTEXT
-    )
+    started = shop.begin_payment(order_id, now=clock(), resume_after=RESUME_AFTER, context=CONTEXT)
     # when: too early, then after the timeout
     with pytest.raises(Conflict) as early:
         payments.pay_order_with_token(
@@ -272,9 +270,7 @@ def test_a_webhook_that_overtakes_the_pending_record_is_linked_by_its_attempt(
 ) -> None:
     # given: the attempt is recorded, its charge id not yet
     order_id, _ = placed_order(shop)
-    started = shop.begin_payment(
-        order_id, currency="USD", now=clock(), resume_after=RESUME_AFTER, context=CONTEXT
-    )
+    started = shop.begin_payment(order_id, now=clock(), resume_after=RESUME_AFTER, context=CONTEXT)
     # when
     applied = payments.apply_gateway_event(
         notice(order_id, charge_id="ch_fast", attempt_id=started.attempt_id), CONTEXT
@@ -326,7 +322,7 @@ def test_a_lost_race_is_not_an_answer_to_the_gateway(
             raise ConcurrentChange("changed too often")
 
     busy = Busy(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    payments = Payments(busy, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
+    payments = Payments(busy, gateway, resume_after=RESUME_AFTER, clock=clock)
     # when / then: it propagates (nothing recorded, the gateway retries) instead of "refused"
     with pytest.raises(ConcurrentChange):
         payments.apply_gateway_event(notice(uuid4()), CONTEXT)

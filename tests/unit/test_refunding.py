@@ -27,7 +27,7 @@ def gateway() -> RecordingGateway:
 
 @pytest.fixture
 def refunds(shop: Shop, gateway: RecordingGateway) -> Refunds:
-    return Refunds(shop, gateway, currency="USD")
+    return Refunds(shop, gateway)
 
 
 def paid_order(shop: Shop, gateway: RecordingGateway, *, pay: bool = True) -> tuple[UUID, UUID]:
@@ -37,7 +37,7 @@ def paid_order(shop: Shop, gateway: RecordingGateway, *, pay: bool = True) -> tu
     shop.add_to_cart(customer_id=customer, product_id=mug, quantity=5, context=CONTEXT)
     order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
     if pay:
-        payments = Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60))
+        payments = Payments(shop, gateway, resume_after=timedelta(seconds=60))
         payments.pay_order_with_token(
             order.id, customer_id=customer, token="tok_ok", context=CONTEXT
         )
