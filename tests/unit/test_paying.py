@@ -92,6 +92,34 @@ def test_paying_records_attempt_and_authorisation_before_the_gateway_captures_it
     assert shop.get_order(order_id).payment_attempt is None
 
 
+def test_an_order_is_charged_and_matched_in_its_own_currency(
+    gateway: RecordingGateway, clock: Clock
+) -> None:
+    # given: a shop whose orders are placed in EUR, and one with its charge pending
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "SHOP_CURRENCY": "EUR"})
+    payments = Payments(shop, gateway, resume_after=RESUME_AFTER, clock=clock)
+    order_id, customer = placed_order(shop)
+    result = payments.pay_order_with_token(
+        order_id, customer_id=customer, token="tok_async", context=CONTEXT
+    )
+    attempt = shop.get_order(order_id).payment_attempt or {}
+    settled = notice(order_id, charge_id="ch_1", attempt_id=attempt["attempt_id"])
+    # when
+    in_usd = payments.apply_gateway_event(settled, CONTEXT)
+    in_eur = payments.apply_gateway_event(
+        notice(**{**settled.__dict__, "currency": "EUR"}), CONTEXT
+    )
+    # then
+    [call] = gateway.calls
+    assert (result.status, attempt["currency"], call["currency"]) == (
+        "payment_pending",
+        "EUR",
+        "EUR",
+    )
+    assert (in_usd, in_eur) == ("refused: currency_mismatch", "applied")
+    assert shop.get_order(order_id).status == "paid"
+
+
 def test_a_second_payer_while_an_attempt_is_in_flight_gets_payment_in_progress(
     shop: Shop, payments: Payments, gateway: RecordingGateway
 ) -> None:

@@ -71,6 +71,36 @@ def test_a_partial_refund_succeeds_and_leaves_the_order_partially_refunded(
     assert gateway.calls[-1]["idempotency_key"] == refund_key(result.id)  # type: ignore[attr-defined]
 
 
+def test_a_refund_is_asked_and_matched_in_the_order_s_currency() -> None:
+    # given: a shop whose orders are placed in EUR, and a tok_ok order of 50.00 paid
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "SHOP_CURRENCY": "EUR"})
+    gateway = RecordingGateway(refund_status=RefundStatus.PENDING)
+    refunds = Refunds(shop, gateway)
+    order_id, _ = paid_order(shop, gateway)
+    pending = refund(refunds, order_id, "15.00")
+    settled = RefundNotice(
+        "evt_1",
+        "charge.refunded",
+        gateway_refund_id="re_1",
+        charge_id=shop.get_order(order_id).charge_id or "",
+        order_id=order_id,
+        refund_id=pending.id,  # type: ignore[attr-defined]
+        amount=D("15.00"),
+        currency="USD",
+        succeeded=True,
+        reason="",
+    )
+    # when
+    in_usd = refunds.apply_gateway_event(settled, CONTEXT)
+    in_eur = refunds.apply_gateway_event(
+        RefundNotice(**{**settled.__dict__, "currency": "EUR"}), CONTEXT
+    )
+    # then
+    assert (gateway.calls[-1]["refund_of"], gateway.calls[-1]["currency"]) == ("ch_1", "EUR")
+    assert (in_usd, in_eur) == ("refused: currency_mismatch", "applied")
+    assert shop.get_order(order_id).refunded_total == D("15.00")
+
+
 def test_refunding_everything_leaves_the_order_refunded(
     shop: Shop, gateway: RecordingGateway, refunds: Refunds
 ) -> None:
