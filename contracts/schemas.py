@@ -22,9 +22,10 @@ from typing import Any
 
 from contracts import event_types as events
 
-# The shop's one currency (ISO 4217), the settings' CURRENCY: prices, totals and charges are in
-# it. Orders placed before OrderPlaced schema 2 did not record a currency; the shop had only
-# this one (a charge in any other was refused), so an upcast gives them this one.
+# The shop's currency (ISO 4217), the settings' CURRENCY: new orders are placed in it, and each
+# records it (OrderPlaced schema 2); its charges and refunds are in the order's. Orders placed
+# before schema 2 did not record one; the shop had only this one (a charge in any other was
+# refused), so an upcast gives them this one.
 SHOP_CURRENCY = os.environ.get("SHOPSTREAM_CURRENCY", "USD")
 
 Upcast = Callable[[dict[str, Any]], None]

@@ -20,7 +20,6 @@ class OrderPaymentCommands(ShopStore):
         self,
         order_id: UUID,
         *,
-        currency: str,
         now: datetime,
         resume_after: timedelta,
         context: CommandContext,
@@ -31,7 +30,6 @@ class OrderPaymentCommands(ShopStore):
         def begin(order: Order) -> Decision[StartedPayment]:
             attempt = order.begin_payment(
                 attempt_id=new_attempt,
-                currency=currency,
                 now=now,
                 resume_after=resume_after,
                 context=context,
@@ -81,7 +79,6 @@ class OrderPaymentCommands(ShopStore):
         order_id: UUID,
         *,
         notice: ChargeNotice,
-        expected_currency: str,
         context: CommandContext,
     ) -> bool:
         """Apply a gateway's verdict on a charge once it matches what the order started.
@@ -95,7 +92,6 @@ class OrderPaymentCommands(ShopStore):
                 attempt_id=notice.attempt_id,
                 amount=notice.amount,
                 currency=notice.currency,
-                expected_currency=expected_currency,
             )
             if order.paid_by(notice.charge_id):
                 return Decision(False)

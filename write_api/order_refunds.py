@@ -123,13 +123,12 @@ class OrderRefundCommands(ShopStore):
         order_id: UUID,
         *,
         notice: RefundNotice,
-        expected_currency: str,
         context: CommandContext,
     ) -> bool:
         """Apply the gateway's verdict on a refund it matches; False if recorded already."""
 
         def settle(order: Order) -> Decision[bool]:
-            check_refund_notice(order, notice, expected_currency)
+            check_refund_notice(order, notice)
             verdict = Verdict(notice.succeeded, notice.gateway_refund_id, notice.reason)
             return Decision(record_verdict(order, notice.refund_id, verdict, context))
 
@@ -177,12 +176,14 @@ def requested(order: Order, refund_id: UUID, refund: Refund, *, created: bool) -
         refund["amount"],
         refund["status"],
         order.charge_id,
+        order.currency,
         created,
     )
 
 
-def check_refund_notice(order: Order, notice: RefundNotice, expected_currency: str) -> None:
-    """A refund notice must be about a refund this order holds, of its charge, for its amount."""
+def check_refund_notice(order: Order, notice: RefundNotice) -> None:
+    """A refund notice must be about a refund this order holds, of its charge, for its amount
+    in the order's currency."""
     refund = order.refund(notice.refund_id)
     if refund is None or order.charge_id != notice.charge_id:
         raise RefundRefused("The refund is not one this order holds.", code="unknown_refund")
@@ -191,9 +192,9 @@ def check_refund_notice(order: Order, notice: RefundNotice, expected_currency: s
             f"The refund is for {notice.amount}, the order's for {refund['amount']}.",
             code="amount_mismatch",
         )
-    if notice.currency != expected_currency:
+    if notice.currency != order.currency:
         raise RefundRefused(
-            f"The refund is in {notice.currency}, the shop in {expected_currency}.",
+            f"The refund is in {notice.currency}, the order in {order.currency}.",
             code="currency_mismatch",
         )
     known = refund["gateway_refund_id"]

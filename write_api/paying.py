@@ -73,20 +73,19 @@ class Payments:
         shop: Shop,
         gateway: PaymentGateway,
         *,
-        currency: str,
         resume_after: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.shop = shop
         self.gateway = gateway
-        self.currency = currency
         self.resume_after = resume_after
         self.clock = clock
 
     def pay_order_with_token(
         self, order_id: UUID, *, customer_id: UUID, token: str, context: CommandContext
     ) -> PaymentResult:
-        """Record the attempt, charge its amount, record the outcome against the attempt."""
+        """Record the attempt, charge its amount in the order's currency, record the outcome
+        against the attempt."""
         with counted(PAYMENTS, success="paid") as outcome:
             result = self._pay_with_token(order_id, customer_id, token, context)
             outcome.value = result.status
@@ -99,7 +98,6 @@ class Payments:
             raise NotFound(f"Order {order_id} does not exist.")
         attempt = self.shop.begin_payment(
             order_id,
-            currency=self.currency,
             now=self.clock(),
             resume_after=self.resume_after,
             context=context,
@@ -202,7 +200,7 @@ class Payments:
                 return "ignored"
             outcome = answer_notice(
                 lambda: self.shop.settle_gateway_charge(
-                    notice.order_id, notice=notice, expected_currency=self.currency, context=context
+                    notice.order_id, notice=notice, context=context
                 ),
                 lambda code: self._refused(notice, code),
             )

@@ -106,10 +106,13 @@ class PaymentReconciliation:
     ) -> str:
         """Money taken for an order that never recorded it: all of it goes back, then the
         attempt ends. The order has no Paid, so it has no refund of its own to hold this."""
+        # What the attempt charged in: the order's currency (an attempt started before
+        # payments took it from the order holds the settings' CURRENCY of its day).
+        attempt = order.payment_attempt
         refund = self.gateway.refund(
             charge_id=charge.id,
             amount=charge.amount if charge.amount is not None else order.total,
-            currency=self.payments.currency,
+            currency=attempt["currency"] if attempt else order.currency,
             idempotency_key=unrecorded_refund_key(attempt_id),
             metadata={"order_id": str(order.id), "attempt_id": str(attempt_id)},
         )

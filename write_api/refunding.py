@@ -45,10 +45,9 @@ def refund_key(refund_id: UUID) -> str:
 class Refunds:
     """Refund use cases of the shop, with the gateway port injected."""
 
-    def __init__(self, shop: Shop, gateway: RefundingGateway, *, currency: str) -> None:
+    def __init__(self, shop: Shop, gateway: RefundingGateway) -> None:
         self.shop = shop
         self.gateway = gateway
-        self.currency = currency
 
     def refund_order(
         self,
@@ -133,7 +132,7 @@ class Refunds:
         outcome = self.gateway.refund(
             charge_id=held.charge_id or "",
             amount=held.amount,
-            currency=self.currency,
+            currency=held.currency,
             idempotency_key=refund_key(held.refund_id),
             metadata={"refund_id": str(held.refund_id), "order_id": str(held.id)},
         )
@@ -159,7 +158,7 @@ class Refunds:
             return "ignored"
         return answer_notice(
             lambda: self.shop.settle_gateway_refund(
-                notice.order_id, notice=notice, expected_currency=self.currency, context=context
+                notice.order_id, notice=notice, context=context
             ),
             lambda code: self._refused(notice, code),
         )
@@ -183,5 +182,5 @@ def _result(held: RequestedRefund, status: str, version: int) -> RefundResult:
 
 
 def refunds() -> Refunds:
-    """The refund use cases wired to the shop, the configured gateway and currency."""
-    return Refunds(shop(), import_string(settings.PAYMENT_GATEWAY)(), currency=settings.CURRENCY)
+    """The refund use cases wired to the shop and the configured gateway."""
+    return Refunds(shop(), import_string(settings.PAYMENT_GATEWAY)())

@@ -49,12 +49,14 @@ class StartedPayment(Saved):
 
 @dataclass(frozen=True)
 class RequestedRefund(Saved):
-    """A refund the order holds: its status there, and the charge it gives money back from."""
+    """A refund the order holds: its status there, and the charge it gives money back from
+    (in the order's currency)."""
 
     refund_id: UUID
     amount: Decimal
     status: str  # "requested", "pending", "succeeded" or "failed"
     charge_id: str | None
+    currency: str
     created: bool  # False: the refund existed already and nothing changed
 
 

@@ -84,8 +84,9 @@ class ShopStore(Application[UUID]):
 
     @property
     def currency(self) -> str:
-        """The shop's one currency (ISO 4217): the env's SHOP_CURRENCY (event_store_env sets
-        it from the settings' CURRENCY), else SHOPSTREAM_CURRENCY's."""
+        """The currency (ISO 4217) new orders are placed in: the env's SHOP_CURRENCY
+        (event_store_env sets it from the settings' CURRENCY), else SHOPSTREAM_CURRENCY's.
+        An order is paid and refunded in the one it recorded, not this."""
         return self.env.get("SHOP_CURRENCY") or SHOP_CURRENCY
 
     # -- loads ------------------------------------------------------------------

@@ -353,7 +353,9 @@ PAYMENT_WEBHOOK_URL = os.environ.get(
 # A payment attempt without progress for this long may be resumed (same gateway key).
 PAYMENT_ATTEMPT_RESUME_SECONDS = float(os.environ.get("PAYMENT_ATTEMPT_RESUME_SECONDS", "60"))
 FAKE_GATEWAY_SETTLE_SECONDS = float(os.environ.get("FAKE_GATEWAY_SETTLE_SECONDS", "1"))
-CURRENCY = SHOP_CURRENCY  # SHOPSTREAM_CURRENCY, read once in contracts.schemas
+# New orders' currency (SHOPSTREAM_CURRENCY, read once in contracts.schemas); an order is
+# paid, refunded and matched in the one it recorded.
+CURRENCY = SHOP_CURRENCY
 
 SHOPSTREAM_ADMIN_EMAIL = os.environ.get("SHOPSTREAM_ADMIN_EMAIL", "")
 SHOPSTREAM_ADMIN_PASSWORD = os.environ.get("SHOPSTREAM_ADMIN_PASSWORD", "")

@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 from django import db
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from projections.shopping.models import OrderView
 from projections.shopping.projector import ShoppingProjector
-from tests.integration.test_shopping import pay, placed_order
+from tests.integration.test_shopping import currency_changed, pay, placed_order
 from tests.support.actors import Actor
 from tests.support.crashing_gateway import (
     CRASH_POINTS,
@@ -50,7 +49,6 @@ def payments_with(shop: Shop, gateway: Any, *, later: timedelta = timedelta(0)) 
     return Payments(
         shop,
         gateway,
-        currency=settings.CURRENCY,
         resume_after=timedelta(seconds=60),
         clock=lambda: datetime.now(UTC) + later,
     )
@@ -254,6 +252,42 @@ def test_an_attempt_left_on_an_order_cancelled_by_older_code_is_voided_or_refund
     assert result == outcome
     assert gateway_ledger(shop_app, order_id) == ledger
     assert kinds(shop_app, order_id)[-2:] == ["Cancelled", "PaymentVoided"]
+    assert_money_and_order_agree(shop_app, order_id)
+
+
+def test_a_charge_taken_after_the_currency_changed_is_refunded_in_the_order_s(
+    shop_app: Shop, customer: Actor, seller: Actor, settings: Any
+) -> None:
+    # given: an order placed, the shop moved to another currency, then a payment whose
+    # capture's answer was lost, on an order cancelled by older code meanwhile
+    order_id = placed_order(shop_app, customer, seller)
+    placed_in = currency_changed(settings)
+    payments = payments_with(shop_app, CrashingGateway(FakeGateway(), "after capture"))
+    with pytest.raises(SimulatedCrash):
+        payments.pay_order_with_token(
+            uuid.UUID(order_id), customer_id=customer.user.id, token="tok_ok", context=CONTEXT
+        )
+    order = shop_app.get_order(uuid.UUID(order_id))
+    attempt = order.payment_attempt or {}
+    order._cancelled(reason="by customer", previous=order.status, metadata={})
+    shop_app.save(order)
+    # when
+    outcome = reconciled(shop_app, order_id)
+    # then: charged and given back in the order's currency
+    assert outcome == "refunded"
+    assert gateway_ledger(shop_app, order_id) == {
+        "captured": Decimal("20.00"),
+        "refunded": Decimal("20.00"),
+    }
+    charge = FakeGateway().retrieve(gateway_key(attempt["attempt_id"]))
+    voided = list(shop_app.events.get(uuid.UUID(order_id)))[-1]
+    refund_id = voided.reason.removeprefix("refunded ")  # type: ignore[attr-defined]
+    refunded = FakeGateway().retrieve_refund(refund_id)
+    assert (attempt["currency"], charge and charge.currency, refunded.currency) == (
+        placed_in,
+        placed_in,
+        placed_in,
+    )
     assert_money_and_order_agree(shop_app, order_id)
 
 

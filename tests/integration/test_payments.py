@@ -10,12 +10,19 @@ from typing import Any
 import pytest
 from django import db
 
-from tests.integration.test_shopping import pay, placed_order, settle_event, webhook
+from tests.integration.test_shopping import (
+    currency_changed,
+    pay,
+    placed_order,
+    settle_event,
+    webhook,
+)
 from tests.support.actors import Actor
 from write_api.application import Shop
 from write_api.commands.models import GatewayEvent, IdempotencyRecord
 from write_api.domain.errors import ConcurrentChange
-from write_api.payments.fake_gateway import charges_made
+from write_api.paying import gateway_key
+from write_api.payments.fake_gateway import FakeGateway, charges_made
 from write_api.payments.inbox import receive_once
 from write_api.payments.notices import parse_gateway_event
 
@@ -82,6 +89,56 @@ def test_a_signed_webhook_that_does_not_match_its_order_is_recorded_refused_and_
     assert (record.type, record.outcome) == ("charge.succeeded", outcome)
     assert kinds(shop_app, order_id) == before
     assert shop_app.get_order(uuid.UUID(order_id)).status == "pending_payment"
+
+
+def started_currencies(shop_app: Shop, order_id: str) -> list[tuple[str, str | None]]:
+    """For each attempt the order started: the currency it recorded, and the one the gateway
+    authorised its charge in (None if the gateway never saw it)."""
+    pairs = []
+    for event in shop_app.events.get(uuid.UUID(order_id)):
+        if type(event).__name__ == "PaymentStarted":
+            charge = FakeGateway().retrieve(gateway_key(event.attempt_id))  # type: ignore[attr-defined]
+            pairs.append((event.currency, charge.currency if charge else None))  # type: ignore[attr-defined]
+    return pairs
+
+
+def test_an_order_placed_before_the_currency_changed_is_charged_in_its_own(
+    shop_app: Shop, customer: Actor, seller: Actor, settings: Any
+) -> None:
+    # given: an order placed, then the shop moved to another currency
+    order_id = placed_order(shop_app, customer, seller)
+    placed_in = currency_changed(settings)
+    # when
+    response = pay(customer, order_id, "tok_ok")
+    # then
+    assert (response.status_code, response.json()["status"]) == (200, "paid")
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.status, order.currency) == ("paid", placed_in)
+    assert started_currencies(shop_app, order_id) == [(placed_in, placed_in)]
+
+
+def test_a_webhook_is_matched_in_the_order_s_currency_after_the_shop_s_changed(
+    shop_app: Shop, customer: Actor, seller: Actor, settings: Any
+) -> None:
+    # given: an order placed, the shop moved to another currency, then a pending charge
+    order_id = placed_order(shop_app, customer, seller)
+    placed_in = currency_changed(settings)
+    assert pay(customer, order_id, "tok_async").status_code == 202
+    event = settle_event(shop_app, order_id)
+    in_new_currency = {
+        **event,
+        "id": f"evt_{uuid.uuid4().hex}",
+        "data": {**event["data"], "currency": settings.CURRENCY},
+    }
+    # when
+    refused = webhook(customer.client, in_new_currency)
+    applied = webhook(customer.client, event)
+    # then: the gateway charged the order's currency, and only a notice in it pays the order
+    assert started_currencies(shop_app, order_id) == [(placed_in, placed_in)]
+    assert event["data"]["currency"] == placed_in
+    assert refused.json() == {"received": True, "outcome": "refused: currency_mismatch"}
+    assert applied.json() == {"received": True, "outcome": "applied"}
+    assert kinds(shop_app, order_id) == ["Placed", "PaymentStarted", "PaymentPending", "Paid"]
 
 
 def test_a_charge_of_another_order_does_not_pay_this_one(

@@ -24,8 +24,14 @@ from prometheus_client import REGISTRY
 from processes.payment_reconciliation import reconcile_stalled_payments
 from projections.shopping.models import OrderRefundView, OrderView
 from projections.shopping.projector import ShoppingProjector
-from tests.integration.test_refunds import events_of, paid_order, refund, refunded_event
-from tests.integration.test_shopping import webhook
+from tests.integration.test_refunds import (
+    events_of,
+    gateway_refund,
+    paid_order,
+    refund,
+    refunded_event,
+)
+from tests.integration.test_shopping import currency_changed, webhook
 from tests.support.actors import Actor
 from write_api.application import Shop
 from write_api.payments.fake_gateway import FakeGateway
@@ -100,6 +106,28 @@ def test_a_refund_whose_webhook_was_lost_is_settled_succeeded_after_the_threshol
     view = OrderView.objects.get(id=order_id)
     assert (view.payment_status, view.refunded_total) == (status, Decimal(amount))
     assert OrderRefundView.objects.get(id=refund_id).status == "succeeded"
+
+
+def test_a_refund_asked_after_the_currency_changed_is_reconciled_in_the_order_s(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor, settings: Any
+) -> None:
+    # given: a tok_async order paid, the shop moved to another currency, a refund pending
+    # whose webhook is lost
+    order_id = paid_order(shop_app, customer, seller, card="tok_async")
+    placed_in = currency_changed(settings)
+    pending = refund(admin, order_id, "15.00")
+    assert pending.status_code == 201, pending.content
+    assert pending.json()["status"] == "pending"
+    project(shop_app, order_id)
+    # when
+    outcome = reconcile()
+    # then
+    assert outcome == Counter(refund_succeeded=1)
+    settled = gateway_refund(shop_app, order_id, pending.json()["id"])
+    assert (settled.status, settled.currency) == (RefundStatus.SUCCEEDED, placed_in)
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.currency, order.refunded_total) == (placed_in, Decimal("15.00"))
+    assert order.refunds[uuid.UUID(pending.json()["id"])]["status"] == "succeeded"
 
 
 def test_the_webhook_arriving_after_the_reconciliation_changes_nothing(
@@ -235,12 +263,13 @@ def test_the_fake_gateway_retrieves_a_refund_as_a_provider_does(
     # given: two pending refunds of a 50.00 charge, not due yet
     settings.FAKE_GATEWAY_SETTLE_SECONDS = 3600
     order_id = paid_order(shop_app, customer, seller, card="tok_async")
-    charge = shop_app.get_order(uuid.UUID(order_id)).charge_id or ""
+    order = shop_app.get_order(uuid.UUID(order_id))
+    charge, currency = order.charge_id or "", order.currency
     gateway = FakeGateway()
 
     def give_back(key: str) -> RefundOutcome:
         return gateway.refund(
-            charge_id=charge, amount=Decimal("20.00"), currency="USD", idempotency_key=key,
+            charge_id=charge, amount=Decimal("20.00"), currency=currency, idempotency_key=key,
             metadata={},
         )  # fmt: skip
 
@@ -254,9 +283,11 @@ def test_the_fake_gateway_retrieves_a_refund_as_a_provider_does(
     # then
     assert (refused.status, settled.status) == (RefundStatus.PENDING, RefundStatus.PENDING)
     assert gateway.retrieve_refund(refused.id) == RefundOutcome(
-        refused.id, RefundStatus.FAILED, "account_closed"
+        refused.id, RefundStatus.FAILED, "account_closed", currency
     )
-    assert gateway.retrieve_refund(settled.id) == RefundOutcome(settled.id, RefundStatus.SUCCEEDED)
+    assert gateway.retrieve_refund(settled.id) == RefundOutcome(
+        settled.id, RefundStatus.SUCCEEDED, "", currency
+    )
     assert refunded_cents(charge) == 2000
     with pytest.raises(UnknownRefund):
         gateway.retrieve_refund("re_unknown")

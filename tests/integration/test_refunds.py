@@ -8,17 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from processes.refund_resumption import resume_stalled_refunds
 from projections.shopping.projector import ShoppingProjector
-from tests.integration.test_shopping import pay, placed_order, webhook
+from tests.integration.test_shopping import currency_changed, pay, placed_order, webhook
 from tests.support.actors import Actor, make_actor
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
 from write_api.payments.fake_gateway import FakeGateway
 from write_api.payments.fake_refunds import refunded_cents
-from write_api.payments.gateway import RefundStatus
+from write_api.payments.gateway import RefundOutcome, RefundStatus
 from write_api.published_events import to_envelope
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -41,7 +40,7 @@ def paid_order(shop_app: Shop, customer: Actor, seller: Actor, card: str = "tok_
                     "charge_id": attempt["charge_id"],
                     "reference": order_id,
                     "amount": "50.00",
-                    "currency": settings.CURRENCY,
+                    "currency": order.currency,
                     "metadata": {"attempt_id": str(attempt["attempt_id"])},
                 },
             },
@@ -193,7 +192,7 @@ def test_an_idempotency_key_replays_the_first_refund(
 
 
 def refunded_event(shop_app: Shop, order_id: str, refund_id: str) -> dict[str, Any]:
-    """What the gateway sends once the pending refund went through."""
+    """What the gateway sends once the pending refund went through (in the order's currency)."""
     order = shop_app.get_order(uuid.UUID(order_id))
     held = order.refunds[uuid.UUID(refund_id)]
     return {
@@ -204,7 +203,7 @@ def refunded_event(shop_app: Shop, order_id: str, refund_id: str) -> dict[str, A
             "charge_id": order.charge_id,
             "reference": order_id,
             "amount": str(held["amount"]),
-            "currency": settings.CURRENCY,
+            "currency": order.currency,
             "metadata": {"refund_id": refund_id, "order_id": order_id},
         },
     }
@@ -262,19 +261,111 @@ def test_a_refund_webhook_that_does_not_match_is_refused_and_changes_nothing(
     assert events_of(shop_app, order_id) == before
 
 
+def gateway_refund(shop_app: Shop, order_id: str, refund_id: str) -> RefundOutcome:
+    """The refund as the gateway reports it, found by the id the order recorded for it."""
+    held = shop_app.get_order(uuid.UUID(order_id)).refunds[uuid.UUID(refund_id)]
+    return FakeGateway().retrieve_refund(held["gateway_refund_id"])
+
+
+def test_an_order_paid_before_the_currency_changed_is_refunded_in_its_own(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor, settings: Any
+) -> None:
+    # given: a 50.00 order paid, then the shop moved to another currency
+    order_id = paid_order(shop_app, customer, seller)
+    placed_in = currency_changed(settings)
+    # when
+    response = refund(admin, order_id, "20.00")
+    # then
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "succeeded"
+    refunded = gateway_refund(shop_app, order_id, response.json()["id"])
+    assert (refunded.status, refunded.currency) == (RefundStatus.SUCCEEDED, placed_in)
+    order = shop_app.get_order(uuid.UUID(order_id))
+    assert (order.currency, order.refunded_total) == (placed_in, Decimal("20.00"))
+    assert refunded_cents(order.charge_id or "") == 2000
+
+
+def test_a_refund_webhook_is_matched_in_the_order_s_currency_after_the_shop_s_changed(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor, settings: Any
+) -> None:
+    # given: a tok_async order paid, the shop moved to another currency, a refund pending
+    order_id = paid_order(shop_app, customer, seller, card="tok_async")
+    placed_in = currency_changed(settings)
+    pending = refund(admin, order_id, "15.00")
+    assert pending.status_code == 201, pending.content
+    assert pending.json()["status"] == "pending"
+    event = refunded_event(shop_app, order_id, pending.json()["id"])
+    in_new_currency = {
+        **event,
+        "id": f"evt_{uuid.uuid4().hex}",
+        "data": {**event["data"], "currency": settings.CURRENCY},
+    }
+    # when
+    refused = webhook(customer.client, in_new_currency)
+    applied = webhook(customer.client, event)
+    # then: the gateway was asked in the order's currency, and only a notice in it settles
+    assert gateway_refund(shop_app, order_id, pending.json()["id"]).currency == placed_in
+    assert event["data"]["currency"] == placed_in
+    assert refused.json() == {"received": True, "outcome": "refused: currency_mismatch"}
+    assert applied.json() == {"received": True, "outcome": "applied"}
+    assert shop_app.get_order(uuid.UUID(order_id)).refunded_total == Decimal("15.00")
+
+
+def test_cancelling_an_order_paid_before_the_currency_changed_refunds_in_its_own(
+    shop_app: Shop, customer: Actor, seller: Actor, settings: Any
+) -> None:
+    # given
+    order_id = paid_order(shop_app, customer, seller)
+    placed_in = currency_changed(settings)
+    # when
+    cancelled = customer.client.post(f"/api/v1/orders/{order_id}/cancel")
+    # then
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    order = shop_app.get_order(uuid.UUID(order_id))
+    [held] = order.refunds
+    assert gateway_refund(shop_app, order_id, str(held)).currency == placed_in
+    assert (order.payment_status, refunded_cents(order.charge_id or "")) == ("refunded", 5000)
+
+
+def test_the_fake_gateway_refuses_a_refund_in_another_currency_than_its_charge_s(
+    shop_app: Shop, customer: Actor, seller: Actor, admin: Actor
+) -> None:
+    # given: a 50.00 charge in the order's currency
+    order_id = paid_order(shop_app, customer, seller)
+    order = shop_app.get_order(uuid.UUID(order_id))
+    other = "EUR" if order.currency != "EUR" else "USD"
+    # when
+    refused = FakeGateway().refund(
+        charge_id=order.charge_id or "",
+        amount=Decimal("10.00"),
+        currency=other,
+        idempotency_key=f"other-currency-{uuid.uuid4()}",
+        metadata={},
+    )
+    # then: nothing was given back, the whole charge is refundable in its own currency
+    assert (refused.status, refused.failure_reason, refused.currency) == (
+        RefundStatus.FAILED,
+        "currency_mismatch",
+        other,
+    )
+    assert refunded_cents(order.charge_id or "") == 0
+    assert refund(admin, order_id, "50.00").json()["status"] == "succeeded"
+
+
 def test_the_fake_gateway_refuses_more_than_a_charge_has_left(
     shop_app: Shop, customer: Actor, seller: Actor
 ) -> None:
     # given: a 50.00 charge
     order_id = paid_order(shop_app, customer, seller)
-    charge = shop_app.get_order(uuid.UUID(order_id)).charge_id or ""
+    order = shop_app.get_order(uuid.UUID(order_id))
+    charge = order.charge_id or ""
     gateway = FakeGateway()
 
     def give_back(amount: str, key: str) -> Any:
         return gateway.refund(
             charge_id=charge,
             amount=Decimal(amount),
-            currency="USD",
+            currency=order.currency,
             idempotency_key=key,
             metadata={},
         )

@@ -60,6 +60,14 @@ def placed_order(shop_app: Shop, customer: Actor, seller: Actor, quantity: int =
     return str(response.json()["order_id"])
 
 
+def currency_changed(settings: Any) -> str:
+    """The operator moves the shop to another CURRENCY (USD to EUR, say); returns the one
+    orders placed before the change are in."""
+    before: str = settings.CURRENCY
+    settings.CURRENCY = "EUR" if before != "EUR" else "USD"
+    return before
+
+
 def pay(actor: Actor, order_id: str, token: str, **headers: str) -> Any:
     return actor.client.post(
         f"/api/v1/orders/{order_id}/pay", {"payment_token": token}, format="json", headers=headers
@@ -264,8 +272,10 @@ def deliver(actor: Actor, event: dict[str, Any]) -> Any:
 
 
 def settle_event(shop_app: Shop, order_id: str) -> dict[str, Any]:
-    """What the gateway sends when the order's pending charge (if any) is captured."""
-    attempt = shop_app.get_order(uuid.UUID(order_id)).payment_attempt or {}
+    """What the gateway sends when the order's pending charge (if any) is captured: in the
+    currency it was charged in, the order's."""
+    order = shop_app.get_order(uuid.UUID(order_id))
+    attempt = order.payment_attempt or {}
     return {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": "charge.succeeded",
@@ -273,7 +283,7 @@ def settle_event(shop_app: Shop, order_id: str) -> dict[str, Any]:
             "charge_id": attempt.get("charge_id") or "ch_async",
             "reference": order_id,
             "amount": "20.00",
-            "currency": settings.CURRENCY,
+            "currency": order.currency,
             "metadata": {"attempt_id": str(attempt.get("attempt_id", uuid.UUID(int=0)))},
         },
     }

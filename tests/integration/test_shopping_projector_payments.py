@@ -40,7 +40,6 @@ def test_attempts_show_as_pending_payment_and_the_status_history_stays_as_docume
     def begin(now_offset: timedelta) -> None:
         shop.begin_payment(
             order.id,
-            currency="USD",
             now=shop.get_order(order.id).modified_on + now_offset,
             resume_after=timedelta(seconds=60),
             context=CONTEXT,
@@ -104,7 +103,6 @@ def test_an_authorisation_stays_in_flight_and_a_voided_attempt_is_shown_with_its
     system = CommandContext(actor_role="system", request_id="reconciliation-1")
     attempt = shop.begin_payment(
         order.id,
-        currency="USD",
         now=shop.get_order(order.id).modified_on,
         resume_after=timedelta(seconds=60),
         context=CONTEXT,

@@ -32,7 +32,7 @@ def paid_order(shop: Shop, gateway: RecordingGateway) -> UUID:
     customer = uuid4()
     shop.add_to_cart(customer_id=customer, product_id=mug, quantity=5, context=ADMIN)
     order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=ADMIN)
-    payments = Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60))
+    payments = Payments(shop, gateway, resume_after=timedelta(seconds=60))
     payments.pay_order_with_token(order.id, customer_id=customer, token="tok_ok", context=ADMIN)
     return order.id
 
@@ -46,7 +46,7 @@ def test_refunds_move_the_payment_status_and_each_refund_row() -> None:
     # given: a paid order projected
     shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     gateway = RecordingGateway()
-    refunds = Refunds(shop, gateway, currency="USD")
+    refunds = Refunds(shop, gateway)
     order_id = paid_order(shop, gateway)
     projector = ShoppingProjector()
     projector.apply(envelopes(shop, order_id))
@@ -90,7 +90,7 @@ def test_refunding_the_whole_total_reads_refunded() -> None:
     shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     gateway = RecordingGateway()
     order_id = paid_order(shop, gateway)
-    Refunds(shop, gateway, currency="USD").refund_order(
+    Refunds(shop, gateway).refund_order(
         order_id, amount=Decimal("50.00"), reason="all", restock=False, product_ids=None,
         context=ADMIN,
     )  # fmt: skip
@@ -109,9 +109,9 @@ def test_a_seller_reads_only_the_refunds_of_its_own_lines() -> None:
     for mug in mugs:
         shop.add_to_cart(customer_id=customer, product_id=mug, quantity=1, context=ADMIN)
     order_id = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=ADMIN).id
-    payments = Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60))
+    payments = Payments(shop, gateway, resume_after=timedelta(seconds=60))
     payments.pay_order_with_token(order_id, customer_id=customer, token="tok_ok", context=ADMIN)
-    refunds = Refunds(shop, gateway, currency="USD")
+    refunds = Refunds(shop, gateway)
     for seller, mug, amount in zip(sellers, mugs, ("3.00", "4.00"), strict=True):
         refunds.refund_order(
             order_id, amount=Decimal(amount), reason="chipped", restock=False,

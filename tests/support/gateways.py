@@ -92,8 +92,8 @@ class RecordingGateway:
         if self.refunds_unreachable:
             raise ConnectionError("gateway unreachable")
         self.calls.append(
-            {"refund_of": charge_id, "amount": amount, "idempotency_key": idempotency_key,
-             "metadata": metadata}
+            {"refund_of": charge_id, "amount": amount, "currency": currency,
+             "idempotency_key": idempotency_key, "metadata": metadata}
         )  # fmt: skip
         if idempotency_key not in self.refunds:
             reason = "card_expired" if self.refund_status is RefundStatus.FAILED else ""

@@ -56,7 +56,6 @@ def pay_at_once(shop: Shop, order_id: UUID) -> None:
     context = CommandContext(actor_role="payment_gateway")
     started = shop.begin_payment(
         order_id,
-        currency="USD",
         now=datetime.now(UTC),
         resume_after=timedelta(seconds=60),
         context=context,

@@ -42,9 +42,7 @@ def test_a_placed_checkout_and_a_refused_one_count_under_their_outcomes(shop: Sh
 
 def test_pay_calls_count_paid_and_declined(shop: Shop) -> None:
     # given
-    payments = Payments(
-        shop, RecordingGateway(), currency="USD", resume_after=timedelta(seconds=60)
-    )
+    payments = Payments(shop, RecordingGateway(), resume_after=timedelta(seconds=60))
     orders = []
     for _ in range(2):
         customer = uuid4()

@@ -66,7 +66,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def payments(shop: Shop, gateway: RecordingGateway, clock: Clock) -> Payments:
-    return Payments(shop, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
+    return Payments(shop, gateway, resume_after=RESUME_AFTER, clock=clock)
 
 
 def test_paying_records_attempt_and_authorisation_before_the_gateway_captures_its_total(
@@ -90,6 +90,34 @@ def test_paying_records_attempt_and_authorisation_before_the_gateway_captures_it
     assert call["metadata"] == {"attempt_id": str(started.attempt_id)}
     assert (paid.charge_id, paid.attempt_id) == ("ch_1", started.attempt_id)
     assert shop.get_order(order_id).payment_attempt is None
+
+
+def test_an_order_is_charged_and_matched_in_its_own_currency(
+    gateway: RecordingGateway, clock: Clock
+) -> None:
+    # given: a shop whose orders are placed in EUR, and one with its charge pending
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "SHOP_CURRENCY": "EUR"})
+    payments = Payments(shop, gateway, resume_after=RESUME_AFTER, clock=clock)
+    order_id, customer = placed_order(shop)
+    result = payments.pay_order_with_token(
+        order_id, customer_id=customer, token="tok_async", context=CONTEXT
+    )
+    attempt = shop.get_order(order_id).payment_attempt or {}
+    settled = notice(order_id, charge_id="ch_1", attempt_id=attempt["attempt_id"])
+    # when
+    in_usd = payments.apply_gateway_event(settled, CONTEXT)
+    in_eur = payments.apply_gateway_event(
+        notice(**{**settled.__dict__, "currency": "EUR"}), CONTEXT
+    )
+    # then
+    [call] = gateway.calls
+    assert (result.status, attempt["currency"], call["currency"]) == (
+        "payment_pending",
+        "EUR",
+        "EUR",
+    )
+    assert (in_usd, in_eur) == ("refused: currency_mismatch", "applied")
+    assert shop.get_order(order_id).status == "paid"
 
 
 def test_a_second_payer_while_an_attempt_is_in_flight_gets_payment_in_progress(
@@ -151,9 +179,7 @@ def test_an_attempt_left_in_flight_is_resumed_after_the_timeout_with_the_same_ke
 ) -> None:
     # given: an attempt recorded, then the process died before the gateway answered
     order_id, customer = placed_order(shop)
-    started = shop.begin_payment(
-        order_id, currency="USD", now=clock(), resume_after=RESUME_AFTER, context=CONTEXT
-    )
+    started = shop.begin_payment(order_id, now=clock(), resume_after=RESUME_AFTER, context=CONTEXT)
     # when: too early, then after the timeout
     with pytest.raises(Conflict) as early:
         payments.pay_order_with_token(
@@ -272,9 +298,7 @@ def test_a_webhook_that_overtakes_the_pending_record_is_linked_by_its_attempt(
 ) -> None:
     # given: the attempt is recorded, its charge id not yet
     order_id, _ = placed_order(shop)
-    started = shop.begin_payment(
-        order_id, currency="USD", now=clock(), resume_after=RESUME_AFTER, context=CONTEXT
-    )
+    started = shop.begin_payment(order_id, now=clock(), resume_after=RESUME_AFTER, context=CONTEXT)
     # when
     applied = payments.apply_gateway_event(
         notice(order_id, charge_id="ch_fast", attempt_id=started.attempt_id), CONTEXT
@@ -326,7 +350,7 @@ def test_a_lost_race_is_not_an_answer_to_the_gateway(
             raise ConcurrentChange("changed too often")
 
     busy = Busy(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    payments = Payments(busy, gateway, currency="USD", resume_after=RESUME_AFTER, clock=clock)
+    payments = Payments(busy, gateway, resume_after=RESUME_AFTER, clock=clock)
     # when / then: it propagates (nothing recorded, the gateway retries) instead of "refused"
     with pytest.raises(ConcurrentChange):
         payments.apply_gateway_event(notice(uuid4()), CONTEXT)

@@ -33,7 +33,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def payments(shop: Shop, gateway: RecordingGateway, clock: Clock) -> Payments:
-    return Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60), clock=clock)
+    return Payments(shop, gateway, resume_after=timedelta(seconds=60), clock=clock)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def started(shop: Shop, clock: Clock) -> tuple[UUID, UUID]:
     """A placed order of 25.00 with an attempt recorded and nothing at the gateway yet."""
     order_id, _ = placed_order(shop)
     attempt = shop.begin_payment(
-        order_id, currency="USD", now=clock(), resume_after=timedelta(seconds=60), context=CONTEXT
+        order_id, now=clock(), resume_after=timedelta(seconds=60), context=CONTEXT
     )
     return order_id, attempt.attempt_id
 

@@ -25,7 +25,7 @@ def gateway() -> RecordingGateway:
 
 @pytest.fixture
 def refunds(shop: Shop, gateway: RecordingGateway) -> Refunds:
-    return Refunds(shop, gateway, currency="USD")
+    return Refunds(shop, gateway)
 
 
 def pending(shop: Shop, gateway: RecordingGateway, refunds: Refunds) -> tuple[UUID, UUID]:

@@ -27,7 +27,7 @@ def gateway() -> RecordingGateway:
 
 @pytest.fixture
 def refunds(shop: Shop, gateway: RecordingGateway) -> Refunds:
-    return Refunds(shop, gateway, currency="USD")
+    return Refunds(shop, gateway)
 
 
 def paid_order(shop: Shop, gateway: RecordingGateway, *, pay: bool = True) -> tuple[UUID, UUID]:
@@ -37,7 +37,7 @@ def paid_order(shop: Shop, gateway: RecordingGateway, *, pay: bool = True) -> tu
     shop.add_to_cart(customer_id=customer, product_id=mug, quantity=5, context=CONTEXT)
     order = shop.check_out(customer_id=customer, shipping_address=ADDRESS, context=CONTEXT)
     if pay:
-        payments = Payments(shop, gateway, currency="USD", resume_after=timedelta(seconds=60))
+        payments = Payments(shop, gateway, resume_after=timedelta(seconds=60))
         payments.pay_order_with_token(
             order.id, customer_id=customer, token="tok_ok", context=CONTEXT
         )
@@ -69,6 +69,36 @@ def test_a_partial_refund_succeeds_and_leaves_the_order_partially_refunded(
     assert (result.status, result.amount, result.order_id) == ("succeeded", D("20.00"), order_id)  # type: ignore[attr-defined]
     assert (order.payment_status, order.refunded_total) == ("partially_refunded", D("20.00"))
     assert gateway.calls[-1]["idempotency_key"] == refund_key(result.id)  # type: ignore[attr-defined]
+
+
+def test_a_refund_is_asked_and_matched_in_the_order_s_currency() -> None:
+    # given: a shop whose orders are placed in EUR, and a tok_ok order of 50.00 paid
+    shop = Shop(env={"PERSISTENCE_MODULE": "eventsourcing.popo", "SHOP_CURRENCY": "EUR"})
+    gateway = RecordingGateway(refund_status=RefundStatus.PENDING)
+    refunds = Refunds(shop, gateway)
+    order_id, _ = paid_order(shop, gateway)
+    pending = refund(refunds, order_id, "15.00")
+    settled = RefundNotice(
+        "evt_1",
+        "charge.refunded",
+        gateway_refund_id="re_1",
+        charge_id=shop.get_order(order_id).charge_id or "",
+        order_id=order_id,
+        refund_id=pending.id,  # type: ignore[attr-defined]
+        amount=D("15.00"),
+        currency="USD",
+        succeeded=True,
+        reason="",
+    )
+    # when
+    in_usd = refunds.apply_gateway_event(settled, CONTEXT)
+    in_eur = refunds.apply_gateway_event(
+        RefundNotice(**{**settled.__dict__, "currency": "EUR"}), CONTEXT
+    )
+    # then
+    assert (gateway.calls[-1]["refund_of"], gateway.calls[-1]["currency"]) == ("ch_1", "EUR")
+    assert (in_usd, in_eur) == ("refused: currency_mismatch", "applied")
+    assert shop.get_order(order_id).refunded_total == D("15.00")
 
 
 def test_refunding_everything_leaves_the_order_refunded(

@@ -238,12 +238,12 @@ class Order(Aggregate):
         self,
         *,
         attempt_id: UUID,
-        currency: str,
         now: datetime,
         resume_after: timedelta,
         context: CommandContext,
     ) -> Attempt:
-        """Start an attempt for the whole total, or resume one left without progress.
+        """Start an attempt for the whole total in the order's currency, or resume one left
+        without progress.
 
         Saved before the gateway is called, so concurrent payers conflict on the order's
         version and only one charges; a resumed attempt reuses its gateway idempotency key.
@@ -254,7 +254,7 @@ class Order(Aggregate):
             self._payment_started(
                 attempt_id=attempt_id,
                 amount=self.total,
-                currency=currency,
+                currency=self.currency,
                 metadata=context.as_event_metadata(),
             )
         elif now - self.modified_on >= resume_after:
@@ -291,16 +291,16 @@ class Order(Aggregate):
         attempt_id: UUID | None,
         amount: Decimal,
         currency: str,
-        expected_currency: str,
     ) -> None:
-        """A gateway notice must be about the charge this order started, for its total."""
+        """A gateway notice must be about the charge this order started, for its total in
+        its currency."""
         if amount != self.total:
             raise ChargeRefused(
                 f"The charge is for {amount}, the order for {self.total}.", code="amount_mismatch"
             )
-        if currency != expected_currency:
+        if currency != self.currency:
             raise ChargeRefused(
-                f"The charge is in {currency}, the shop in {expected_currency}.",
+                f"The charge is in {currency}, the order in {self.currency}.",
                 code="currency_mismatch",
             )
         if self.paid_by(charge_id):

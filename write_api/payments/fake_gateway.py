@@ -61,7 +61,7 @@ class FakeGateway(FakeRefunds):
         cache.add(counter, 0, LEDGER_SECONDS)
         cache.incr(counter)
         if outcome is not Outcome.DECLINED:
-            remember_charge(charge_id, amount, settles_later=outcome is Outcome.PENDING)
+            remember_charge(charge_id, amount, currency, settles_later=outcome is Outcome.PENDING)
         if outcome is Outcome.PENDING:
             from write_api.payments.tasks import deliver_gateway_webhook
 
@@ -149,7 +149,7 @@ def _charge(record: dict[str, Any]) -> Charge:
     outcome = Outcome(record["outcome"])
     reason = "card_declined" if outcome is Outcome.DECLINED else ""
     amount = Decimal(record["amount"]) if "amount" in record else None
-    return Charge(record["id"], outcome, reason, amount)
+    return Charge(record["id"], outcome, reason, amount, record.get("currency"))
 
 
 def _ledger_key(idempotency_key: str) -> str:

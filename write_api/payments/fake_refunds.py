@@ -1,8 +1,10 @@
-"""Refunds of the fake gateway: like a provider, never more than a charge has left.
+"""Refunds of the fake gateway: like a provider, never more than a charge has left, and only
+in the charge's currency.
 
-The ledger (Redis, like the charges') keeps what each charge captured and how many cents
-were refunded from it. A `tok_ok` charge is refunded at once; a `tok_async` one is
-refunded later, through a signed `charge.refunded` webhook a Celery task delivers.
+The ledger (Redis, like the charges') keeps what each charge captured, in which currency,
+and how many cents were refunded from it. A `tok_ok` charge is refunded at once; a
+`tok_async` one is refunded later, through a signed `charge.refunded` webhook a Celery task
+delivers.
 A repeated idempotency key returns the first refund, never a second one.
 
 Like a provider, the gateway settles a pending refund whether or not its webhook gets
@@ -28,9 +30,10 @@ LEDGER_SECONDS = 7 * 24 * 3600
 LOCK_SECONDS = 5
 
 
-def remember_charge(charge_id: str, amount: Decimal, *, settles_later: bool) -> None:
-    """Called for each new charge: what a refund of it may give back, and how it settles."""
-    record = {"amount": str(amount), "settles_later": settles_later}
+def remember_charge(charge_id: str, amount: Decimal, currency: str, *, settles_later: bool) -> None:
+    """Called for each new charge: what a refund of it may give back, in which currency, and
+    how it settles."""
+    record = {"amount": str(amount), "currency": currency, "settles_later": settles_later}
     cache.add(_charge_key(charge_id), record, LEDGER_SECONDS)
 
 
@@ -54,12 +57,14 @@ class FakeRefunds:
         charge = cache.get(_charge_key(charge_id))
         cents = int(amount * 100)
         if charge is None:
-            record = _record(refund_id, RefundStatus.FAILED, "unknown_charge")
+            record = _record(refund_id, currency, RefundStatus.FAILED, "unknown_charge")
+        elif currency != charge.get("currency", currency):  # older ledger rows lack it
+            record = _record(refund_id, currency, RefundStatus.FAILED, "currency_mismatch")
         elif not _take(charge_id, cents, int(Decimal(charge["amount"]) * 100)):
-            record = _record(refund_id, RefundStatus.FAILED, "amount_exceeds_charge")
+            record = _record(refund_id, currency, RefundStatus.FAILED, "amount_exceeds_charge")
         else:
-            later = charge["settles_later"]
-            record = _record(refund_id, RefundStatus.PENDING if later else RefundStatus.SUCCEEDED)
+            status = RefundStatus.PENDING if charge["settles_later"] else RefundStatus.SUCCEEDED
+            record = _record(refund_id, currency, status)
             record |= {"charge_id": charge_id, "cents": cents, "settles_at": _settle_time()}
         if not cache.add(_refund_key(idempotency_key), record, LEDGER_SECONDS):
             if record["status"] != RefundStatus.FAILED.value:
@@ -161,12 +166,15 @@ def _call_back_later(
     )
 
 
-def _record(refund_id: str, status: RefundStatus, reason: str = "") -> dict[str, Any]:
-    return {"id": refund_id, "status": status.value, "failure_reason": reason}
+def _record(
+    refund_id: str, currency: str, status: RefundStatus, reason: str = ""
+) -> dict[str, Any]:
+    return {"id": refund_id, "status": status.value, "failure_reason": reason, "currency": currency}
 
 
 def _outcome(record: dict[str, Any]) -> RefundOutcome:
-    return RefundOutcome(record["id"], RefundStatus(record["status"]), record["failure_reason"])
+    status = RefundStatus(record["status"])
+    return RefundOutcome(record["id"], status, record["failure_reason"], record.get("currency"))
 
 
 def _charge_key(charge_id: str) -> str:

@@ -29,6 +29,7 @@ class Charge:
     outcome: Outcome
     failure_reason: str = ""
     amount: Decimal | None = None
+    currency: str | None = None  # ISO 4217, the one it was authorised in
 
 
 class UnknownCharge(Exception):
@@ -84,6 +85,7 @@ class RefundOutcome:
     id: str
     status: RefundStatus
     failure_reason: str = ""
+    currency: str | None = None  # ISO 4217, the one it was asked in
 
 
 class RefundingGateway(Protocol):
@@ -96,7 +98,8 @@ class RefundingGateway(Protocol):
         idempotency_key: str,
         metadata: dict[str, str],
     ) -> RefundOutcome:
-        """Give back `amount` of a captured charge, never more than the charge has left.
+        """Give back `amount` of a captured charge, never more than the charge has left, in
+        the charge's currency (a refund in another is FAILED).
 
         The same idempotency key returns the same refund; `metadata` comes back in the
         gateway's webhooks about this refund.

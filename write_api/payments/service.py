@@ -1,4 +1,4 @@
-"""Wiring of the payment use cases: the shop, the configured gateway, currency and timings."""
+"""Wiring of the payment use cases: the shop, the configured gateway and timings."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ def payments(gateway: PaymentGateway | None = None) -> Payments:
     return Payments(
         shop(),
         gateway or configured_gateway(),
-        currency=settings.CURRENCY,
         resume_after=timedelta(seconds=settings.PAYMENT_ATTEMPT_RESUME_SECONDS),
     )
 

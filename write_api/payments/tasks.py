@@ -23,18 +23,19 @@ def deliver_gateway_webhook(
     charge_id: str,
     reference: str,
     amount: str,
-    currency: str = "",
+    currency: str,
     metadata: dict[str, str] | None = None,
     idempotency_key: str = "",
 ) -> int:
-    """`charge.succeeded` with what a provider reports: the charge, its order, amount, currency."""
+    """`charge.succeeded` with what a provider reports: the charge, its order, amount and the
+    currency it was authorised in."""
     if idempotency_key:
         settle(idempotency_key)
     data = {
         "charge_id": charge_id,
         "reference": reference,
         "amount": amount,
-        "currency": currency or settings.CURRENCY,
+        "currency": currency,
         "metadata": metadata or {},
     }
     body = json.dumps({"id": event_id, "type": "charge.succeeded", "data": data}).encode()
