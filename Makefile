@@ -51,6 +51,7 @@ STACK_ENV := set -a; . ./.local/stack.env; set +a;
 rebuild: $(STAMP)
 	$(STACK_ENV) $(PY) manage.py rebuild_search_index
 
+# Re-publish the whole log and follow the running relay up to the head (exit 1 if it stalls).
 replay: $(STAMP)
 	$(STACK_ENV) $(PY) manage.py reset_relay
 

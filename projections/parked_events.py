@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from adapters.outages import is_outage
+from adapters.progress import Report
 from contracts.schemas import current_envelope
 from projections import cache_outbox
 from projections.consumer import Projector
@@ -62,9 +63,30 @@ def parked_events(ids: Iterable[int]) -> list[ParkedEvent]:
 
 
 def redrive(
-    ids: Iterable[int] | None, build: Callable[[str], Projector], by: str
+    ids: Iterable[int] | None,
+    build: Callable[[str], Projector],
+    by: str,
+    progress: Report | None = None,
 ) -> list[RedriveResult]:
-    """Redrive the aggregates of these events (of every parked event when `ids` is None)."""
+    """Redrive the aggregates of these events (of every parked event when `ids` is None);
+    `progress` is told (aggregates done, aggregates) after each."""
+    aggregates = _aggregates_to_redrive(ids)
+    projectors: dict[str, Projector] = {}
+    results: list[RedriveResult] = []
+    if progress is not None:
+        progress(0, len(aggregates))
+    for name, aggregate_id in aggregates:
+        if name not in projectors:
+            projectors[name] = build(name)
+        results.append(_redrive_aggregate(projectors[name], name, aggregate_id, by))
+        if progress is not None:
+            progress(len(results), len(aggregates))
+    _flush_cache_bumps()
+    return results
+
+
+def _aggregates_to_redrive(ids: Iterable[int] | None) -> list[tuple[str, str]]:
+    """(projector, aggregate id) of these events, or of every parked event when `ids` is None."""
     if ids is None:
         pairs = (
             ParkedEvent.objects.filter(status=ParkedEvent.PARKED)
@@ -72,19 +94,10 @@ def redrive(
             .values_list("projector", "aggregate_id")
             .distinct()
         )
-        aggregates = list(pairs)
-    else:
-        events = parked_events(ids)
-        _refuse_unless_parked(events)
-        aggregates = sorted({(e.projector, e.aggregate_id) for e in events})
-    projectors: dict[str, Projector] = {}
-    results = []
-    for name, aggregate_id in aggregates:
-        if name not in projectors:
-            projectors[name] = build(name)
-        results.append(_redrive_aggregate(projectors[name], name, aggregate_id, by))
-    _flush_cache_bumps()
-    return results
+        return list(pairs)
+    events = parked_events(ids)
+    _refuse_unless_parked(events)
+    return sorted({(e.projector, e.aggregate_id) for e in events})
 
 
 def _flush_cache_bumps() -> None:

@@ -6,6 +6,11 @@ the whole batch, and only then records the batch's last position (one statement,
 which also rings idle projectors: `projections.doorbell`). A crash between send and
 record re-publishes that batch: delivery is at-least-once and projectors skip repeats.
 
+The recorded position is the relay's only state an operator moves (`manage.py reset_relay`):
+the relay records a batch's end only over the position it last recorded itself, and looks at
+the checkpoint whenever it is idle, so a moved checkpoint restarts its reading from there
+while it runs, instead of being overwritten by the next batch.
+
 Each envelope is sent inside its command's trace context (`adapters.tracing.within`): the
 kafka-python instrumentation's produce span is a child of the command's span and writes
 its own `traceparent` header. Without that instrumentation (tracing off) the relay writes
@@ -35,11 +40,10 @@ SAVE_POSITION = (
     "INSERT INTO projections_relaycheckpoint (name, position, updated_at) VALUES (%s, %s, now())"
     " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()"
 )
-SAVE_POSITION_AND_RING = (
+ADVANCE_POSITION_AND_RING = (
     "WITH saved AS ("
-    "INSERT INTO projections_relaycheckpoint (name, position, updated_at) VALUES (%s, %s, now())"
-    " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()"
-    " RETURNING 1) SELECT pg_notify(%s, %s) FROM saved"
+    "UPDATE projections_relaycheckpoint SET position = %s, updated_at = now()"
+    " WHERE name = %s AND position = %s RETURNING 1) SELECT pg_notify(%s, %s) FROM saved"
 )
 # How long the idle loop blocks on its queue before it looks at the stop flag again.
 IDLE_WAIT_SECONDS = 1.0
@@ -57,17 +61,29 @@ def load_position(name: str) -> int:
     return checkpoint.position
 
 
-def save_position(name: str, position: int, ring: tuple[str, str] | None = None) -> None:
-    """Record the position in one statement, and send `ring` (channel, payload) with it.
+def save_position(name: str, position: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(SAVE_POSITION, [name, position])
+
+
+def advance_position(name: str, seen: int, position: int, ring: tuple[str, str]) -> bool:
+    """Move the position from `seen` to `position` and send `ring` (channel, payload) with it;
+    False, changing nothing, when the checkpoint is no longer at `seen` (moved by an operator).
 
     One statement commits on its own (or with the caller's transaction): the relay moves
     its position without a transaction per batch, and the notification leaves on commit.
     """
     with connection.cursor() as cursor:
-        if ring is None:
-            cursor.execute(SAVE_POSITION, [name, position])
-        else:
-            cursor.execute(SAVE_POSITION_AND_RING, [name, position, *ring])
+        cursor.execute(ADVANCE_POSITION_AND_RING, [position, name, seen, *ring])
+        return bool(cursor.fetchall())
+
+
+class CheckpointMoved(Exception):
+    """The relay's checkpoint is no longer where the relay left it: read again from there."""
+
+
+# Given (checkpoint, store head) each time the relay starts reading; returns `on_published`.
+Started = Callable[[int, int], Callable[[int], None] | None]
 
 
 class Relay:
@@ -80,45 +96,69 @@ class Relay:
         topic_prefix: str,
         batch_size: int = 500,
         on_published: Callable[[int], None] | None = None,
+        on_start: Started | None = None,
     ) -> None:
         self.app = app
         self.on_published = on_published  # told each batch's last position (catch-up progress)
+        self.on_start = on_start
         self.producer = producer
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
         self.name = f"{topic_prefix}relay"
         self.channel = published_channel(topic_prefix)
+        self.position = 0  # the checkpoint as this relay last recorded or read it
 
     def run(self, stop: threading.Event) -> None:
-        position = load_position(self.name)
         metrics.RELAY_STARTS.inc()
-        log.info("relay_started", position=position)
+        while not stop.is_set():
+            try:
+                self._follow(stop)
+            except CheckpointMoved:
+                log.info("relay_checkpoint_moved", was=self.position)
+
+    def _follow(self, stop: threading.Event) -> None:
+        self.position = load_position(self.name)
+        if self.on_start is not None:
+            head = self.app.recorder.max_notification_id() or 0
+            self.on_published = self.on_start(self.position, head)
+        log.info("relay_started", position=self.position)
         pending: queue.Queue[Notification] = queue.Queue(maxsize=self.batch_size * 4)
-        with self.app.recorder.subscribe(gt=position) as subscription:
+        ended = threading.Event()
+        with self.app.recorder.subscribe(gt=self.position) as subscription:
             reader = threading.Thread(
-                target=_feed, args=(subscription, pending, stop), daemon=True, name="relay-reader"
+                target=_feed, args=(subscription, pending, ended), daemon=True, name="relay-reader"
             )
             reader.start()
-            while not stop.is_set():
-                batch = _take_batch(pending, self.batch_size, wait=IDLE_WAIT_SECONDS)
-                if batch:
-                    self.publish(batch)
-                elif not reader.is_alive():
-                    raise RuntimeError("the event-store subscription ended unexpectedly")
-            subscription.stop()
+            try:
+                while not stop.is_set():
+                    batch = _take_batch(pending, self.batch_size, wait=IDLE_WAIT_SECONDS)
+                    if batch:
+                        self.publish(batch)
+                    elif not reader.is_alive():
+                        raise RuntimeError("the event-store subscription ended unexpectedly")
+                    # NOTIFY wakes the relay for new events only; a moved checkpoint is seen
+                    # here, at most IDLE_WAIT_SECONDS late.
+                    elif load_position(self.name) != self.position:
+                        raise CheckpointMoved
+            finally:
+                ended.set()
+                subscription.stop()
 
     def publish(self, notifications: list[Notification]) -> None:
         """Send the whole batch, flush once, and record its end only after every ack."""
         started = time.perf_counter()
         with metrics.RELAY_FAILURES.count_exceptions():  # counts, then re-raises
-            self._publish(notifications)
+            recorded = self._publish(notifications)
         metrics.RELAY_BATCH_SECONDS.observe(time.perf_counter() - started)
         metrics.RELAY_BATCHES.inc()
         metrics.RELAY_EVENTS.inc(len(notifications))
+        if not recorded:
+            raise CheckpointMoved
         if self.on_published is not None:
             self.on_published(notifications[-1].id)
 
-    def _publish(self, notifications: list[Notification]) -> None:
+    def _publish(self, notifications: list[Notification]) -> bool:
+        """Publish; False when the checkpoint was moved meanwhile (the batch's end not recorded)."""
         futures, latest = [], {}
         instrumented = kafka_sends_traced()  # it writes the header of each send itself
         for notification in notifications:
@@ -137,19 +177,23 @@ class Relay:
         for future in futures:
             future.get(timeout=30)  # raises if the broker did not acknowledge
         position = notifications[-1].id
-        save_position(self.name, position, (self.channel, ring_payload(latest)))
+        ring = (self.channel, ring_payload(latest))
+        if not advance_position(self.name, self.position, position, ring):
+            return False
+        self.position = position
         log.info("relay_published", count=len(notifications), position=position)
+        return True
 
 
-def _feed(subscription: Any, pending: queue.Queue[Notification], stop: threading.Event) -> None:
+def _feed(subscription: Any, pending: queue.Queue[Notification], ended: threading.Event) -> None:
     for notification in subscription:
-        while not stop.is_set():
+        while not ended.is_set():
             try:
                 pending.put(notification, timeout=0.2)
                 break
             except queue.Full:
                 continue
-        if stop.is_set():
+        if ended.is_set():
             return
 
 

@@ -187,7 +187,7 @@ def test_a_redrive_while_opensearch_is_away_exits_1_and_leaves_everything_parked
     assert not ProductView.objects.filter(id=product).exists()
 
 
-def test_redrive_all_applies_every_parked_aggregate_in_position_order(
+def test_redrive_all_applies_every_parked_aggregate_in_position_order_with_progress(
     isolated_namespace: str,
 ) -> None:
     # given: two aggregates parked (as after a fixed outage of the read table)
@@ -201,6 +201,10 @@ def test_redrive_all_applies_every_parked_aggregate_in_position_order(
     assert rows == {first: ("First", 2, "9.00"), second: ("Second", 2, "9.00")}
     assert set(ParkedEvent.objects.values_list("status", flat=True)) == {"redriven"}
     assert out.count(": redriven #") == 2
+    progress = [line for line in out.splitlines() if line.startswith("redrive: ")]
+    assert progress[0].startswith("redrive: 0/2 aggregates, ")
+    assert progress[-1].startswith("redrive: 2/2 aggregates, ")
+    assert all("aggregates/s" in line and "ETA" in line for line in progress)
 
 
 def test_a_redriven_product_counts_the_reviews_applied_while_it_was_held(

@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.kafka import KafkaInstrumentor
 
 from adapters.clients import kafka_admin, kafka_producer
 from projections.doorbell import Doorbell, published_channel
-from projections.relay import Relay, load_position, save_position
+from projections.relay import CheckpointMoved, Relay, load_position, save_position
 from projections.topics import ensure_topics
 from tests.support.pipeline import envelopes, read_topic, run_relay_until
 from tests.support.shop_data import create_product, create_products
@@ -131,6 +131,30 @@ def test_the_relay_tells_each_published_batch_end_so_a_replay_reports_progress(
     assert told[-1] == head
     assert told == sorted(told)
     assert len(told) >= 3  # at least 12 events in batches of 5
+
+
+def test_a_batch_in_flight_when_an_operator_moves_the_checkpoint_does_not_undo_the_move(
+    shop_app: Shop, prefix: str
+) -> None:
+    # given: a relay that last recorded the head, and three new events it is publishing
+    create_products(shop_app, 5)
+    start = shop_app.recorder.max_notification_id() or 0
+    save_position(f"{prefix}relay", start)
+    producer = kafka_producer()
+    relay = Relay(shop_app, producer, prefix)
+    relay.position = start
+    create_products(shop_app, 3)
+    batch = shop_app.recorder.select_notifications(start=start + 1, limit=3)
+    save_position(relay.name, start - 5)  # meanwhile: `manage.py reset_relay`
+    # when
+    try:
+        with pytest.raises(CheckpointMoved):
+            relay.publish(batch)
+    finally:
+        producer.close()
+    # then: the checkpoint stays where the operator put it, for the relay to read from there
+    assert load_position(relay.name) == start - 5
+    assert relay.position == start
 
 
 def test_without_the_kafka_instrumentation_the_relay_sends_the_stored_traceparent(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django import db
@@ -48,6 +49,19 @@ def in_thread(target: Any, *args: Any) -> None:
         target(*args)
     finally:
         db.connections.close_all()
+
+
+@contextlib.contextmanager
+def in_background(target: Callable[[threading.Event], None]) -> Iterator[threading.Thread]:
+    """`target(stop)` in a thread for the block (a relay, as the stack runs it), then stopped."""
+    stop = threading.Event()
+    thread = threading.Thread(target=in_thread, args=(target, stop), daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=15)
 
 
 def run_until(target: Any, done: Callable[[], bool], timeout: float = 20.0) -> bool:

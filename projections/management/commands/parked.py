@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from argparse import RawDescriptionHelpFormatter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.outages import is_outage
+from adapters.progress import reporting
 from projections.models import ParkedEvent
 from projections.parked_events import (
     NotParked,
@@ -30,7 +32,8 @@ of the same aggregate park behind them, so the aggregate's read rows are held ba
   parked redrive ID [ID ...]   re-apply, in position order, every event still parked for
                                each given event's aggregate (and projector); stops at the
                                first that fails again, which keeps the new error
-  parked redrive --all         the same for every aggregate with parked events
+  parked redrive --all         the same for every aggregate with parked events, reporting
+                               progress (count, rate, ETA)
   parked skip ID [ID ...] --reason TEXT
                                record that these will never be applied (nothing deleted)
 
@@ -102,7 +105,12 @@ class Command(BaseCommand):
     def _redrive(self, options: dict[str, Any]) -> None:
         if options["all"] == bool(options["ids"]):
             raise CommandError("give event ids or --all, not both")
-        results = redrive(None if options["all"] else options["ids"], build_projector, _by())
+        if options["all"]:  # ids are typed by hand: few aggregates, and maybe a typo's error
+            stream = options.get("stdout") or sys.stdout  # raw: a bar is redrawn in place
+            with reporting(stream, unit="aggregates", description="redrive") as progress:
+                results = redrive(None, build_projector, _by(), progress)
+        else:
+            results = redrive(options["ids"], build_projector, _by())
         for result in results:
             self.stdout.write(_describe(result))
         failed = [r for r in results if r.failed is not None]

@@ -10,7 +10,7 @@ from adapters.clients import kafka_producer
 from adapters.metrics_endpoint import serve_metrics
 from adapters.signals import stop_on_signals
 from projections.catch_up import catch_up_reporter
-from projections.relay import Relay, load_position
+from projections.relay import Relay
 from write_api.application import shop
 
 
@@ -22,13 +22,15 @@ class Command(BaseCommand):
         serve_metrics()
         producer = kafka_producer()
         try:
-            relay = Relay(shop(), producer, settings.TOPIC_PREFIX)
-            # Far behind the head (a replay): progress up to it. The raw stream, as a bar
+            # Far behind the head (a replay) when it starts reading, or when an operator
+            # moved its checkpoint back: progress up to that head. The raw stream, as a bar
             # redrawn in place must not get self.stdout's newline after every write.
-            relay.on_published = catch_up_reporter(
-                load_position(relay.name),
-                relay.app.recorder.max_notification_id() or 0,
-                options.get("stdout") or sys.stdout,
+            stream = options.get("stdout") or sys.stdout
+            relay = Relay(
+                shop(),
+                producer,
+                settings.TOPIC_PREFIX,
+                on_start=lambda start, head: catch_up_reporter(start, head, stream),
             )
             relay.run(stop)
         finally:
