@@ -16,7 +16,7 @@ all the same, the checkpoints from its version on are dropped and built again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,7 @@ from projections.catalog.product_state import State, evolve
 
 log = structlog.get_logger("shopstream.audit")
 PRODUCT = "Product"
+FOLD_CHUNK = 1_000  # audit rows read at once while folding towards checkpoints
 # Types a state may hold beyond JSON's, tagged so that the state comes back exactly.
 _TAGS: dict[str, tuple[type, Any]] = {
     "datetime": (datetime, datetime.fromisoformat),
@@ -113,12 +114,9 @@ def _extend(product_id: str) -> None:
     state = decode(base.state) if base else None
     last, rows = (base.version, base.rows) if base else (0, 0)
     latest_at = base.occurred_at if base else None
-    stored = AuditEvent.objects.filter(
-        aggregate_type=PRODUCT, aggregate_id=product_id, version__gt=last
-    ).order_by("version")
     due = []
     try:
-        for event in stored:
+        for event in _rows_after(product_id, last):
             state, rows = evolve(state, envelope_of(event)), rows + 1
             latest_at = max(latest_at or event.occurred_at, event.occurred_at)
             if event.version >= last + every() and state is not None:
@@ -129,6 +127,20 @@ def _extend(product_id: str) -> None:
         # audit rows are stored regardless; the product just gets no (further) checkpoint.
         log.warning("product_checkpoint_unfoldable", product_id=product_id, error=repr(error))
     ProductStateCheckpoint.objects.bulk_create(due, ignore_conflicts=True)
+
+
+def _rows_after(product_id: str, version: int) -> Iterator[AuditEvent]:
+    """The product's rows after `version` in version order, read a chunk at a time (a
+    history older than the checkpoints is folded whole, once)."""
+    while True:
+        found = AuditEvent.objects.filter(
+            aggregate_type=PRODUCT, aggregate_id=product_id, version__gt=version
+        )
+        chunk = list(found.order_by("version")[:FOLD_CHUNK])
+        yield from chunk
+        if len(chunk) < FOLD_CHUNK:
+            return
+        version = chunk[-1].version
 
 
 def _checkpoint(

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from django.test import override_settings
 
+from projections.audit import product_checkpoints
 from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.audit.product_checkpoints import decode, envelope_of
 from projections.audit.projector import AuditProjector
@@ -126,6 +127,21 @@ def test_checkpoints_survive_redelivery_and_are_rebuilt_after_a_row_that_lands_l
     assert [rows for _, rows, _, _ in skipping] == [10, 19, 29, 39]
     assert checkpoints(product_id) == expected_checkpoints(product_id)
     assert [version for version, _, _, _ in checkpoints(product_id)] == [10, 20, 30, 40]
+
+
+def test_a_history_older_than_the_checkpoints_gets_them_with_its_next_event(
+    shop_app: Shop, seller: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a product projected before checkpoints existed (all but its last event)
+    product_id, envelopes = long_history(shop_app, seller)
+    project_in_batches(envelopes[:-1])
+    ProductStateCheckpoint.objects.filter(product_id=product_id).delete()
+    monkeypatch.setattr(product_checkpoints, "FOLD_CHUNK", 7)
+    # when
+    project_in_batches(envelopes[-1:])
+    # then
+    assert checkpoints(product_id) == expected_checkpoints(product_id)
+    assert len(checkpoints(product_id)) == 4
 
 
 def test_as_of_at_any_time_equals_a_fold_from_the_first_event(
