@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
-from projections.audit.models import AuditEvent
+from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
 from projections.escalations.models import EscalationMessageView, EscalationView
 from projections.notifications.models import SentEmail
@@ -30,6 +30,7 @@ __all__ = [
     "OrderView",
     "ParkedEvent",
     "PendingCacheBump",
+    "ProductStateCheckpoint",
     "ProductView",
     "ProjectionCheckpoint",
     "RelayCheckpoint",

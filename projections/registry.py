@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Model
 
 from adapters.clients import opensearch_client
-from projections.audit.models import AuditEvent
+from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.audit.projector import AuditProjector
 from projections.catalog.models import AggregateVersion, CategoryView, ProductView, ReviewView
 from projections.catalog.projector import CatalogProjector
@@ -86,7 +86,7 @@ REPLAYS: dict[str, Replay] = {
             EscalationMessageView,
         ),
     ),
-    "audit": Replay(projector=AuditProjector, tables=tables_of(AuditEvent)),
+    "audit": Replay(projector=AuditProjector, tables=tables_of(AuditEvent, ProductStateCheckpoint)),
 }
 NOT_REPLAYABLE: dict[str, str] = {
     "notifications": "it has no read model: its effects are emails and tasks, which a replay "

@@ -1,9 +1,12 @@
 """Selectors over a product's audit log: the product as of a time, and what each event changed.
 
 Both fold the product's events with the catalog projector's own `evolve`, so a past
-product has the live detail's shape and a change is what the read model saw change. A
-page of history folds from the first event (its first "from" is the state before it):
-reads cost the product's history up to that page, which no command ever pays.
+product has the live detail's shape and a change is what the read model saw change. A fold
+starts at the product's latest state checkpoint before what it shows
+(`projections.audit.product_checkpoints`) and reads only the audit rows from there, a range
+by version: a read costs at most a checkpoint interval plus the page, whatever the length
+of the product's history. A product with no checkpoint yet (its history predates them; a
+replay of audit fills them in) folds from its first event.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from contracts import event_types as events
-from projections.audit.models import AuditEvent
+from projections.audit.models import AuditEvent, ProductStateCheckpoint
+from projections.audit.product_checkpoints import decode, envelope_of
 from projections.catalog.category_state import Tree, category_paths, evolve_tree
 from projections.catalog.models import CategoryView, ProductView, ReviewView
 from projections.catalog.product_state import State, evolve
@@ -37,6 +41,16 @@ WATCHED = (
     "stock_available",
     "discontinued",
 )
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a fold starts: the state after the product's first `rows` audit rows, the
+    last of which has `version` (the origin: nothing folded yet)."""
+
+    version: int = 0
+    rows: int = 0
+    state: State | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,13 @@ def product_seller(product_id: UUID) -> str | None:
 def product_as_of(product_id: UUID, when: datetime) -> dict[str, Any] | None:
     """The product rebuilt from its events up to `when`, in the live detail's shape, with
     its category and rating as they were then (None if it did not exist yet)."""
-    state = _fold(product_events(product_id, when))
+    start = _start(product_id, Q(occurred_at__lte=when))
+    # The next checkpoint holds an event after `when`; events past it are later still (a
+    # product's event times rise with its versions, but for a clock skew under a checkpoint
+    # interval), so they are not read.
+    state = _fold(
+        _after(product_id, start, until=when, through=_next(product_id, start)), start.state
+    )
     if state is None:
         return None
     body = product_from_row(_row(state), _category_as_of(state["category_id"], when))
@@ -73,10 +93,11 @@ def product_as_of(product_id: UUID, when: datetime) -> dict[str, Any] | None:
 
 def product_history_page(product_id: UUID, page: int, size: int) -> tuple[int, list[Any]]:
     """The `page`-th page of `size` entries in version order, and how many there are."""
-    start = (page - 1) * size
-    found = product_events(product_id)
-    # The fold starts at the first event: an entry's "from" is the state before it.
-    return found.count(), list(_entries(found[: start + size]))[start:]
+    skip = (page - 1) * size
+    start = _start(product_id, Q(rows__lte=skip))
+    # The fold starts before the page: an entry's "from" is the state before it.
+    stored = _after(product_id, start)[: skip - start.rows + size]
+    return _count(product_id), list(_entries(stored, start.state))[skip - start.rows :]
 
 
 def product_history_slice(
@@ -85,14 +106,22 @@ def product_history_slice(
     """Up to `size` entries after version `after`, or the last `size` before `before`."""
     found = product_events(product_id)
     if before is not None:
-        entries = list(_entries(found.filter(version__lt=before)))
-        return ProductPage(entries[-size:], more_before=len(entries) > size, more_after=True)
-    versions = list(found.filter(version__gt=after).values_list("version", flat=True)[: size + 1])
-    if not versions:
+        last = list(found.filter(version__lt=before).order_by("-version")[: size + 1])
+        shown = last[:size][::-1]
+        if not shown:
+            return ProductPage([], more_before=False, more_after=True)
+        state = _state_before(product_id, shown[0].version)
+        entries = list(_entries(shown, state))
+        return ProductPage(entries, more_before=len(last) > size, more_after=True)
+    following = list(found.filter(version__gt=after)[: size + 1])
+    if not following:
         return ProductPage([], more_before=after > 0, more_after=False)
-    entries = list(_entries(found.filter(version__lte=versions[:size][-1])))
-    page = [e for e in entries if e["version"] > after]
-    return ProductPage(page, more_before=len(entries) > len(page), more_after=len(versions) > size)
+    start = _start(product_id, Q(version__lte=after))
+    earlier = list(_after(product_id, start, through=after))
+    state = _fold(earlier, start.state)
+    entries = list(_entries(following[:size], state))
+    more_before = start.rows + len(earlier) > 0
+    return ProductPage(entries, more_before=more_before, more_after=len(following) > size)
 
 
 def without_customer_ids(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -104,10 +133,44 @@ def without_customer_ids(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _entries(stored: Iterable[AuditEvent]) -> Iterator[dict[str, Any]]:
-    state: State | None = None
+def _start(product_id: UUID, before: Q) -> Start:
+    """The latest checkpoint matching `before` (checkpoints only grow in version, rows and
+    time), else the origin."""
+    checkpoints = ProductStateCheckpoint.objects.filter(product_id=product_id)
+    found = checkpoints.filter(before).order_by("-version").first()
+    return Start(found.version, found.rows, decode(found.state)) if found else Start()
+
+
+def _next(product_id: UUID, start: Start) -> int | None:
+    """The version of the checkpoint after `start`, if any."""
+    following = ProductStateCheckpoint.objects.filter(
+        product_id=product_id, version__gt=start.version
+    )
+    return following.order_by("version").values_list("version", flat=True).first()
+
+
+def _after(
+    product_id: UUID, start: Start, *, until: datetime | None = None, through: int | None = None
+) -> QuerySet[AuditEvent]:
+    """The product's rows after `start` in version order, up to version `through`."""
+    found = product_events(product_id, until).filter(version__gt=start.version)
+    return found if through is None else found.filter(version__lte=through)
+
+
+def _state_before(product_id: UUID, version: int) -> State | None:
+    start = _start(product_id, Q(version__lt=version))
+    return _fold(_after(product_id, start, through=version - 1), start.state)
+
+
+def _count(product_id: UUID) -> int:
+    """How many rows the product's history has: the latest checkpoint's, plus those after."""
+    start = _start(product_id, Q())
+    return start.rows + _after(product_id, start).count()
+
+
+def _entries(stored: Iterable[AuditEvent], state: State | None = None) -> Iterator[dict[str, Any]]:
     for event in stored:
-        before, state = state, evolve(state, _envelope(event))
+        before, state = state, evolve(state, envelope_of(event))
         yield {
             "position": event.position,
             "version": event.version,
@@ -132,22 +195,10 @@ def _watched(state: State | None) -> dict[str, Any]:
     }
 
 
-def _fold(stored: Iterable[AuditEvent]) -> State | None:
-    state: State | None = None
+def _fold(stored: Iterable[AuditEvent], state: State | None = None) -> State | None:
     for event in stored:
-        state = evolve(state, _envelope(event))
+        state = evolve(state, envelope_of(event))
     return state
-
-
-def _envelope(event: AuditEvent) -> dict[str, Any]:
-    """The part of the published envelope `evolve` reads, from its audit row."""
-    return {
-        "aggregate_id": str(event.aggregate_id),
-        "version": event.version,
-        "type": event.type,
-        "occurred_at": event.occurred_at,
-        "data": event.data,
-    }
 
 
 def _row(state: State) -> ProductView:
@@ -163,7 +214,7 @@ def _category_as_of(category_id: str | None, when: datetime) -> CategoryView | N
     stored = AuditEvent.objects.filter(aggregate_type="CategoryTree", occurred_at__lte=when)
     try:
         for event in stored.order_by("position"):
-            tree = evolve_tree(tree, _envelope(event))
+            tree = evolve_tree(tree, envelope_of(event))
         path = category_paths(tree).get(category_id)
     except KeyError:  # a category the audit log holds no addition of: name unknown
         return None

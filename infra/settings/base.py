@@ -162,6 +162,9 @@ SHOPSTREAM_NAMESPACE = os.environ.get("SHOPSTREAM_NAMESPACE", "shopstream")
 TOPIC_PREFIX = f"{SHOPSTREAM_NAMESPACE}."
 # Tries before a projector parks an event that fails on its own merits (outages retry forever).
 PROJECTION_MAX_ATTEMPTS = int(os.environ.get("PROJECTION_MAX_ATTEMPTS", "3"))
+# A product's state is checkpointed every this many versions in the audit log: time travel
+# over a product folds at most about that many events before what it shows.
+AUDIT_CHECKPOINT_EVERY = int(os.environ.get("AUDIT_CHECKPOINT_EVERY", "100"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = f"{SHOPSTREAM_NAMESPACE}.tasks"

@@ -32,12 +32,40 @@ class AuditEvent(models.Model):
         app_label = "projections"
         ordering = ["position"]
         indexes = [
+            # A product's history by version: time travel reads a bounded range of it.
+            models.Index(fields=["aggregate_id", "version"], name="audit_events_by_version"),
             models.Index(
                 concerned_order(),
                 condition=models.Q(aggregate_type__in=ORDER_CONCERNS),
                 name="audit_events_by_order",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.position} {self.type}"
+
+
+class ProductStateCheckpoint(models.Model):
+    """A product's folded state after its audit rows up to `version`, every so many versions:
+    time travel folds from the nearest one instead of from the product's first event."""
+
+    product_id = models.UUIDField()
+    version = models.IntegerField()
+    rows = models.IntegerField()  # the product's audit rows at or below `version`
+    occurred_at = models.DateTimeField()  # the latest time among those rows
+    state = models.JSONField()  # projections.audit.product_checkpoints.encode
+
+    class Meta:
+        app_label = "projections"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_id", "version"], name="product_checkpoint_version"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["product_id", "occurred_at"], name="product_checkpoint_time"),
+            models.Index(fields=["product_id", "rows"], name="product_checkpoint_rows"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} v{self.version}"

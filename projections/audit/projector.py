@@ -1,9 +1,11 @@
-"""Audit projector: copies every event into the audit log (re-deliveries are ignored)."""
+"""Audit projector: copies every event into the audit log (re-deliveries are ignored), and
+keeps the products' state checkpoints (`projections.audit.product_checkpoints`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from projections.audit import product_checkpoints
 from projections.audit.models import AuditEvent
 from write_api.published_events import AGGREGATE_TYPES
 
@@ -15,6 +17,7 @@ class AuditProjector:
     aggregate_types = AGGREGATE_TYPES
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        late = product_checkpoints.late_rows(envelopes)
         AuditEvent.objects.bulk_create(
             [
                 AuditEvent(
@@ -36,3 +39,4 @@ class AuditProjector:
             ],
             ignore_conflicts=True,
         )
+        product_checkpoints.record(envelopes, late)

@@ -10,6 +10,7 @@ and no email, task or cache bump was sent by the replay.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import threading
@@ -25,10 +26,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 from structlog.testing import capture_logs
 
 from infra.celery_app import app as celery_app
-from projections.audit.models import AuditEvent
+from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.catalog import cache_keys
 from projections.catalog.models import ProductView
 from projections.models import ParkedEvent
@@ -187,13 +189,21 @@ def test_replaying_shopping_and_audit_during_traffic_rebuilds_them_without_side_
         assert "events/s" in out.getvalue()
 
 
+def product_checkpoints() -> set[tuple[Any, ...]]:
+    found = ProductStateCheckpoint.objects.values_list("product_id", "version", "rows", "state")
+    return {(*key, json.dumps(state, sort_keys=True)) for *key, state in found}
+
+
+@override_settings(AUDIT_CHECKPOINT_EVERY=2)
 def test_replay_leaves_no_generation_behind_and_keeps_checkpoints_forward(
     shop_app: Shop, isolated_namespace: str
 ) -> None:
-    # given
+    # given: products' state checkpoints kept live, then lost
     with live_pipeline(shop_app, isolated_namespace) as pipeline:
         two_seller_order(shop_app, paid=True)
         pipeline.wait_until_caught_up(timeout=60)
+        live = product_checkpoints()
+        ProductStateCheckpoint.objects.all().delete()
         # when
         call_command("replay_projection", "audit", stdout=io.StringIO())
         head = shop_app.recorder.max_notification_id()
@@ -207,6 +217,8 @@ def test_replay_leaves_no_generation_behind_and_keeps_checkpoints_forward(
             )
             assert cursor.fetchall() == [(head,)]
         assert AuditEvent.objects.count() == len(rebuilt(shop_app)[0].audit)
+        assert live
+        assert live <= product_checkpoints()
 
 
 def test_replaying_notifications_is_refused_for_it_would_send_emails_again() -> None:
