@@ -69,7 +69,9 @@ def product_events(product_id: UUID, until: datetime | None = None) -> QuerySet[
 
 def product_seller(product_id: UUID) -> str | None:
     """The seller who created the product ("" if none), or None if it has no history."""
-    created = product_events(product_id).filter(type=events.PRODUCT_CREATED).first()
+    # A product's creation is its version 1: found by the (aggregate, version) index, not by
+    # scanning every product's creation through the type index.
+    created = product_events(product_id).filter(version=1, type=events.PRODUCT_CREATED).first()
     return None if created is None else str(created.data.get("seller_id") or "")
 
 
