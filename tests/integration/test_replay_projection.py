@@ -43,7 +43,7 @@ from projections.shopping.projector import ShoppingProjector
 from tests.integration.live_pipeline import live_pipeline
 from tests.integration.projection_support import eventually
 from tests.support.marketplace import two_seller_order
-from tests.support.pipeline import in_thread
+from tests.support.pipeline import in_background
 from tests.support.rebuilt_read_models import differences, rebuilt, stored
 from tests.support.rebuilt_read_models import envelopes as stored_envelopes
 from tests.support.shop_data import CONTEXT, add_category
@@ -88,27 +88,22 @@ def plain_connection() -> psycopg.Connection[Any]:
 @contextmanager
 def shoppers(shop: Shop) -> Iterator[list[int]]:
     """A thread placing and paying marketplace orders until the block ends; yields a count."""
-    stop, rounds = threading.Event(), [0]
+    rounds = [0]
 
     def shop_on(stop: threading.Event) -> None:
         while not stop.is_set():
             two_seller_order(shop, paid=True)
             rounds[0] += 1
 
-    thread = threading.Thread(target=in_thread, args=(shop_on, stop), daemon=True)
-    thread.start()
-    try:
+    with in_background(shop_on, join_timeout=30):
         yield rounds
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 @contextmanager
 def readers(order_ids: list[Any]) -> Iterator[list[Any]]:
     """A thread reading these orders' rows over and over; yields what each read found
     (a count, or the error a read raised)."""
-    stop, seen = threading.Event(), []
+    seen: list[Any] = []
 
     def read_on(stop: threading.Event) -> None:
         while not stop.is_set():
@@ -117,13 +112,8 @@ def readers(order_ids: list[Any]) -> Iterator[list[Any]]:
             except Exception as error:  # noqa: BLE001 - the test reports it
                 seen.append(repr(error))
 
-    thread = threading.Thread(target=in_thread, args=(read_on, stop), daemon=True)
-    thread.start()
-    try:
+    with in_background(read_on, join_timeout=30):
         yield seen
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def side_effects() -> dict[str, int]:

@@ -52,7 +52,9 @@ def in_thread(target: Any, *args: Any) -> None:
 
 
 @contextlib.contextmanager
-def in_background(target: Callable[[threading.Event], None]) -> Iterator[threading.Thread]:
+def in_background(
+    target: Callable[[threading.Event], None], join_timeout: float = 15
+) -> Iterator[threading.Thread]:
     """`target(stop)` in a thread for the block (a relay, as the stack runs it), then stopped."""
     stop = threading.Event()
     thread = threading.Thread(target=in_thread, args=(target, stop), daemon=True)
@@ -61,24 +63,18 @@ def in_background(target: Callable[[threading.Event], None]) -> Iterator[threadi
         yield thread
     finally:
         stop.set()
-        thread.join(timeout=15)
+        thread.join(timeout=join_timeout)
 
 
 def run_until(target: Any, done: Callable[[], bool], timeout: float = 20.0) -> bool:
     """Run `target(stop)` in a thread until `done()` holds or `timeout` passes; True if done."""
-    stop = threading.Event()
-    thread = threading.Thread(target=in_thread, args=(target, stop), daemon=True)
-    thread.start()
-    try:
+    with in_background(target):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if done():
                 return True
             time.sleep(0.05)
         return done()
-    finally:
-        stop.set()
-        thread.join(timeout=15)
 
 
 def run_relay_until(relay: Relay, position: int | None, timeout: float = 15.0) -> None:
