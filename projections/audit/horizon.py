@@ -19,7 +19,11 @@ FIRST_HOLE = f"""
 SELECT min(stored.notification_id) FROM {EVENTS_TABLE} stored
 WHERE stored.notification_id > %(after)s AND stored.notification_id <= %(through)s
   AND NOT EXISTS (
-    SELECT 1 FROM projections_auditevent audited WHERE audited.position = stored.notification_id
+    SELECT 1 FROM projections_auditevent audited
+    WHERE audited.position = stored.notification_id
+      -- the range again: a merge anti-join then reads only the chunk's part of the index,
+      -- never the index from its start (a plan seen on a small store)
+      AND audited.position > %(after)s AND audited.position <= %(through)s
   )
   AND NOT EXISTS (
     SELECT 1 FROM projections_parkedevent parked
