@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -89,7 +89,7 @@ class OrderingCommands(ShopStore):
             return [cart, order, *products.values()], order
 
         with counted(CHECKOUTS, success="placed"):
-            return self._retrying(attempt, save_options, queue_on=_products)
+            return self._retrying(attempt, save_options)
 
     # -- order lifecycle --------------------------------------------------------
     def advance_order(self, order_id: UUID, *, status: str, context: CommandContext) -> Saved:
@@ -166,8 +166,3 @@ class OrderingCommands(ShopStore):
         if product.discontinued:
             raise NotFound(f"Product {product_id} is no longer sold.")
         return product
-
-
-def _products(changed: Sequence[Aggregate]) -> list[UUID]:
-    """The streams buyers race for: a checkout's products (its cart and order are its own)."""
-    return [aggregate.id for aggregate in changed if isinstance(aggregate, Product)]

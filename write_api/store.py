@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID
@@ -44,7 +43,6 @@ from write_api.snapshots import (
     StampedSnapshot,
     register_snapshot_transcodings,
 )
-from write_api.stream_turns import TURN_TIMEOUT_MS, turn
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -197,35 +195,20 @@ class ShopStore(Application[UUID]):
         self,
         attempt: Callable[[], tuple[Sequence[Aggregate], R]],
         save_options: Callable[[R], Mapping[str, Any]] | None = None,
-        *,
-        queue_on: Callable[[Sequence[Aggregate]], Iterable[UUID]] | None = None,
     ) -> R:
         """Run `attempt` (load and decide) and save what it changed; on a lost race, again.
 
         `save_options(result)` adds keyword arguments to the save (rows stored with the events).
-        `queue_on(changed)` names hot streams: after a first lost race the next attempts run
-        in their turn on those streams (write_api/stream_turns.py), so they load what the
-        previous holder saved instead of racing again; if the turn does not come within
-        the timeout, they retry with back-off as any other command.
         """
-        with ExitStack() as held:
-            for number in range(1, ATTEMPTS + 1):
-                changed, result = attempt()
-                try:
-                    self.save(*changed, **(save_options(result) if save_options else {}))
-                except RecordConflictError:
-                    if number == 1 and queue_on and self._take_turn(held, queue_on(changed)):
-                        continue
-                    self._back_off(number)
-                    continue
-                return result
+        for number in range(1, ATTEMPTS + 1):
+            changed, result = attempt()
+            try:
+                self.save(*changed, **(save_options(result) if save_options else {}))
+            except RecordConflictError:
+                self._back_off(number)
+                continue
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _take_turn(self, held: ExitStack, stream_ids: Iterable[UUID]) -> bool:
-        """Wait for the streams' turn, held until `held` closes; False if it did not come."""
-        timeout_ms = int(self.env.get("STREAM_TURN_TIMEOUT_MS") or TURN_TIMEOUT_MS)
-        datastore = getattr(self.recorder, "datastore", None)
-        return held.enter_context(turn(datastore, stream_ids, timeout_ms))
 
     @staticmethod
     def _back_off(attempt: int) -> None:
