@@ -178,6 +178,8 @@ def flash_sale(shop: Shop, rounds: int, units: int) -> None:
             "p50": percentile(seconds, 0.5) * 1000,
             "p99": percentile(seconds, 0.99) * 1000,
             "max": max(seconds) * 1000,
+            "placed_max": max((a.seconds for a in answers if a.status == 201), default=0) * 1000,
+            "refused_p50": percentile([a.seconds for a in refused] or [0.0], 0.5) * 1000,
             "cpu_stack_ms": window.cpu_ms(),
             "ok": orders == units,
         }
@@ -188,6 +190,8 @@ def flash_sale(shop: Shop, rounds: int, units: int) -> None:
             f"{len(refused)} out_of_stock, other answers: {outcome['other']};"
             f" p50 {outcome['p50']:.0f} ms"
             f" p99 {outcome['p99']:.0f} ms max {outcome['max']:.0f} ms;"
+            f" slowest order {outcome['placed_max']:.0f} ms,"
+            f" out_of_stock p50 {outcome['refused_p50']:.0f} ms;"
             f" ASSERT exactly {units} orders: {verdict}",
             flush=True,
         )
