@@ -23,8 +23,10 @@ def start_metrics_endpoint(**kwargs: Any) -> None:
 
 
 @worker_process_init.connect(weak=False)
-def trace_worker_process(**_: object) -> None:
-    """Each pool process sets up tracing itself: a span processor's thread does not fork."""
+@beat_init.connect(weak=False)
+def trace_process(**_: object) -> None:
+    """Each pool process sets up tracing itself (a span processor's thread does not fork), and
+    so does beat: a scheduled task's publish span is then the parent of its run."""
     from infra.tracing import configure_tracing
 
     configure_tracing()

@@ -43,13 +43,28 @@ print(json.dumps({
 """
 
 
-def observe(**env: str) -> dict[str, Any]:
+BEAT = """
+import json
+from celery.signals import beat_init
+from opentelemetry import trace
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+import infra.celery_app
+
+beat_init.send(sender=None)
+print(json.dumps({
+    "provider": type(trace.get_tracer_provider()).__name__,
+    "celery_instrumented": CeleryInstrumentor().is_instrumented_by_opentelemetry,
+}))
+"""
+
+
+def observe(script: str = OBSERVE, **env: str) -> dict[str, Any]:
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "SHOPSTREAM_TRACE_IDS"))
     }
     base.setdefault("DJANGO_SETTINGS_MODULE", "infra.settings.test")
     done = subprocess.run(
-        [sys.executable, "-c", OBSERVE],
+        [sys.executable, "-c", script],
         env={**base, **env},
         capture_output=True,
         text=True,
@@ -145,3 +160,18 @@ def test_an_access_line_carries_the_request_spans_trace_id(
     inside, outside = (record.msg for record in caplog.records)
     assert inside["trace_id"] == f"{span.get_span_context().trace_id:032x}"  # type: ignore[index]
     assert "trace_id" not in outside  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("env", "traced"), [({}, False), ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}, True)]
+)
+def test_beat_sets_up_tracing_when_it_starts_as_a_worker_process_does(
+    env: dict[str, str], traced: bool
+) -> None:
+    # when: beat starts (its beat_init signal), with tracing off and with an endpoint
+    seen = observe(BEAT, **env)
+    # then: only with the endpoint is the SDK installed and Celery's publishing traced
+    assert seen == {
+        "provider": "TracerProvider" if traced else "ProxyTracerProvider",
+        "celery_instrumented": traced,
+    }
