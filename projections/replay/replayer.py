@@ -174,7 +174,7 @@ class Replayer:
 
     def _resume(self) -> None:
         """After an outage: this session again (its lock with it), and the generation's place."""
-        if not connection.is_usable():
+        if _session_lost():
             connection.close()  # the next query connects anew
             if not guard.take(self.projector.name):
                 raise ReplayFailed(
@@ -202,7 +202,7 @@ class Replayer:
     def _drop(self) -> None:
         """Give the generation up if the server lets us; a later replay drops what remains."""
         try:
-            if not connection.is_usable():
+            if _session_lost():
                 connection.close()
             self.generation.drop()
         except Exception as error:
@@ -314,6 +314,11 @@ class Replayer:
             f"version {culprit['version']}) cannot be applied: {cause!r}; "
             f"{UNCHANGED}"
         )
+
+
+def _session_lost() -> bool:
+    """This thread's connection is closed (a failed rollback closes it) or answers no more."""
+    return connection.connection is None or not connection.is_usable()
 
 
 class _RollBack(Exception):
