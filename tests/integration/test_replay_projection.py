@@ -28,12 +28,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
+from opensearchpy import OpenSearch
 from structlog.testing import capture_logs
 
 from adapters.clients import opensearch_client
 from infra.celery_app import app as celery_app
 from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.catalog import cache_keys
+from projections.catalog import replay as catalog_replay
 from projections.catalog.models import ProductView
 from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
@@ -45,7 +47,7 @@ from projections.replay.replayer import Replay, Replayer, ReplayFailed
 from projections.shopping.models import OrderStatusChange, OrderView
 from projections.shopping.projector import ShoppingProjector
 from tests.integration.live_pipeline import live_pipeline
-from tests.integration.projection_support import eventually, product_envelope
+from tests.integration.projection_support import closed_port, eventually, product_envelope
 from tests.support.marketplace import two_seller_order
 from tests.support.pipeline import in_background
 from tests.support.rebuilt_read_models import differences, rebuilt, stored
@@ -579,3 +581,41 @@ def test_while_a_replay_runs_a_redrive_of_its_projector_and_a_second_replay_are_
     # then: the first replay went on to the end
     assert [type(outcome).__name__ for outcome in done] == ["Outcome"]
     assert replay_lock_free("shopping")
+
+
+def test_a_catalog_replay_waits_out_opensearch_away_then_builds_its_index(
+    shop_app: Shop, isolated_namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: projected products; OpenSearch away (nothing listens) for the first tries
+        bought = two_seller_order(shop_app, paid=True)
+        pipeline.wait_until_caught_up(timeout=60)
+        ProductView.objects.filter(id=bought.mug).update(name="Damaged")
+        [old_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        tries: list[str] = []
+
+        def away_at_first() -> SearchIndex:
+            tries.append("away" if len(tries) < 2 else "back")
+            if tries[-1] == "away":
+                away = OpenSearch(hosts=[f"http://127.0.0.1:{closed_port()}"], max_retries=0)
+                return SearchIndex(away, isolated_namespace)
+            return SearchIndex(opensearch_client(), isolated_namespace)
+
+        monkeypatch.setattr(catalog_replay, "batch_search_index", away_at_first)
+        err = io.StringIO()
+        # when
+        call_command("replay_projection", "catalog", stdout=io.StringIO(), stderr=err)
+        pipeline.wait_until_caught_up(timeout=60)
+        # then: it waited, saying so, and the rows and the index equal a fold of the store
+        assert tries == ["away", "away", "back"]
+        assert "replay catalog: a backing server is away (ConnectionError(" in err.getvalue()
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for m in ("products", "documents")} == {
+            "products": None,
+            "documents": None,
+        }
+        assert ProductView.objects.get(id=bought.mug).name == "Mug"
+        [new_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        assert new_index != old_index
