@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
@@ -447,3 +448,32 @@ def test_no_projector_name_shares_the_replay_locks_first_key() -> None:
     # then
     assert colliding == 0
     assert len(names) == 4
+
+
+def test_the_admin_redrive_action_is_refused_while_the_projector_replays(
+    shop_app: Shop, isolated_namespace: str, replaying_catalog: None
+) -> None:
+    # given: a parked chain, while a replay of catalog runs
+    product, created, behind = parked_chain("Admin replaying")
+    client = admin_client(shop_app)
+    token = csrf_token(client, CHANGELIST)
+    # when
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "redrive",
+            "_selected_action": [str(created.pk)],
+            "index": "0",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    # then
+    assert response.status_code == 302
+    told = [str(m) for m in get_messages(response.wsgi_request)]
+    assert told == [
+        "a replay of catalog is running: redrive its parked events once it has ended "
+        "(nothing was redriven)"
+    ]
+    statuses = {e.pk: e.status for e in ParkedEvent.objects.all()}
+    assert statuses == {created.pk: "parked", behind.pk: "parked"}
+    assert not ProductView.objects.filter(id=product).exists()
