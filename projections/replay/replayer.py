@@ -42,6 +42,7 @@ from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent, ProjectionCheckpoint
 from projections.replay import guard
+from projections.replay.diagnosis import culprit
 from projections.replay.generation import Generation
 from projections.replay.patience import OUTAGE_TIMEOUT_SECONDS, Notice, OutageOutlasted, Patience
 from projections.stored_events import pages, read_ahead
@@ -294,35 +295,17 @@ class Replayer:
             self.generation.analyze()
 
     def _failure(self, envelopes: list[Envelope], error: Exception) -> ReplayFailed:
-        """Which event of a failed batch fails on its own (applied one by one, rolled back)."""
-        culprit, cause = envelopes[0], error
-        try:
-            with self.generation.writing():
-                for envelope in envelopes:
-                    culprit = envelope
-                    with transaction.atomic():
-                        self.projector.apply([envelope])
-                culprit = envelopes[-1]
-                raise _RollBack
-        except _RollBack:
-            pass
-        except Exception as single:  # noqa: BLE001 - reported, and the replay stops
-            cause = single
+        event, cause = culprit(self.projector, self.generation, envelopes, error)
         return ReplayFailed(
-            f"{self.projector.name}: event at position {culprit['position']} "
-            f"({culprit['type']} of {culprit['aggregate_type']} {culprit['aggregate_id']}, "
-            f"version {culprit['version']}) cannot be applied: {cause!r}; "
-            f"{UNCHANGED}"
+            f"{self.projector.name}: event at position {event['position']} "
+            f"({event['type']} of {event['aggregate_type']} {event['aggregate_id']}, "
+            f"version {event['version']}) cannot be applied: {cause!r}; {UNCHANGED}"
         )
 
 
 def _session_lost() -> bool:
     """This thread's connection is closed (a failed rollback closes it) or answers no more."""
     return connection.connection is None or not connection.is_usable()
-
-
-class _RollBack(Exception):
-    """Undo a diagnosis that applied every event (the failure needed the whole batch)."""
 
 
 def held_from(projector: str) -> dict[str, int]:
