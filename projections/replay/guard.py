@@ -32,6 +32,14 @@ def take(projector: str) -> bool:
     return _one(f"SELECT pg_try_advisory_lock({LOCK})", projector)
 
 
+def session() -> int:
+    """This connection's PostgreSQL session (its backend), which holds session locks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [(pid,)] = cursor.fetchall()
+    return int(pid)
+
+
 def release(projector: str) -> None:
     _one(f"SELECT pg_advisory_unlock({LOCK})", projector)
 

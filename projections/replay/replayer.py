@@ -120,10 +120,13 @@ class Replayer:
         self.head = self.read = 0  # read: the generation holds every event up to it
         self._held: dict[str, int] = {}
         self._built = self._interrupted = False
+        self._locked = True  # while run() holds the projector's replay lock
+        self._session = 0  # the PostgreSQL session (backend) holding it
 
     def run(self) -> Outcome:
         try:
             with guard.one_replay_of(self.projector.name):
+                self._session = guard.session()
                 return self._run()
         except guard.ReplayRunning as running:
             raise ReplayFailed(str(running)) from None
@@ -177,7 +180,11 @@ class Replayer:
         """After an outage: this session again (its lock with it), and the generation's place."""
         if _session_lost():
             connection.close()  # the next query connects anew
-            if not guard.take(self.projector.name):
+        # Django reconnects by itself after a failed rollback: the lock went with the old one.
+        if (session := guard.session()) != self._session:
+            self._locked = guard.take(self.projector.name)
+            self._session = session
+            if not self._locked:
                 raise ReplayFailed(
                     f"{self.projector.name}: its replay lock was lost with the connection and "
                     f"taken meanwhile (another replay, or a redrive); {UNCHANGED}"
@@ -202,6 +209,8 @@ class Replayer:
 
     def _drop(self) -> None:
         """Give the generation up if the server lets us; a later replay drops what remains."""
+        if not self._locked:  # the generation is the replay's that holds the lock now
+            return
         try:
             if _session_lost():
                 connection.close()

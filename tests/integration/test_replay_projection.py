@@ -455,7 +455,14 @@ def test_a_replay_that_loses_its_database_session_waits_and_resumes_to_equal_the
     for _ in range(3):
         two_seller_order(shop_app, paid=True)
     SearchIndex(opensearch_client(), isolated_namespace).ensure()  # `stored` reads it too
-    losing = LosingItsSession(at=lambda batch: batch == 3)
+    held_after: list[bool] = []
+
+    def third(batch: int) -> bool:
+        if batch == 4:  # the 3rd again, on a new session
+            held_after.append(not replay_lock_free("shopping"))
+        return batch == 3
+
+    losing = LosingItsSession(at=third)
     replay = Replay(projector=lambda: losing, tables=REPLAYS["shopping"].tables)
     notices: list[str] = []
     # when
@@ -465,6 +472,7 @@ def test_a_replay_that_loses_its_database_session_waits_and_resumes_to_equal_the
         ).run()
     # then: it waited, saying so, went on from its generation and switched it in
     assert losing.terminated == 1
+    assert held_after == [True], "the replay went on without its lock"
     assert any("a backing server is away" in line and "waiting" in line for line in notices)
     assert any(e["event"] == "replay_waiting_for_outage" for e in logs)
     want, _ = rebuilt(shop_app)
@@ -619,3 +627,38 @@ def test_a_catalog_replay_waits_out_opensearch_away_then_builds_its_index(
         assert ProductView.objects.get(id=bought.mug).name == "Mug"
         [new_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
         assert new_index != old_index
+
+
+def test_a_replay_whose_lock_is_taken_while_its_session_is_lost_stops_and_leaves_it(
+    shop_app: Shop,
+) -> None:
+    # given: a replay whose session ends at its 2nd batch, when another session (a second
+    # replay, say) takes the lock it held, and with it the generation's schema
+    for _ in range(2):
+        two_seller_order(shop_app, paid=True)
+    oid = table_oid("projections_orderview")
+    with plain_connection() as other:
+        other.autocommit = True
+
+        def taken_meanwhile(batch: int) -> bool:
+            if batch == 2:
+                terminate(connection.connection.info.backend_pid)
+                other.execute("SELECT pg_advisory_lock(hashtext('replay'), hashtext('shopping'))")
+                other.execute("COMMENT ON SCHEMA replay_shopping IS 'the other replay'")
+            return False
+
+        losing = LosingItsSession(at=taken_meanwhile)
+        replay = Replay(projector=lambda: losing, tables=REPLAYS["shopping"].tables)
+        try:
+            # when / then
+            with pytest.raises(ReplayFailed, match="its replay lock was lost with the connection"):
+                Replayer(shop_app, replay, f"{settings.TOPIC_PREFIX}shopping", batch=5).run()
+            # the other keeps the lock and its schema; the live table stays
+            assert not replay_lock_free("shopping")
+            [(comment,)] = other.execute(
+                "SELECT obj_description('replay_shopping'::regnamespace, 'pg_namespace')"
+            ).fetchall()
+            assert comment == "the other replay"
+            assert table_oid("projections_orderview") == oid
+        finally:
+            other.execute("DROP SCHEMA IF EXISTS replay_shopping CASCADE")
