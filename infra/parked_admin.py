@@ -20,6 +20,7 @@ from infra.admin import AdminRoleOnly
 from projections import parked_events
 from projections.models import ParkedEvent
 from projections.registry import build_projector
+from projections.replay.guard import ReplayRunning
 
 
 class SkipForm(forms.Form):
@@ -51,7 +52,7 @@ class ParkedEventAdmin(AdminRoleOnly):
             results = parked_events.redrive(
                 [e.pk for e in queryset], build_projector, by=_by(request)
             )
-        except parked_events.NotParked as refused:
+        except (parked_events.NotParked, ReplayRunning) as refused:
             self.message_user(request, str(refused), messages.ERROR)
             return
         except Exception as error:

@@ -24,6 +24,7 @@ from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent
 from projections.parking import MAX_ERROR, clean_text, lock_aggregates, original_envelope
+from projections.replay.guard import no_replay_of
 
 log = structlog.get_logger("shopstream.parked")
 
@@ -69,18 +70,20 @@ def redrive(
     progress: Report | None = None,
 ) -> list[RedriveResult]:
     """Redrive the aggregates of these events (of every parked event when `ids` is None);
-    `progress` is told (aggregates done, aggregates) after each."""
+    `progress` is told (aggregates done, aggregates) after each. Refused (ReplayRunning)
+    while any of their projectors is being replayed."""
     aggregates = _aggregates_to_redrive(ids)
     projectors: dict[str, Projector] = {}
     results: list[RedriveResult] = []
-    if progress is not None:
-        progress(0, len(aggregates))
-    for name, aggregate_id in aggregates:
-        if name not in projectors:
-            projectors[name] = build(name)
-        results.append(_redrive_aggregate(projectors[name], name, aggregate_id, by))
+    with no_replay_of(name for name, _ in aggregates):
         if progress is not None:
-            progress(len(results), len(aggregates))
+            progress(0, len(aggregates))
+        for name, aggregate_id in aggregates:
+            if name not in projectors:
+                projectors[name] = build(name)
+            results.append(_redrive_aggregate(projectors[name], name, aggregate_id, by))
+            if progress is not None:
+                progress(len(results), len(aggregates))
     _flush_cache_bumps()
     return results
 

@@ -10,7 +10,9 @@ the search path: the projector's own ORM code writes to it unchanged.
 `switch` runs inside the caller's transaction: the live tables are dropped and the new ones
 moved into their place, so readers see the old tables until the commit, then the new ones.
 Scratch tables (say, the cache-bump outbox while replaying the catalog) take writes a replay
-must not make for real; they are dropped with the schema, never switched in.
+must not make for real; they are dropped with the schema, never switched in. So is the
+generation's progress row, written with each batch: after an outage the replay resumes
+from what the generation holds, whether or not the last commit got through.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 LIVE_SCHEMA = "public"
+PROGRESS = "replay_progress"
 TABLE_PARTS = (
     "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING GENERATED "
     "INCLUDING STORAGE INCLUDING COMMENTS"
@@ -72,12 +75,42 @@ class Generation:
                     cursor.execute(f'ALTER TABLE {new} ADD CONSTRAINT "{name}" {definition}')
                 for definition in _indexes(cursor, table):
                     cursor.execute(self._moved_index(table, definition))
+            cursor.execute(
+                f'CREATE TABLE "{self.schema}".{PROGRESS} '
+                "(position bigint NOT NULL, applied bigint NOT NULL, batches integer NOT NULL)"
+            )
+            cursor.execute(f'INSERT INTO "{self.schema}".{PROGRESS} VALUES (0, 0, 0)')  # noqa: S608
+
+    def record(self, position: int, applied: int, batches: int) -> None:
+        """Within a batch's transaction: the generation holds every event up to `position`."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{self.schema}".{PROGRESS} '  # noqa: S608 - names come from code
+                "SET position = %s, applied = %s, batches = %s",
+                [position, applied, batches],
+            )
+
+    def progress(self) -> tuple[int, int, int] | None:
+        """(position, events applied, batches) as committed; None if there is no generation."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [f'"{self.schema}".{PROGRESS}'])
+            [(table,)] = cursor.fetchall()
+            if table is None:
+                return None
+            cursor.execute(f'SELECT position, applied, batches FROM "{self.schema}".{PROGRESS}')  # noqa: S608
+            [(position, applied, batches)] = cursor.fetchall()
+        return int(position), int(applied), int(batches)
 
     def add_foreign_keys(self) -> None:
-        """The live tables' foreign keys, pointing within the generation where they can."""
+        """The live tables' foreign keys, pointing within the generation where they can
+        (those it has already are kept: a retry after an outage may find them)."""
         with transaction.atomic(), connection.cursor() as cursor:
             for table in self.tables:
+                cursor.execute(CONSTRAINTS, [self._new(table), ["f"]])
+                added = {name for name, _ in cursor.fetchall()}
                 for name, definition in _constraints(cursor, table, "f"):
+                    if name in added:
+                        continue
                     cursor.execute(
                         f'ALTER TABLE {self._new(table)} ADD CONSTRAINT "{name}" '
                         f"{self._references_moved(definition)}"

@@ -11,6 +11,12 @@
    partition), the tables are switched and the read cache generations recorded for bumping.
    Readers see the old tables until the commit, the new ones after it.
 
+Outages: an outage of a backing server (`adapters.outages.is_outage`) is waited out with
+back-off, up to `outage_timeout` for one outage (`projections.replay.patience`); then the
+replay goes on from what the generation holds (its progress row is committed with each
+batch, so no batch is applied twice or lost), taking the replay lock again if the session
+that held it was lost. Outlasted, the replay stops like a failed one.
+
 No side effects: the projector replayed is built without its side effects (the registry
 says how); a replay sends no email or task, announces no version, parks nothing. An event
 that fails to apply aborts the replay: the generation is dropped, the live tables stay,
@@ -22,10 +28,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from django.db import OperationalError, connection, transaction
@@ -36,13 +41,18 @@ from adapters.outages import is_outage
 from projections import cache_outbox
 from projections.consumer import Projector
 from projections.models import ParkedEvent, ProjectionCheckpoint
+from projections.replay import guard
+from projections.replay.diagnosis import culprit
 from projections.replay.generation import Generation
+from projections.replay.patience import OUTAGE_TIMEOUT_SECONDS, Notice, OutageOutlasted, Patience
 from projections.stored_events import pages, read_ahead
 from write_api.published_events import EventLog
 
 log = structlog.get_logger("shopstream.replay")
 Envelope = dict[str, Any]
 Report = Callable[[int, int], None]  # (position read, store head)
+T = TypeVar("T")
+UNCHANGED = "the live read model is unchanged"
 BATCH = 2_000  # envelopes per apply and commit
 # Statistics are refreshed as the tables grow (1st, 2nd, 4th, 8th... batch): an empty
 # table's plan (a sequential scan) would make each batch slower than the last.
@@ -96,6 +106,8 @@ class Replayer:
         batch: int = BATCH,
         report: Report | None = None,
         after_report: Report | None = None,
+        outage_timeout: float = OUTAGE_TIMEOUT_SECONDS,
+        notice: Notice | None = None,
     ) -> None:
         self.app, self.replay, self.batch = app, replay, batch
         self.projector = replay.projector()
@@ -103,34 +115,112 @@ class Replayer:
         self.report = report or (lambda done, total: None)
         self.after_report = after_report
         self.generation = Generation.of(self.projector.name, replay.tables, replay.scratch)
+        self.patience = Patience(outage_timeout, notice)
         self.applied = self.batches = 0
-        self.head = 0
+        self.head = self.read = 0  # read: the generation holds every event up to it
         self._held: dict[str, int] = {}
+        self._built = self._interrupted = False
+        self._locked = True  # while run() holds the projector's replay lock
+        self._session = 0  # the PostgreSQL session (backend) holding it
 
     def run(self) -> Outcome:
-        with one_replay_of(self.projector.name):
-            return self._run()
+        try:
+            with guard.one_replay_of(self.projector.name):
+                self._session = guard.session()
+                return self._run()
+        except guard.ReplayRunning as running:
+            raise ReplayFailed(str(running)) from None
 
     def _run(self) -> Outcome:
         started = time.perf_counter()
-        self.generation.create()
+        self._patiently(self.generation.create, UNCHANGED)
+        self._built = True
         try:
-            self._held = held_from(self.projector.name)
-            self.head = self.app.recorder.max_notification_id() or 0
-            position = self._feed(0, None)
-            self.generation.add_foreign_keys()
-            self.generation.analyze()
-            position = self._feed(position, None)  # what the live side stored meanwhile
-            head = self._switch(position)
+            self._held = self._patiently(lambda: held_from(self.projector.name), UNCHANGED)
+            self.head = self._patiently(self.app.recorder.max_notification_id, UNCHANGED) or 0
+            self._patiently(lambda: self._feed(None), UNCHANGED)
+            self._patiently(self.generation.add_foreign_keys, UNCHANGED)
+            self._patiently(self.generation.analyze, UNCHANGED)
+            self._patiently(lambda: self._feed(None), UNCHANGED)  # stored meanwhile
+            head = self._patiently(self._switch, UNCHANGED)
         except BaseException:
-            self.generation.drop()
+            self._drop()
             raise
-        self._after_switch()
+        self._built = False
+        self._patiently(
+            self._after_switch,
+            "the new rows are live, but the search index was not rebuilt (its alias keeps "
+            "the old index): run manage.py rebuild_search_index once the server is back",
+        )
         outcome = Outcome(self.applied, head, time.perf_counter() - started)
         log.info("projection_replayed", projector=self.projector.name, **vars(outcome))
         return outcome
 
-    def _switch(self, position: int) -> int:
+    def _patiently(self, step: Callable[[], T], then: str) -> T:
+        """`step`, again after each outage until it is over (resuming where the generation
+        is), or ReplayFailed once one outage outlasts the patience; `then` says what stays."""
+        while True:
+            try:
+                if self._interrupted:
+                    self._resume()
+                result = step()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                self._interrupted = True
+                try:
+                    self.patience.wait(self.projector.name, error)
+                except OutageOutlasted as outlasted:
+                    raise ReplayFailed(f"{self.projector.name}: {outlasted}; {then}") from error
+                continue
+            self.patience.recovered()
+            return result
+
+    def _resume(self) -> None:
+        """After an outage: this session again (its lock with it), and the generation's place."""
+        if _session_lost():
+            connection.close()  # the next query connects anew
+        # Django reconnects by itself after a failed rollback: the lock went with the old one.
+        if (session := guard.session()) != self._session:
+            self._locked = guard.take(self.projector.name)
+            self._session = session
+            if not self._locked:
+                raise ReplayFailed(
+                    f"{self.projector.name}: its replay lock was lost with the connection and "
+                    f"taken meanwhile (another replay, or a redrive); {UNCHANGED}"
+                )
+            if self._built and self._released(held_from(self.projector.name)):
+                raise ReplayFailed(
+                    f"{self.projector.name}: parked events were redriven or skipped while the "
+                    f"replay had lost its lock; start it again; {UNCHANGED}"
+                )
+        if self._built:
+            progress = self.generation.progress()
+            if progress is None:
+                raise ReplayFailed(
+                    f"{self.projector.name}: its generation is gone after the outage (dropped "
+                    "by another session, or its switch committed as the connection was lost)"
+                )
+            self.read, self.applied, self.batches = progress
+        self._interrupted = False
+
+    def _released(self, held: dict[str, int]) -> bool:
+        return any(held.get(aggregate, math.inf) > at for aggregate, at in self._held.items())
+
+    def _drop(self) -> None:
+        """Give the generation up if the server lets us; a later replay drops what remains."""
+        if not self._locked:  # the generation is the replay's that holds the lock now
+            return
+        try:
+            if _session_lost():
+                connection.close()
+            self.generation.drop()
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            log.warning("replay_generation_left", projector=self.projector.name, error=repr(error))
+
+    def _switch(self) -> int:
         """Switch, waiting at most SWITCH_LOCK_TIMEOUT for the tables' locks each time.
 
         Dropping a live table waits for its readers to finish, and every reader arriving
@@ -138,21 +228,21 @@ class Replayer:
         switch gives up its place after a short wait, catches up, and tries again.
         """
         for attempt in range(1, SWITCH_ATTEMPTS + 1):
-            applied, batches = self.applied, self.batches
+            before = self.read, self.applied, self.batches
             try:
-                return self._switch_once(position)
+                return self._switch_once()
             except OperationalError as error:
                 if not _lock_timeout(error):
                     raise
-                self.applied, self.batches = applied, batches  # rolled back with it
+                self.read, self.applied, self.batches = before  # rolled back with it
                 log.warning("replay_switch_waited", projector=self.projector.name, attempt=attempt)
-                position = self._feed(position, None)
+                self._feed(None)
         raise ReplayFailed(
             f"{self.projector.name}: the live tables stayed in use through {SWITCH_ATTEMPTS} "
             f"attempts to switch (a long read?); the live read model is unchanged"
         )
 
-    def _switch_once(self, position: int) -> int:
+    def _switch_once(self) -> int:
         """Pause the live runner, apply the rest up to the head, switch; the head."""
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -161,7 +251,7 @@ class Replayer:
             list(checkpoints.select_for_update().order_by("pk"))
             self._held = held_from(self.projector.name)
             head = self.app.recorder.max_notification_id() or 0
-            self._feed(position, head)
+            self._feed(head)
             checkpoints.update(position=Greatest(F("position"), head))
             self.generation.switch()
             cache_outbox.record(self.replay.cache_keys())
@@ -178,9 +268,10 @@ class Replayer:
         if self.replay.after_switch is not None:
             self.replay.after_switch(self.app, self.after_report)
 
-    def _feed(self, after: int, stop: int | None) -> int:
-        """Apply stored events after `after` (up to `stop`) in batches; the last position read."""
+    def _feed(self, stop: int | None) -> None:
+        """Apply the stored events after `self.read` (up to `stop`) in batches."""
         pending: list[Envelope] = []
+        after = self.read
         stored = pages(self.app, self.projector.aggregate_types, after, stop)
         for after, page in read_ahead(stored):
             pending.extend(e for e in page if not self._is_held(e))
@@ -189,7 +280,7 @@ class Replayer:
                 pending = pending[self.batch :]
             self.report(after, max(self.head, after))
         self._apply(pending)
-        return after
+        self.read = after
 
     def _is_held(self, envelope: Envelope) -> bool:
         held_from_position = self._held.get(envelope["aggregate_id"], math.inf)
@@ -198,60 +289,32 @@ class Replayer:
     def _apply(self, envelopes: list[Envelope]) -> None:
         if not envelopes:
             return
+        applied, batches = self.applied + len(envelopes), self.batches + 1
         try:
             with self.generation.writing():
                 self.projector.apply(envelopes)
+                self.generation.record(envelopes[-1]["position"], applied, batches)
         except Exception as error:
             if is_outage(error):
                 raise
             raise self._failure(envelopes, error) from error
-        self.applied += len(envelopes)
-        self.batches += 1
+        self.applied, self.batches = applied, batches
+        self.patience.recovered()
         if self.batches & (self.batches - 1) == 0:  # a power of two
             self.generation.analyze()
 
     def _failure(self, envelopes: list[Envelope], error: Exception) -> ReplayFailed:
-        """Which event of a failed batch fails on its own (applied one by one, rolled back)."""
-        culprit, cause = envelopes[0], error
-        try:
-            with self.generation.writing():
-                for envelope in envelopes:
-                    culprit = envelope
-                    with transaction.atomic():
-                        self.projector.apply([envelope])
-                culprit = envelopes[-1]
-                raise _RollBack
-        except _RollBack:
-            pass
-        except Exception as single:  # noqa: BLE001 - reported, and the replay stops
-            cause = single
+        event, cause = culprit(self.projector, self.generation, envelopes, error)
         return ReplayFailed(
-            f"{self.projector.name}: event at position {culprit['position']} "
-            f"({culprit['type']} of {culprit['aggregate_type']} {culprit['aggregate_id']}, "
-            f"version {culprit['version']}) cannot be applied: {cause!r}; "
-            "the live read model is unchanged"
+            f"{self.projector.name}: event at position {event['position']} "
+            f"({event['type']} of {event['aggregate_type']} {event['aggregate_id']}, "
+            f"version {event['version']}) cannot be applied: {cause!r}; {UNCHANGED}"
         )
 
 
-class _RollBack(Exception):
-    """Undo a diagnosis that applied every event (the failure needed the whole batch)."""
-
-
-@contextmanager
-def one_replay_of(projector: str) -> Iterator[None]:
-    """A session lock: a second replay of the same projector would drop the first's tables."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext('replay'), hashtext(%s))", [projector])
-        [(locked,)] = cursor.fetchall()
-    if not locked:
-        raise ReplayFailed(f"a replay of {projector} is already running")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_unlock(hashtext('replay'), hashtext(%s))", [projector]
-            )
+def _session_lost() -> bool:
+    """This thread's connection is closed (a failed rollback closes it) or answers no more."""
+    return connection.connection is None or not connection.is_usable()
 
 
 def held_from(projector: str) -> dict[str, int]:

@@ -12,10 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from adapters.clients import opensearch_client
@@ -27,6 +29,8 @@ from projections.catalog.rebuild import catalog_envelopes
 from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
 from projections.parking import park, park_behind
+from projections.registry import PROJECTORS, REPLAYS
+from projections.replay.guard import release, take
 from tests.integration.projection_support import (
     UNSTORABLE_STOCK,
     OlderReleaseProducts,
@@ -391,3 +395,85 @@ def test_the_admin_redrive_action_applies_the_aggregate(
     assert statuses == {created.pk: "redriven", behind.pk: "redriven"}
     assert cache_keys.generation(cache_keys.product_key(product)) >= 1
     assert cache_outbox.pending() == 0
+
+
+@pytest.fixture
+def replaying_catalog() -> Any:
+    """Another session holding the catalog's replay lock, as a running replay does."""
+    d = connection.settings_dict
+    with psycopg.connect(
+        host=d["HOST"], port=d["PORT"], dbname=d["NAME"], user=d["USER"], password=d["PASSWORD"]
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext('replay'), hashtext('catalog'))")
+        yield
+
+
+def test_a_redrive_is_refused_while_a_replay_of_its_projector_runs_and_changes_nothing(
+    isolated_namespace: str, replaying_catalog: None
+) -> None:
+    # given: parked catalog events, while a replay of catalog holds its lock
+    product, created, behind = parked_chain("Replaying")
+    # when
+    with pytest.raises(CommandError, match="a replay of catalog is running") as refused:
+        run("redrive", str(created.pk))
+    # then
+    assert refused.value.returncode == 1
+    assert "nothing was redriven" in str(refused.value)
+    after = {e.pk: (e.status, e.attempts) for e in ParkedEvent.objects.all()}
+    assert after == {created.pk: ("parked", 3), behind.pk: ("parked", 0)}
+    assert not ProductView.objects.filter(id=product).exists()
+
+
+def test_a_redrive_leaves_the_replay_lock_free_once_done(isolated_namespace: str) -> None:
+    # given
+    SearchIndex(opensearch_client(), isolated_namespace).ensure()
+    _, created, _ = parked_chain("Released")
+    # when
+    run("redrive", str(created.pk))
+    # then: a replay could start now (one_replay_of would take the lock)
+    assert take("catalog")
+    release("catalog")
+
+
+def test_no_projector_name_shares_the_replay_locks_first_key() -> None:
+    # given: parking's advisory locks are keyed (hashtext(projector), hashtext(aggregate))
+    names = sorted({*PROJECTORS, *REPLAYS})
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM unnest(%s::text[]) n WHERE hashtext(n) = hashtext('replay')",
+            [names],
+        )
+        [(colliding,)] = cursor.fetchall()
+    # then
+    assert colliding == 0
+    assert len(names) == 4
+
+
+def test_the_admin_redrive_action_is_refused_while_the_projector_replays(
+    shop_app: Shop, isolated_namespace: str, replaying_catalog: None
+) -> None:
+    # given: a parked chain, while a replay of catalog runs
+    product, created, behind = parked_chain("Admin replaying")
+    client = admin_client(shop_app)
+    token = csrf_token(client, CHANGELIST)
+    # when
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "redrive",
+            "_selected_action": [str(created.pk)],
+            "index": "0",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    # then
+    assert response.status_code == 302
+    told = [str(m) for m in get_messages(response.wsgi_request)]
+    assert told == [
+        "a replay of catalog is running: redrive its parked events once it has ended "
+        "(nothing was redriven)"
+    ]
+    statuses = {e.pk: e.status for e in ParkedEvent.objects.all()}
+    assert statuses == {created.pk: "parked", behind.pk: "parked"}
+    assert not ProductView.objects.filter(id=product).exists()

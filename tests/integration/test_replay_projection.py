@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,21 +28,26 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
+from opensearchpy import OpenSearch
 from structlog.testing import capture_logs
 
+from adapters.clients import opensearch_client
 from infra.celery_app import app as celery_app
 from projections.audit.models import AuditEvent, ProductStateCheckpoint
 from projections.catalog import cache_keys
+from projections.catalog import replay as catalog_replay
 from projections.catalog.models import ProductView
+from projections.catalog.search_index import SearchIndex
 from projections.models import ParkedEvent
 from projections.notifications.models import SentEmail
+from projections.parking import park
 from projections.registry import REPLAYS
 from projections.replay import replayer
 from projections.replay.replayer import Replay, Replayer, ReplayFailed
 from projections.shopping.models import OrderStatusChange, OrderView
 from projections.shopping.projector import ShoppingProjector
 from tests.integration.live_pipeline import live_pipeline
-from tests.integration.projection_support import eventually
+from tests.integration.projection_support import closed_port, eventually, product_envelope
 from tests.support.marketplace import two_seller_order
 from tests.support.pipeline import in_background
 from tests.support.rebuilt_read_models import differences, rebuilt, stored
@@ -406,3 +412,253 @@ def test_a_switch_that_never_gets_the_tables_gives_up_and_keeps_the_live_ones(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_audit'")
         assert cursor.fetchall() == [(0,)]
+
+
+def terminate(pid: int) -> None:
+    """End that PostgreSQL session from another one (as a restart of the server would)."""
+    with plain_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s, 10000)", [pid])
+
+
+class LosingItsSession:
+    """The shopping projector, whose PostgreSQL session is ended in the middle of the batches
+    `at` picks (the replay's session: its writes, and the lock it holds, go with it)."""
+
+    name = "shopping"
+    aggregate_types = ShoppingProjector.aggregate_types
+
+    def __init__(self, at: Any) -> None:
+        self.at, self.projector = at, ShoppingProjector()
+        self.batches = self.terminated = 0
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        self.batches += 1
+        if self.at(self.batches):
+            terminate(connection.connection.info.backend_pid)
+            self.terminated += 1
+        self.projector.apply(envelopes)
+
+
+def replay_lock_free(projector: str) -> bool:
+    """Whether another session could take the projector's replay lock now."""
+    with plain_connection() as other:
+        [(free,)] = other.execute(
+            "SELECT pg_try_advisory_lock(hashtext('replay'), hashtext(%s))", [projector]
+        ).fetchall()
+    return bool(free)
+
+
+def test_a_replay_that_loses_its_database_session_waits_and_resumes_to_equal_the_store(
+    shop_app: Shop, isolated_namespace: str
+) -> None:
+    # given: paid orders in the store; a replay whose session is ended at its 3rd batch
+    for _ in range(3):
+        two_seller_order(shop_app, paid=True)
+    SearchIndex(opensearch_client(), isolated_namespace).ensure()  # `stored` reads it too
+    held_after: list[bool] = []
+
+    def third(batch: int) -> bool:
+        if batch == 4:  # the 3rd again, on a new session
+            held_after.append(not replay_lock_free("shopping"))
+        return batch == 3
+
+    losing = LosingItsSession(at=third)
+    replay = Replay(projector=lambda: losing, tables=REPLAYS["shopping"].tables)
+    notices: list[str] = []
+    # when
+    with capture_logs() as logs:
+        outcome = Replayer(
+            shop_app, replay, f"{settings.TOPIC_PREFIX}shopping", batch=5, notice=notices.append
+        ).run()
+    # then: it waited, saying so, went on from its generation and switched it in
+    assert losing.terminated == 1
+    assert held_after == [True], "the replay went on without its lock"
+    assert any("a backing server is away" in line and "waiting" in line for line in notices)
+    assert any(e["event"] == "replay_waiting_for_outage" for e in logs)
+    want, _ = rebuilt(shop_app)
+    found = differences(want, stored(Database(isolated_namespace, shop_app)))
+    assert {m: found.get(m) for m in REPLAYED_MODELS["shopping"]} == {
+        "carts": None,
+        "orders": None,
+    }
+    # every event applied once: the batch lost with the session was not counted twice
+    head = shop_app.recorder.max_notification_id() or 0
+    kinds = set(ShoppingProjector.aggregate_types)
+    assert outcome.events == sum(
+        1 for e in stored_envelopes(shop_app, head) if e["aggregate_type"] in kinds
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_shopping'")
+        assert cursor.fetchall() == [(0,)]
+    assert replay_lock_free("shopping")
+
+
+def test_an_outage_that_outlasts_the_timeout_exits_1_and_keeps_the_live_tables(
+    shop_app: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a projected order, and a replay whose session is ended at every batch after the 1st
+    order = two_seller_order(shop_app, paid=True).order_id
+    call_command("replay_projection", "shopping", stdout=io.StringIO())
+    live = table_oid("projections_orderview"), OrderView.objects.get(id=order).status
+    losing = LosingItsSession(at=lambda batch: batch >= 2)
+    monkeypatch.setitem(
+        REPLAYS, "shopping", Replay(projector=lambda: losing, tables=REPLAYS["shopping"].tables)
+    )
+    err = io.StringIO()
+    # when
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "replay_projection",
+            "shopping",
+            "--batch",
+            "3",
+            "--outage-timeout",
+            "1",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    # then
+    assert failed.value.returncode == 1
+    message = str(failed.value)
+    assert message.startswith("shopping: a backing server stayed away for ")
+    assert "(--outage-timeout 1)" in message
+    assert message.endswith("the live read model is unchanged")
+    assert losing.terminated >= 2
+    assert "waiting (waited 0 s of 1 s), then continuing where it was" in err.getvalue()
+    assert (table_oid("projections_orderview"), OrderView.objects.get(id=order).status) == live
+    assert live[1] == "paid"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'replay_shopping'")
+        assert cursor.fetchall() == [(0,)]
+    assert replay_lock_free("shopping")
+
+
+class PausedAtFirstBatch:
+    """The shopping projector, holding its first batch until let go."""
+
+    name = "shopping"
+    aggregate_types = ShoppingProjector.aggregate_types
+
+    def __init__(self) -> None:
+        self.reached, self.go = threading.Event(), threading.Event()
+        self.projector = ShoppingProjector()
+
+    def apply(self, envelopes: list[dict[str, Any]]) -> None:
+        self.reached.set()
+        assert self.go.wait(timeout=60)
+        self.projector.apply(envelopes)
+
+
+def test_while_a_replay_runs_a_redrive_of_its_projector_and_a_second_replay_are_refused(
+    shop_app: Shop,
+) -> None:
+    # given: a parked shopping event, and a replay of shopping under way
+    two_seller_order(shop_app, paid=True)
+    parked = park(
+        "shopping",
+        product_envelope(str(uuid.uuid4()), 1, 10**12, "ProductCreated", {}),
+        "ValueError('bug')",
+        attempts=3,
+    )
+    paused = PausedAtFirstBatch()
+    replay = Replay(projector=lambda: paused, tables=REPLAYS["shopping"].tables)
+    done: list[Any] = []
+
+    def replay_in_thread() -> None:
+        try:
+            done.append(Replayer(shop_app, replay, f"{settings.TOPIC_PREFIX}shopping").run())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=replay_in_thread)
+    thread.start()
+    try:
+        assert paused.reached.wait(timeout=60)
+        # when / then: a redrive of its parked events is refused, and changes nothing
+        with pytest.raises(CommandError, match="a replay of shopping is running") as redrive:
+            call_command("parked", "redrive", str(parked.pk), stdout=io.StringIO())
+        assert redrive.value.returncode == 1
+        parked.refresh_from_db()
+        assert (parked.status, parked.attempts) == ("parked", 3)
+        # and so is a second replay
+        with pytest.raises(CommandError, match="a replay of shopping is already running"):
+            call_command("replay_projection", "shopping", stdout=io.StringIO())
+    finally:
+        paused.go.set()
+        thread.join(timeout=120)
+    # then: the first replay went on to the end
+    assert [type(outcome).__name__ for outcome in done] == ["Outcome"]
+    assert replay_lock_free("shopping")
+
+
+def test_a_catalog_replay_waits_out_opensearch_away_then_builds_its_index(
+    shop_app: Shop, isolated_namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(isolated_namespace, shop_app)
+    with live_pipeline(shop_app, isolated_namespace) as pipeline:
+        # given: projected products; OpenSearch away (nothing listens) for the first tries
+        bought = two_seller_order(shop_app, paid=True)
+        pipeline.wait_until_caught_up(timeout=60)
+        ProductView.objects.filter(id=bought.mug).update(name="Damaged")
+        [old_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        tries: list[str] = []
+
+        def away_at_first() -> SearchIndex:
+            tries.append("away" if len(tries) < 2 else "back")
+            if tries[-1] == "away":
+                away = OpenSearch(hosts=[f"http://127.0.0.1:{closed_port()}"], max_retries=0)
+                return SearchIndex(away, isolated_namespace)
+            return SearchIndex(opensearch_client(), isolated_namespace)
+
+        monkeypatch.setattr(catalog_replay, "batch_search_index", away_at_first)
+        err = io.StringIO()
+        # when
+        call_command("replay_projection", "catalog", stdout=io.StringIO(), stderr=err)
+        pipeline.wait_until_caught_up(timeout=60)
+        # then: it waited, saying so, and the rows and the index equal a fold of the store
+        assert tries == ["away", "away", "back"]
+        assert "replay catalog: a backing server is away (ConnectionError(" in err.getvalue()
+        want, _ = rebuilt(shop_app)
+        found = differences(want, stored(database))
+        assert {m: found.get(m) for m in ("products", "documents")} == {
+            "products": None,
+            "documents": None,
+        }
+        assert ProductView.objects.get(id=bought.mug).name == "Mug"
+        [new_index] = pipeline.index.client.indices.get_alias(name=pipeline.index.alias)
+        assert new_index != old_index
+
+
+def test_a_replay_whose_lock_is_taken_while_its_session_is_lost_stops_and_leaves_it(
+    shop_app: Shop,
+) -> None:
+    # given: a replay whose session ends at its 2nd batch, when another session (a second
+    # replay, say) takes the lock it held, and with it the generation's schema
+    for _ in range(2):
+        two_seller_order(shop_app, paid=True)
+    oid = table_oid("projections_orderview")
+    with plain_connection() as other:
+        other.autocommit = True
+
+        def taken_meanwhile(batch: int) -> bool:
+            if batch == 2:
+                terminate(connection.connection.info.backend_pid)
+                other.execute("SELECT pg_advisory_lock(hashtext('replay'), hashtext('shopping'))")
+                other.execute("COMMENT ON SCHEMA replay_shopping IS 'the other replay'")
+            return False
+
+        losing = LosingItsSession(at=taken_meanwhile)
+        replay = Replay(projector=lambda: losing, tables=REPLAYS["shopping"].tables)
+        try:
+            # when / then
+            with pytest.raises(ReplayFailed, match="its replay lock was lost with the connection"):
+                Replayer(shop_app, replay, f"{settings.TOPIC_PREFIX}shopping", batch=5).run()
+            # the other keeps the lock and its schema; the live table stays
+            assert not replay_lock_free("shopping")
+            [(comment,)] = other.execute(
+                "SELECT obj_description('replay_shopping'::regnamespace, 'pg_namespace')"
+            ).fetchall()
+            assert comment == "the other replay"
+            assert table_oid("projections_orderview") == oid
+        finally:
+            other.execute("DROP SCHEMA IF EXISTS replay_shopping CASCADE")

@@ -23,6 +23,7 @@ from projections.parked_events import (
 )
 from projections.parking import original_envelope
 from projections.registry import build_projector
+from projections.replay.guard import ReplayRunning
 
 HELP = """Events a projector could not apply are parked, never skipped silently; later events
 of the same aggregate park behind them, so the aggregate's read rows are held back.
@@ -39,8 +40,10 @@ of the same aggregate park behind them, so the aggregate's read rows are held ba
 
 To release events parked behind one that can never apply: skip that one with a reason,
 then redrive any event of the aggregate; skipped events are passed over.
-Exit code 1 when an id does not exist or is not parked, when a server is away, or when
-a redriven event still fails."""
+A redrive is refused while a replay of the same projector runs (manage.py
+replay_projection): that replay holds the projector's lock.
+Exit code 1 when an id does not exist or is not parked, when a server is away, when
+a replay of the projector runs, or when a redriven event still fails."""
 
 
 class Command(BaseCommand):
@@ -69,7 +72,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             getattr(self, f"_{options['action']}")(options)
-        except (ParkedEventsMissing, NotParked, ValueError) as refused:
+        except (ParkedEventsMissing, NotParked, ReplayRunning, ValueError) as refused:
             raise CommandError(str(refused)) from None
         except Exception as error:
             if is_outage(error):

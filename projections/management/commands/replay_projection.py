@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adapters.progress import Progress
 from projections.registry import NOT_REPLAYABLE, REPLAYS
+from projections.replay.patience import OUTAGE_TIMEOUT_SECONDS
 from projections.replay.replayer import BATCH, Replay, Replayer, ReplayFailed
 from write_api.application import shop
 
@@ -21,12 +22,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help=f"one of {', '.join(sorted(REPLAYS))}")
         parser.add_argument("--batch", type=int, default=BATCH, help="events per apply and commit")
+        parser.add_argument(
+            "--outage-timeout",
+            type=float,
+            default=OUTAGE_TIMEOUT_SECONDS,
+            help="seconds to wait out one outage of a backing server before giving up",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         name, batch = options["name"], options["batch"]
         replay = replay_named(name)
         if batch < 1:
             raise CommandError("--batch must be at least 1")
+        if options["outage_timeout"] < 0:
+            raise CommandError("--outage-timeout must not be negative")
         # The raw stream, not self.stdout: its wrapper ends every write with a newline,
         # which would break a bar redrawn in place.
         stream = options.get("stdout") or sys.stdout
@@ -36,7 +45,16 @@ class Command(BaseCommand):
             index = Progress(stream, unit="documents", description="index")
         checkpoint = f"{settings.TOPIC_PREFIX}{name}"
         try:
-            outcome = Replayer(shop(), replay, checkpoint, batch, progress, index).run()
+            outcome = Replayer(
+                shop(),
+                replay,
+                checkpoint,
+                batch,
+                progress,
+                index,
+                outage_timeout=options["outage_timeout"],
+                notice=self.stderr.write,
+            ).run()
         except ReplayFailed as error:
             raise CommandError(str(error)) from None
         finally:
