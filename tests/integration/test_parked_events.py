@@ -369,24 +369,28 @@ def test_the_admin_skip_action_asks_for_a_reason_then_records_it(
     assert ParkedEvent.objects.get(pk=behind.pk).status == "parked"
 
 
+def admin_redrive(shop_app: Shop, parked: ParkedEvent) -> Any:
+    """The admin's changelist action "redrive" on one parked event."""
+    client = admin_client(shop_app)
+    return client.post(
+        CHANGELIST,
+        {
+            "action": "redrive",
+            "_selected_action": [str(parked.pk)],
+            "index": "0",
+            "csrfmiddlewaretoken": csrf_token(client, CHANGELIST),
+        },
+    )
+
+
 def test_the_admin_redrive_action_applies_the_aggregate(
     shop_app: Shop, isolated_namespace: str
 ) -> None:
     # given
     SearchIndex(opensearch_client(), isolated_namespace).ensure()
     product, created, behind = parked_chain("Redriven")
-    client = admin_client(shop_app)
-    token = csrf_token(client, CHANGELIST)
     # when
-    response = client.post(
-        CHANGELIST,
-        {
-            "action": "redrive",
-            "_selected_action": [str(created.pk)],
-            "index": "0",
-            "csrfmiddlewaretoken": token,
-        },
-    )
+    response = admin_redrive(shop_app, created)
     # then
     assert response.status_code == 302
     row = ProductView.objects.get(id=product)
@@ -455,18 +459,8 @@ def test_the_admin_redrive_action_is_refused_while_the_projector_replays(
 ) -> None:
     # given: a parked chain, while a replay of catalog runs
     product, created, behind = parked_chain("Admin replaying")
-    client = admin_client(shop_app)
-    token = csrf_token(client, CHANGELIST)
     # when
-    response = client.post(
-        CHANGELIST,
-        {
-            "action": "redrive",
-            "_selected_action": [str(created.pk)],
-            "index": "0",
-            "csrfmiddlewaretoken": token,
-        },
-    )
+    response = admin_redrive(shop_app, created)
     # then
     assert response.status_code == 302
     told = [str(m) for m in get_messages(response.wsgi_request)]
