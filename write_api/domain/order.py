@@ -220,10 +220,23 @@ class Order(Aggregate):
     _cancelled = order_lifecycle.cancelled
 
     # -- refunds: request (saved before the gateway is called), then the outcome --------
-    captured = property(order_refunds.captured)
-    refundable = property(order_refunds.refundable)
-    refunded_total = property(order_refunds.refunded_total)
-    payment_status = property(order_refunds.order_payment_status)
+    # Properties defined here, not as property(function): mypy would type them Any.
+    @property
+    def captured(self) -> Decimal:
+        return order_refunds.captured(self)
+
+    @property
+    def refundable(self) -> Decimal:
+        return order_refunds.refundable(self)
+
+    @property
+    def refunded_total(self) -> Decimal:
+        return order_refunds.refunded_total(self)
+
+    @property
+    def payment_status(self) -> str:
+        return order_refunds.order_payment_status(self)
+
     request_refund = order_refunds.request_refund
     refund = order_refunds.refund
     record_refund_pending = order_refunds.record_refund_pending
