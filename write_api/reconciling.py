@@ -20,7 +20,8 @@ from typing import Protocol
 from uuid import UUID
 
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order import PENDING_PAYMENT, Order
+from write_api.domain.order import Order
+from write_api.domain.order_status import PENDING_PAYMENT
 from write_api.paying import Payments, captured_without_order, gateway_key
 from write_api.payments.gateway import (
     Charge,

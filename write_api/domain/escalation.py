@@ -26,7 +26,8 @@ from write_api.domain.escalation_rules import (
     message_errors,
 )
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order import CANCELLED, PENDING_PAYMENT, Order
+from write_api.domain.order import Order
+from write_api.domain.order_status import CANCELLED, PENDING_PAYMENT
 
 ESCALATION_NAMESPACE = uuid.UUID("0f6b8e4c-5a3d-4c2b-9e1f-7a8b6c5d4e3f")
 REFUND_NAMESPACE = uuid.UUID("3c9d2e1f-8b7a-4f6e-a5d4-c3b2a1f0e9d8")

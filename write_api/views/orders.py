@@ -15,7 +15,7 @@ from write_api.application import shop
 from write_api.commands import idempotency
 from write_api.context import acting_user, command_context
 from write_api.domain.limits import PAYMENT_TOKEN_MAX
-from write_api.domain.order import FULFILMENT
+from write_api.domain.order_status import FULFILMENT
 from write_api.fields import StrictCharField, StrictChoiceField
 from write_api.payments.service import payments
 from write_api.permissions import IsCustomer, OwnsOrderOrIsAdmin, SellsEveryLineOrIsAdmin
