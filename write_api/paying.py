@@ -20,8 +20,8 @@ import structlog
 from write_api.application import Shop
 from write_api.domain.errors import DomainError, NotFound
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order_payments import ChargeRefused
 from write_api.domain.order_status import PAID
+from write_api.domain.payment_attempts import ChargeRefused
 from write_api.metrics import PAYMENT_NOTICES, PAYMENTS, counted
 from write_api.payments.gateway import Charge, Outcome, PaymentGateway
 from write_api.payments.notices import ChargeNotice, GatewayNotice, answer_notice

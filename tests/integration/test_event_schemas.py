@@ -35,7 +35,7 @@ from tests.support.pipeline import envelopes, read_topic
 from tests.support.shop_data import ADDRESS, create_product
 from write_api.application import Shop
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order import CANCELLED
+from write_api.domain.order_status import CANCELLED
 from write_api.published_events import event_id, topic_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

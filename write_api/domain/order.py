@@ -10,17 +10,13 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.schemas import order_placed_v1_v2
 from write_api.domain import fulfilment as parcels
-from write_api.domain import order_fulfilment, order_lifecycle, order_payments, order_refunds
+from write_api.domain import order_fulfilment, order_lifecycle, payment_attempts, refund_requests
 from write_api.domain.cart import Cart
 from write_api.domain.errors import Conflict, ValidationFailed
 from write_api.domain.limits import ADDRESS_FIELDS, ORDER_TOTAL_MAX, text_errors
 from write_api.domain.metadata import CommandContext
-from write_api.domain.order_payments import Attempt
-
-# Re-exported for tests/integration/test_event_schemas.py, left unchanged to prove this
-# module's split changed nothing; new code imports statuses from order_status.
-from write_api.domain.order_status import CANCELLED as CANCELLED
 from write_api.domain.order_status import PENDING_PAYMENT
+from write_api.domain.payment_attempts import Attempt
 from write_api.domain.product import Product
 from write_api.domain.refunds import Refund
 
@@ -196,21 +192,21 @@ class Order(Aggregate):
         return {line["product_id"]: line["quantity"] for line in self.lines}
 
     # -- payment: start (or resume) an attempt, then record its outcome ----------------
-    begin_payment = order_payments.begin_payment
-    check_gateway_charge = order_payments.check_gateway_charge
-    paid_by = order_payments.paid_by
-    record_payment_declined = order_payments.record_payment_declined
-    record_payment_pending = order_payments.record_payment_pending
-    record_payment_authorised = order_payments.record_payment_authorised
-    record_payment_voided = order_payments.record_payment_voided
-    mark_paid = order_payments.mark_paid
-    _payment_started = order_payments.payment_started
-    _payment_resumed = order_payments.payment_resumed
-    _payment_failed = order_payments.payment_failed
-    _payment_pending = order_payments.payment_pending
-    _payment_authorised = order_payments.payment_authorised
-    _payment_voided = order_payments.payment_voided
-    _paid = order_payments.paid
+    begin_payment = payment_attempts.begin_payment
+    check_gateway_charge = payment_attempts.check_gateway_charge
+    paid_by = payment_attempts.paid_by
+    record_payment_declined = payment_attempts.record_payment_declined
+    record_payment_pending = payment_attempts.record_payment_pending
+    record_payment_authorised = payment_attempts.record_payment_authorised
+    record_payment_voided = payment_attempts.record_payment_voided
+    mark_paid = payment_attempts.mark_paid
+    _payment_started = payment_attempts.payment_started
+    _payment_resumed = payment_attempts.payment_resumed
+    _payment_failed = payment_attempts.payment_failed
+    _payment_pending = payment_attempts.payment_pending
+    _payment_authorised = payment_attempts.payment_authorised
+    _payment_voided = payment_attempts.payment_voided
+    _paid = payment_attempts.paid
 
     # -- status: an admin's moves along fulfilment, cancellation, expiry ----------------
     advance = order_lifecycle.advance
@@ -223,29 +219,29 @@ class Order(Aggregate):
     # Properties defined here, not as property(function): mypy would type them Any.
     @property
     def captured(self) -> Decimal:
-        return order_refunds.captured(self)
+        return refund_requests.captured(self)
 
     @property
     def refundable(self) -> Decimal:
-        return order_refunds.refundable(self)
+        return refund_requests.refundable(self)
 
     @property
     def refunded_total(self) -> Decimal:
-        return order_refunds.refunded_total(self)
+        return refund_requests.refunded_total(self)
 
     @property
     def payment_status(self) -> str:
-        return order_refunds.order_payment_status(self)
+        return refund_requests.order_payment_status(self)
 
-    request_refund = order_refunds.request_refund
-    refund = order_refunds.refund
-    record_refund_pending = order_refunds.record_refund_pending
-    record_refund_succeeded = order_refunds.record_refund_succeeded
-    record_refund_failed = order_refunds.record_refund_failed
-    _refund_requested = order_refunds.refund_requested
-    _refund_pending = order_refunds.refund_pending
-    _refund_succeeded = order_refunds.refund_succeeded
-    _refund_failed = order_refunds.refund_failed
+    request_refund = refund_requests.request_refund
+    refund = refund_requests.refund
+    record_refund_pending = refund_requests.record_refund_pending
+    record_refund_succeeded = refund_requests.record_refund_succeeded
+    record_refund_failed = refund_requests.record_refund_failed
+    _refund_requested = refund_requests.refund_requested
+    _refund_pending = refund_requests.refund_pending
+    _refund_succeeded = refund_requests.refund_succeeded
+    _refund_failed = refund_requests.refund_failed
 
     # -- fulfilment per seller: each seller ships its own lines; the status follows ------
     fulfil = order_fulfilment.fulfil

@@ -16,7 +16,6 @@ from eventsourcing.domain import event
 from write_api.domain.errors import Conflict
 from write_api.domain.metadata import CommandContext
 from write_api.domain.order_fulfilment import require_no_fulfilments
-from write_api.domain.order_payments import PaymentInProgress
 from write_api.domain.order_status import (
     CANCELLABLE,
     CANCELLED,
@@ -24,6 +23,7 @@ from write_api.domain.order_status import (
     PENDING_PAYMENT,
     illegal,
 )
+from write_api.domain.payment_attempts import PaymentInProgress
 
 if TYPE_CHECKING:
     from write_api.domain.order import Order
