@@ -17,6 +17,7 @@ all the same, the checkpoints from its version on are dropped and built again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -62,23 +63,33 @@ def decode(stored: dict[str, Any]) -> State:
     return {field: _decoded(value) for field, value in stored.items()}
 
 
-def late_rows(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Before the batch is stored: its product events at or below a checkpoint of their
-    product that the audit log does not hold yet (normally none; re-deliveries are held)."""
+@dataclass(frozen=True)
+class Before:
+    """What `record` needs of the checkpoints as they were before the batch was stored."""
+
+    latest: dict[str, int]  # each of the batch's products' latest checkpoint version
+    late: list[dict[str, Any]]  # its product events at or below that, new to the audit log
+
+
+def before_storing(envelopes: list[dict[str, Any]]) -> Before:
+    """Before the batch is stored: its products' latest checkpoints, and its events at or
+    below one that the audit log does not hold yet (normally none; re-deliveries are held)."""
     batch = [e for e in envelopes if e["aggregate_type"] == PRODUCT]
     latest = _latest_versions({e["aggregate_id"] for e in batch})
     below = [e for e in batch if e["version"] <= latest.get(e["aggregate_id"], 0)]
     if not below:
-        return []
+        return Before(latest, [])
     ids = [e["event_id"] for e in below]
     held = {
         str(i) for i in AuditEvent.objects.filter(event_id__in=ids).values_list("pk", flat=True)
     }
-    return [e for e in below if str(e["event_id"]) not in held]
+    return Before(latest, [e for e in below if str(e["event_id"]) not in held])
 
 
-def record(envelopes: list[dict[str, Any]], late: list[dict[str, Any]]) -> None:
-    """After the batch's rows are stored: the checkpoints its products have come due for."""
+def record(envelopes: list[dict[str, Any]], before: Before) -> None:
+    """After the batch's rows are stored: the checkpoints its products have come due for.
+    Only a product with late rows lost checkpoints since `before`, and it is extended anyway."""
+    late = before.late
     dropped = sorted({e["aggregate_id"] for e in late})
     for product_id in dropped:
         _drop_from(product_id, min(e["version"] for e in late if e["aggregate_id"] == product_id))
@@ -86,9 +97,9 @@ def record(envelopes: list[dict[str, Any]], late: list[dict[str, Any]]) -> None:
     for e in envelopes:
         if e["aggregate_type"] == PRODUCT:
             newest[e["aggregate_id"]] = max(e["version"], newest.get(e["aggregate_id"], 0))
-    latest = _latest_versions(newest)
     for product_id in sorted(newest):
-        if product_id in dropped or newest[product_id] >= latest.get(product_id, 0) + every():
+        due = newest[product_id] >= before.latest.get(product_id, 0) + every()
+        if product_id in dropped or due:
             _extend(product_id)
 
 

@@ -17,7 +17,7 @@ class AuditProjector:
     aggregate_types = AGGREGATE_TYPES
 
     def apply(self, envelopes: list[dict[str, Any]]) -> None:
-        late = product_checkpoints.late_rows(envelopes)
+        before = product_checkpoints.before_storing(envelopes)
         AuditEvent.objects.bulk_create(
             [
                 AuditEvent(
@@ -39,4 +39,4 @@ class AuditProjector:
             ],
             ignore_conflicts=True,
         )
-        product_checkpoints.record(envelopes, late)
+        product_checkpoints.record(envelopes, before)
